@@ -1,0 +1,33 @@
+# The two commands of the README, plus a few conveniences. Each target is a thin wrapper over
+# the project's own Python entry points; the virtualenv is created on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: dev test migrate worker api clean-data
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+dev: $(STAMP)            ## start the whole stack (Ctrl-C stops it)
+	$(PY) -m devstack
+
+test: $(STAMP)           ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP)        ## migrate DATABASE_URL to head and load the reference data
+	$(PY) -m db.migrate
+
+worker: $(STAMP)
+	$(PY) worker.py
+
+api: $(STAMP)
+	$(PY) -m uvicorn api.main:app
+
+clean-data:              ## delete the dev stack's data folder (stop the stack first)
+	rm -rf .data

@@ -1,0 +1,31 @@
+"""Dependencies shared by the routes (`Annotated` aliases, as the routes read them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from db.session import session_factory
+from settings import Settings
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with session_factory(request.app.state.engine)() as session:
+        yield session
+
+
+def _temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+TemporalDep = Annotated[Client, Depends(_temporal)]
+SettingsDep = Annotated[Settings, Depends(_settings)]

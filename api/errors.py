@@ -1,0 +1,109 @@
+"""One error shape for the whole API: `{"error": {"code", "message", "details"}}`.
+
+Bad input is a 4xx with the field at fault; an unreachable PostgreSQL or Temporal is a 503;
+nothing escapes as a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
+
+log = logging.getLogger("jiesu.api")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """A business error with its HTTP status, raised anywhere below a route."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def not_found(what: str, key: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} {key!r} not found", {"key": key})
+
+
+def error_response(status: int, code: str, message: str, details: Any = None, headers=None):
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def _db_unreachable(exc: Exception) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (ConnectionError, OSError, TimeoutError))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        details = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+                "message": err["msg"],
+                "type": err["type"],
+            }
+            for err in exc.errors()
+        ]
+        fields = ", ".join(d["field"] for d in details)
+        return error_response(422, "validation_error", f"invalid input: {fields}", details)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(_: Request, exc: RPCError):
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return error_response(404, "not_found", exc.message)
+        log.warning("Temporal error: %s", exc)
+        return error_response(503, "temporal_unavailable", f"Temporal is unavailable: {exc.message}")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception):
+        if _db_unreachable(exc):
+            log.warning("PostgreSQL unreachable: %s", exc)
+            return error_response(503, "database_unavailable", "PostgreSQL is unavailable")
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; it has been logged")

@@ -1,0 +1,59 @@
+"""The HTTP API: `uvicorn api.main:app`. OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from api import errors
+from api.routes import health, reference
+from db.session import make_engine
+from infra.temporal import connect
+from settings import Settings, get_settings
+
+DESCRIPTION = """
+jiesu runs Beijing-style 接诉即办 citizen-appeal handling (the 12345 hotline) as durable
+workflows. Every error has the shape `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own_engine = engine is None
+        app.state.settings = settings
+        app.state.engine = engine or make_engine(settings)
+        # lazy: the API starts (and /healthz can say so) while Temporal is still down
+        app.state.temporal = temporal or await connect(settings, lazy=True)
+        try:
+            yield
+        finally:
+            if own_engine:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="jiesu — 12345 appeal handling",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={503: {"model": errors.ErrorResponse, "description": "PostgreSQL or Temporal down"}},
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(reference.router)
+    return app
+
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s api %(levelname)s %(message)s")
+app = create_app()

@@ -1,0 +1,256 @@
+"""Tables. Reference data (units, catalogue, policies, calendar, users) is owned here;
+appeal rows and their timeline are projections written by workflow activities.
+
+Personal data (citizen contacts) is kept in its own table, never on the appeal row, so it can be
+access-controlled and purged on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from domain.types import AppealType, DayKind, LimitUnit, Role, UnitKind, Urgency
+
+# Constraint names are derived, so migrations are deterministic and reversible.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(enum_cls: type, name: str) -> sa.Enum:
+    """A PostgreSQL enum storing the StrEnum's values (not its member names)."""
+    return sa.Enum(enum_cls, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+def _now_column() -> Any:
+    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+# --- directory ----------------------------------------------------------------------------
+
+
+class District(SQLModel, table=True):
+    """One of Beijing's 16 districts, by its GB/T 2260 code (e.g. 110105 朝阳区)."""
+
+    code: str = Field(primary_key=True, max_length=12)
+    name_zh: str = Field(max_length=50)
+    name_en: str = Field(max_length=100)
+
+
+class Unit(SQLModel, table=True):
+    """A handling unit (承办单位). Streets and townships sit under their district government."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=200)
+    kind: UnitKind = Field(sa_column=sa.Column(_enum(UnitKind, "unit_kind"), nullable=False))
+    parent_code: str | None = Field(default=None, foreign_key="unit.code", index=True)
+    district_code: str | None = Field(default=None, foreign_key="district.code", index=True)
+    active: bool = True
+
+
+# --- dispatch catalogue (派单目录) -----------------------------------------------------
+
+
+class Category(SQLModel, table=True):
+    """A node of the category tree. `theme` groups the 12345 top themes; `pain_point` marks the
+    livelihood pain points tracked by "one problem a month"."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    parent_code: str | None = Field(default=None, foreign_key="category.code", index=True)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=200)
+    theme: str | None = Field(default=None, max_length=50)
+    pain_point: bool = False
+    default_urgency: Urgency = Field(
+        default=Urgency.ORDINARY,
+        sa_column=sa.Column(
+            _enum(Urgency, "urgency"), nullable=False, server_default=Urgency.ORDINARY.value
+        ),
+    )
+
+
+class RoutingRule(SQLModel, table=True):
+    """category × area → unit. A rule with no district applies city-wide; a rule with a street
+    applies only there. The most specific matching rule wins; the district government is the
+    backstop when none matches."""
+
+    __tablename__ = "routing_rule"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "category_code",
+            "district_code",
+            "street_code",
+            name="uq_routing_rule_area",
+            postgresql_nulls_not_distinct=True,
+        ),
+        sa.CheckConstraint(
+            "unit_code IS NOT NULL OR to_local_street", name="has_target"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_code: str = Field(foreign_key="category.code", index=True)
+    district_code: str | None = Field(default=None, foreign_key="district.code")
+    street_code: str | None = Field(default=None, foreign_key="unit.code")
+    unit_code: str | None = Field(default=None, foreign_key="unit.code")
+    # Instead of one unit, a rule may point at "the street where it happened"; outside any
+    # street the district government (backstop) takes it.
+    to_local_street: bool = False
+
+
+# --- time limits ---------------------------------------------------------------------------
+
+
+class TimeLimitPolicy(SQLModel, table=True):
+    """urgency × appeal type → the limits the workflow's timers run on."""
+
+    __tablename__ = "time_limit_policy"
+
+    urgency: Urgency = Field(
+        sa_column=sa.Column(_enum(Urgency, "urgency"), primary_key=True)
+    )
+    appeal_type: AppealType = Field(
+        sa_column=sa.Column(_enum(AppealType, "appeal_type"), primary_key=True)
+    )
+    contact_limit: int = Field(ge=1, description="Time to first contact the citizen.")
+    contact_limit_unit: LimitUnit = Field(
+        sa_column=sa.Column(_enum(LimitUnit, "limit_unit"), nullable=False)
+    )
+    completion_limit: int = Field(ge=1)
+    completion_limit_unit: LimitUnit = Field(
+        sa_column=sa.Column(_enum(LimitUnit, "limit_unit"), nullable=False)
+    )
+    objection_window_working_days: int = Field(ge=1)
+    return_visit_window_working_days: int = Field(ge=1)
+
+
+class CalendarDay(SQLModel, table=True):
+    """A date that breaks the weekday rule: a public holiday or an adjusted working day."""
+
+    __tablename__ = "calendar_day"
+
+    day: date = Field(primary_key=True)
+    kind: DayKind = Field(sa_column=sa.Column(_enum(DayKind, "day_kind"), nullable=False))
+    name: str = Field(max_length=50)
+
+
+# --- appeals (projection) ------------------------------------------------------------------
+
+
+class Appeal(SQLModel, table=True):
+    """The current state of one work order, projected from its workflow. `seq` is the number of
+    the last event applied, so a late or repeated write can never move the row backwards."""
+
+    appeal_no: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(max_length=64, unique=True)
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    status: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=16)
+    appeal_type: AppealType = Field(
+        sa_column=sa.Column(_enum(AppealType, "appeal_type"), nullable=False)
+    )
+    category_code: str = Field(foreign_key="category.code", index=True)
+    urgency: Urgency = Field(sa_column=sa.Column(_enum(Urgency, "urgency"), nullable=False))
+    district_code: str | None = Field(default=None, foreign_key="district.code", index=True)
+    street_code: str | None = Field(default=None, foreign_key="unit.code", index=True)
+    location_address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+    content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    attachments: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
+    )
+    handling_unit_code: str | None = Field(default=None, foreign_key="unit.code", index=True)
+    received_at: datetime = Field(
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=True)
+    )
+    dispatched_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    contact_deadline: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    completion_deadline: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    overdue: bool = Field(default=False, index=True)
+    supervised: bool = False
+    rehandle_count: int = 0
+    resolved: bool | None = None
+    satisfaction: str | None = Field(default=None, max_length=24)
+    outcome: str | None = Field(default=None, max_length=32, description="How it was closed.")
+    state: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=sa.Column(JSONB, nullable=False, server_default="{}"),
+        description="The workflow's full view (limits met or missed, parts, flags).",
+    )
+    seq: int = 0
+    created_at: datetime = Field(sa_column=_now_column())
+    updated_at: datetime = Field(sa_column=_now_column())
+
+
+class AppealEvent(SQLModel, table=True):
+    """The append-only timeline. `idem_key` makes every write idempotent under retries and
+    replays."""
+
+    __tablename__ = "appeal_event"
+    __table_args__ = (sa.UniqueConstraint("appeal_no", "seq", name="uq_appeal_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idem_key: str = Field(max_length=160, unique=True)
+    appeal_no: str = Field(foreign_key="appeal.appeal_no", index=True, max_length=32)
+    seq: int
+    kind: str = Field(max_length=40)
+    actor: str | None = Field(default=None, max_length=100)
+    actor_role: str | None = Field(default=None, max_length=24)
+    unit_code: str | None = Field(default=None, max_length=40)
+    detail: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONB, nullable=False, server_default="{}")
+    )
+    occurred_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = Field(sa_column=_now_column())
+
+
+class CitizenContact(SQLModel, table=True):
+    """Personal data of the appellant. Never leaves PostgreSQL; never enters Temporal."""
+
+    __tablename__ = "citizen_contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_no: str = Field(foreign_key="appeal.appeal_no", unique=True, max_length=32)
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    id_number: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=300)
+    anonymous: bool = False
+    created_at: datetime = Field(sa_column=_now_column())
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """A staff account. Unit staff are bound to one unit; supervisors to a district or (none)
+    the whole city."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role <> 'unit_staff' OR unit_code IS NOT NULL", name="unit_staff_has_unit"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_column=sa.Column(_enum(Role, "user_role"), nullable=False))
+    unit_code: str | None = Field(default=None, foreign_key="unit.code")
+    district_code: str | None = Field(default=None, foreign_key="district.code")
+    active: bool = True
+    created_at: datetime = Field(sa_column=_now_column())

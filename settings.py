@@ -1,0 +1,150 @@
+"""The one place jiesu is configured.
+
+Every setting comes from the environment (or a `.env` file beside the project); `.env.example`
+lists them all. Nothing else in the code reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+#: Values that are fine on a developer's laptop and never anywhere else.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_PII_KEY = "dev-only-personal-data-key-change-me"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Field(Environment.DEV, alias="JIESU_ENV")
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(PROJECT_ROOT / ".data", alias="JIESU_DATA_DIR")
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL. Unset: `make dev` starts an embedded PostgreSQL.",
+    )
+    postgres_port: int = Field(
+        55432, ge=1, le=65535, description="Port of the embedded PostgreSQL (dev stack only)."
+    )
+    temporal_address: str | None = Field(
+        None, description="host:port of Temporal. Unset: `make dev` starts the dev server."
+    )
+    temporal_port: int = Field(7233, ge=1, le=65535, description="Port of the dev server.")
+    temporal_ui_port: int = Field(8233, ge=1, le=65535, description="Port of the Temporal UI.")
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "appeals"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+
+    # --- secrets -----------------------------------------------------------------------
+    secret_key: str = Field(DEV_SECRET_KEY, min_length=16, description="Signs access tokens.")
+    pii_key: str = Field(DEV_PII_KEY, min_length=16, description="Encrypts personal data.")
+
+    # --- time-limit defaults (seed the policy table; the table is what the workflow uses) --
+    emergency_limit_hours: int = Field(2, ge=1, description="Risk to life or property.")
+    utility_limit_hours: int = Field(24, ge=1, description="Water, power, gas, heating failure.")
+    ordinary_limit_days: int = Field(7, ge=1)
+    complex_limit_days: int = Field(15, ge=1, description="After an approved extension.")
+    objection_window_working_days: int = Field(1, ge=1)
+    return_visit_window_working_days: int = Field(5, ge=1)
+    reminder_at_fraction: float = Field(
+        0.75, gt=0, lt=1, description="A reminder fires when this share of a limit has passed."
+    )
+    workday_end_hour: int = Field(
+        18, ge=1, le=24, description="Limits counted in working days end at this local hour."
+    )
+    timezone: str = "Asia/Shanghai"
+
+    # --- assessment (三率) ---------------------------------------------------------------
+    weight_response: float = Field(0.1, ge=0, le=1)
+    weight_resolution: float = Field(0.5, ge=0, le=1)
+    weight_satisfaction: float = Field(0.4, ge=0, le=1)
+    basically_satisfied_factor: float = Field(0.9, ge=0, le=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not v.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return v
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError("TEMPORAL_ADDRESS must be host:port")
+        return v
+
+    @model_validator(mode="after")
+    def _sane(self) -> Settings:
+        total = self.weight_response + self.weight_resolution + self.weight_satisfaction
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"assessment weights must add up to 1, not {total:g}")
+        if self.env is Environment.PRODUCTION:
+            defaults = [
+                name
+                for name, value, default in (
+                    ("SECRET_KEY", self.secret_key, DEV_SECRET_KEY),
+                    ("PII_KEY", self.pii_key, DEV_PII_KEY),
+                )
+                if value == default
+            ]
+            if defaults:
+                raise ValueError(
+                    f"{', '.join(defaults)} still has its development default; "
+                    "set a real secret outside dev"
+                )
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL is required outside dev")
+            if self.temporal_address is None:
+                raise ValueError("TEMPORAL_ADDRESS is required outside dev")
+        return self
+
+    # --- derived -----------------------------------------------------------------------
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL in the form SQLAlchemy's asyncpg dialect wants."""
+        url = self.database_url or self.embedded_database_url
+        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The database URL in the form asyncpg wants."""
+        return self.sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    @property
+    def embedded_database_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/jiesu"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
