@@ -1,0 +1,518 @@
+"""The life of a work order as pure rules: which action is allowed when, what it changes, and
+what happens when a time limit runs out. The workflow calls these; nothing re-implements them.
+
+Every function takes the current time explicitly (the workflow passes `workflow.now()`), so the
+rules are deterministic and testable without Temporal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from domain.calendar import WorkCalendar, deadline
+from domain.messages import (
+    RIGHT_CHANNEL,
+    ActionInput,
+    Actor,
+    AppealAcceptInput,
+    AppealAnswerInput,
+    AppealCompleteInput,
+    AppealDispatchInput,
+    AppealEvaluateInput,
+    AppealInput,
+    AppealStatus,
+    AppealView,
+    ContactRecordInput,
+    ExtensionRequestInput,
+    ExtensionReviewInput,
+    IntakeDecision,
+    Limit,
+    Objection,
+    ObjectionRaiseInput,
+    ObjectionReviewInput,
+    Outcome,
+    PhasedReportInput,
+    Terms,
+)
+from domain.types import Role, Urgency
+
+S = AppealStatus
+
+
+class Refused(Exception):
+    """An action that the rules do not allow now. `code` tells the API which 4xx to answer."""
+
+    def __init__(self, reason: str, code: str = "wrong_state") -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
+
+
+@dataclass
+class Draft:
+    """A timeline event before the workflow numbers it."""
+
+    kind: str
+    actor: Actor | None = None
+    unit: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# --- intake --------------------------------------------------------------------------------
+
+
+def open_appeal(inp: AppealInput, now: datetime, terms: Terms) -> tuple[AppealView, list[Draft]]:
+    """The order as recorded, and what the intake decision does to it at once."""
+    view = AppealView(
+        appeal_no=inp.appeal_no,
+        appeal_type=inp.appeal_type,
+        category=inp.category,
+        urgency=inp.urgency,
+        channel=inp.channel,
+        district=inp.district,
+        street=inp.street,
+        received_at=inp.received_at,
+    )
+    drafts = [Draft("received", inp.operator, detail={"channel": inp.channel.value, "decision": inp.decision.value})]
+    match inp.decision:
+        case IntakeDecision.ANSWER:
+            drafts += _answer(view, AppealAnswerInput(actor=inp.operator, answer=inp.answer or ""), now, terms)
+        case IntakeDecision.NOT_ACCEPTED:
+            reason = inp.not_accepted_reason
+            view.status, view.outcome, view.closed_at = S.CLOSED, Outcome.NOT_ACCEPTED, now
+            drafts.append(
+                Draft("not_accepted", inp.operator, detail={"reason": reason.value, "channel": RIGHT_CHANNEL[reason]})
+            )
+        case IntakeDecision.EMERGENCY:
+            view.status, view.outcome, view.closed_at = S.CLOSED, Outcome.EMERGENCY_TRANSFERRED, now
+            drafts.append(Draft("transferred_to_emergency", inp.operator, detail={"service": inp.emergency_service.value}))
+    return view, drafts
+
+
+def validate_intake(inp: AppealInput) -> None:
+    """What an intake must say for its decision (the API answers 422 before starting anything)."""
+    if inp.decision is IntakeDecision.ANSWER and not inp.answer:
+        raise Refused("an immediate answer needs the answer given", "invalid")
+    if inp.decision is IntakeDecision.NOT_ACCEPTED and inp.not_accepted_reason is None:
+        raise Refused("a refused appeal needs the reason it is not accepted", "invalid")
+    if inp.decision is IntakeDecision.EMERGENCY and inp.emergency_service is None:
+        raise Refused("an emergency needs the service it is transferred to (110/119/120/122)", "invalid")
+    if inp.decision is IntakeDecision.DISPATCH and inp.unit is None and inp.district is None:
+        raise Refused("dispatch by the catalogue needs at least the district", "invalid")
+
+
+# --- checks (validators) -------------------------------------------------------------------
+
+
+def _require_status(view: AppealView, *allowed: AppealStatus) -> None:
+    if view.status not in allowed:
+        names = ", ".join(s.value for s in allowed)
+        raise Refused(f"the appeal is {view.status.value}; this needs it to be {names}")
+
+
+def _require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        names = ", ".join(r.value for r in roles)
+        raise Refused(f"only {names} may do this", "forbidden")
+
+
+def _require_handling_unit(view: AppealView, actor: Actor) -> None:
+    _require_role(actor, Role.UNIT_STAFF)
+    if actor.unit != view.handling_unit:
+        raise Refused(
+            f"the appeal is with {view.handling_unit}, not {actor.unit} (first-receiver responsibility)",
+            "wrong_unit",
+        )
+
+
+HANDLING = (S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REHANDLING)
+
+
+def _check_dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.OPERATOR)
+    _require_status(view, S.RECEIVED)
+    if cmd.unit is None and view.district is None:
+        raise Refused("no district recorded: name the unit to dispatch to", "invalid")
+
+
+def _check_answer(view: AppealView, cmd: AppealAnswerInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.OPERATOR)
+    _require_status(view, S.RECEIVED)
+
+
+def _check_accept(view: AppealView, cmd: AppealAcceptInput, now: datetime) -> None:
+    _require_status(view, S.DISPATCHED)
+    _require_handling_unit(view, cmd.actor)
+
+
+def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime) -> None:
+    _require_status(view, S.DISPATCHED, S.ACCEPTED)
+    _require_handling_unit(view, cmd.actor)
+    if view.objection is not None and view.objection.unit == view.handling_unit:
+        raise Refused("this unit's objection was already reviewed; the order stays with it")
+    window = view.limits["objection"]
+    if now > window.due:
+        raise Refused(
+            f"the objection window closed at {window.due.isoformat()}; the unit must handle the order",
+            "window_passed",
+        )
+    if cmd.suggested_unit == view.handling_unit:
+        raise Refused("the suggested unit is the unit objecting", "invalid")
+
+
+def _check_objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.OPERATOR)
+    _require_status(view, S.OBJECTION_RAISED)
+    if cmd.uphold and (cmd.new_unit or view.objection.suggested_unit) == view.handling_unit:
+        raise Refused("re-dispatch must go to another unit", "invalid")
+
+
+def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime) -> None:
+    _require_status(view, S.ACCEPTED, S.IN_PROGRESS, S.REHANDLING)
+    _require_handling_unit(view, cmd.actor)
+    if view.contacted_at is not None:
+        raise Refused("contact is already recorded for this round")
+
+
+def _check_phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime) -> None:
+    _require_status(view, *HANDLING)
+    _require_handling_unit(view, cmd.actor)
+    if cmd.expected_date is not None and cmd.expected_date < now.date():
+        raise Refused("the expected date is in the past", "invalid")
+
+
+def _check_extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime) -> None:
+    _require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
+    _require_handling_unit(view, cmd.actor)
+    if view.urgency is not Urgency.ORDINARY:
+        raise Refused(f"only ordinary appeals can be extended; this one is {view.urgency.value}")
+    if view.extension in ("requested", "approved", "rejected"):
+        raise Refused(f"an extension was already {view.extension}")
+
+
+def _check_extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.OPERATOR)
+    if view.extension != "requested":
+        raise Refused("no extension request is waiting for review")
+
+
+def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -> None:
+    _require_status(view, S.CONTACTED, S.IN_PROGRESS, S.REHANDLING)
+    _require_handling_unit(view, cmd.actor)
+    if view.contacted_at is None:
+        raise Refused("record the contact with the citizen before reporting the result")
+
+
+def _check_evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime) -> None:
+    if cmd.actor.role is not None:
+        _require_role(cmd.actor, Role.OPERATOR)
+    _require_status(view, S.AWAITING_EVALUATION, S.ANSWERED)
+
+
+# --- applies -------------------------------------------------------------------------------
+
+
+def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> None:
+    """Dispatch (or re-dispatch) to `unit`: every limit runs from now."""
+    policy = terms.policy(view.urgency)
+    calendar = _calendar(terms)
+    end = terms.workday_end_hour
+    view.handling_unit = unit
+    view.units.append(unit)
+    view.dispatched_at = now
+    view.status = S.DISPATCHED
+    view.contacted_at = None
+    view.extension = None
+    view.limits = {
+        "objection": Limit(
+            started_at=now,
+            due=calendar.add_working_days(now, policy.objection_window_working_days, end_hour=end),
+        ),
+        "contact": Limit(
+            started_at=now,
+            due=deadline(now, policy.contact_limit, policy.contact_limit_unit, calendar, end_hour=end),
+        ),
+        "completion": Limit(
+            started_at=now,
+            due=deadline(now, policy.completion_limit, policy.completion_limit_unit, calendar, end_hour=end),
+        ),
+    }
+
+
+def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: Terms) -> list[Draft]:
+    # the workflow resolves a catalogue dispatch to a unit before calling this
+    start_clock(view, cmd.unit, now, terms)
+    return [_dispatched_draft(view, cmd.actor, "operator")]
+
+
+def _dispatched_draft(view: AppealView, actor: Actor | None, how: str) -> Draft:
+    return Draft(
+        "dispatched",
+        actor,
+        view.handling_unit,
+        {
+            "how": how,
+            "objection_due": view.limits["objection"].due.isoformat(),
+            "contact_due": view.limits["contact"].due.isoformat(),
+            "completion_due": view.limits["completion"].due.isoformat(),
+        },
+    )
+
+
+def _answer(view: AppealView, cmd: AppealAnswerInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.status = S.ANSWERED
+    view.completed_at = now
+    _open_return_visit(view, now, terms)
+    return [Draft("answered", cmd.actor, detail={"answer": cmd.answer})]
+
+
+def _accept(view: AppealView, cmd: AppealAcceptInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.status = S.ACCEPTED
+    return [Draft("accepted", cmd.actor, view.handling_unit)]
+
+
+def _objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.objection = Objection(
+        unit=view.handling_unit, reason=cmd.reason, suggested_unit=cmd.suggested_unit, raised_at=now
+    )
+    view.status = S.OBJECTION_RAISED
+    return [
+        Draft(
+            "objection_raised",
+            cmd.actor,
+            view.handling_unit,
+            {"reason": cmd.reason, "suggested_unit": cmd.suggested_unit},
+        )
+    ]
+
+
+def _objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.objection.upheld = cmd.uphold
+    old = view.handling_unit
+    if not cmd.uphold:
+        view.status = S.ACCEPTED
+        return [Draft("objection_rejected", cmd.actor, old, {"comment": cmd.comment, "stays_with": old})]
+    new = cmd.new_unit or view.objection.suggested_unit
+    start_clock(view, new, now, terms)
+    return [
+        Draft("objection_upheld", cmd.actor, old, {"comment": cmd.comment, "new_unit": new}),
+        _dispatched_draft(view, cmd.actor, "re-dispatch after upheld objection"),
+    ]
+
+
+def _contact(view: AppealView, cmd: ContactRecordInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.contacted_at = now
+    limit = view.limits["contact"]
+    limit.met_at = now
+    view.status = S.CONTACTED if view.status in (S.ACCEPTED, S.REHANDLING) else view.status
+    return [Draft("contacted", cmd.actor, view.handling_unit, {"note": cmd.note, "in_time": limit.met_in_time})]
+
+
+def _phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.status = S.IN_PROGRESS if view.status is not S.REHANDLING else view.status
+    detail = {
+        "progress": cmd.progress,
+        "reason": cmd.reason,
+        "expected_date": cmd.expected_date.isoformat() if cmd.expected_date else None,
+    }
+    return [Draft("phased_report", cmd.actor, view.handling_unit, detail)]
+
+
+def _extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.extension = "requested"
+    return [Draft("extension_requested", cmd.actor, view.handling_unit, {"reason": cmd.reason})]
+
+
+def _extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime, terms: Terms) -> list[Draft]:
+    if not cmd.approve:
+        view.extension = "rejected"
+        return [Draft("extension_rejected", cmd.actor, view.handling_unit, {"comment": cmd.comment})]
+    view.extension = "approved"
+    view.urgency = Urgency.COMPLEX
+    policy = terms.policy(Urgency.COMPLEX)
+    completion = view.limits["completion"]
+    completion.due = deadline(
+        completion.started_at,
+        policy.completion_limit,
+        policy.completion_limit_unit,
+        _calendar(terms),
+        end_hour=terms.workday_end_hour,
+    )
+    if completion.missed and now <= completion.due:
+        completion.missed = False  # the new limit has not passed: no longer late on this one
+    completion.reminded = False
+    view.overdue = any(limit.missed for limit in view.limits.values())
+    return [
+        Draft(
+            "extension_approved",
+            cmd.actor,
+            view.handling_unit,
+            {"comment": cmd.comment, "completion_due": completion.due.isoformat()},
+        )
+    ]
+
+
+def _complete(view: AppealView, cmd: AppealCompleteInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.completed_at = now
+    completion = view.limits["completion"]
+    completion.met_at = now
+    view.status = S.AWAITING_EVALUATION
+    _open_return_visit(view, now, terms)
+    return [
+        Draft(
+            "reported_done",
+            cmd.actor,
+            view.handling_unit,
+            {"result": cmd.result, "in_time": completion.met_in_time},
+        )
+    ]
+
+
+def _open_return_visit(view: AppealView, now: datetime, terms: Terms) -> None:
+    policy = terms.policy(view.urgency)
+    view.limits["return_visit"] = Limit(
+        started_at=now,
+        due=_calendar(terms).add_working_days(
+            now, policy.return_visit_window_working_days, end_hour=terms.workday_end_hour
+        ),
+    )
+
+
+def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.limits["return_visit"].met_at = now
+    view.resolved, view.satisfaction = cmd.resolved, cmd.satisfaction
+    drafts = [
+        Draft(
+            "evaluated",
+            cmd.actor,
+            view.handling_unit,
+            {"resolved": cmd.resolved, "satisfaction": cmd.satisfaction.value, "comment": cmd.comment},
+        )
+    ]
+    can_rehandle = view.handling_unit is not None and view.rehandle_count < terms.max_rehandles
+    if cmd.resolved or not can_rehandle:
+        drafts.append(_close(view, now, Outcome.RESOLVED if cmd.resolved else Outcome.UNRESOLVED))
+        return drafts
+    # unresolved: back to the same unit, with a fresh limit (重办)
+    view.rehandle_count += 1
+    view.status = S.REHANDLING
+    view.contacted_at = None
+    view.completed_at = None
+    policy = terms.policy(view.urgency)
+    calendar = _calendar(terms)
+    end = terms.workday_end_hour
+    view.limits["contact"] = Limit(
+        started_at=now, due=deadline(now, policy.contact_limit, policy.contact_limit_unit, calendar, end_hour=end)
+    )
+    view.limits["completion"] = Limit(
+        started_at=now,
+        due=deadline(now, policy.completion_limit, policy.completion_limit_unit, calendar, end_hour=end),
+    )
+    view.limits.pop("return_visit", None)
+    drafts.append(
+        Draft(
+            "rehandling",
+            None,
+            view.handling_unit,
+            {"round": view.rehandle_count, "completion_due": view.limits["completion"].due.isoformat()},
+        )
+    )
+    return drafts
+
+
+def _close(view: AppealView, now: datetime, outcome: Outcome) -> Draft:
+    view.status, view.outcome, view.closed_at = S.CLOSED, outcome, now
+    return Draft("closed", None, view.handling_unit, {"outcome": outcome.value})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    input_type: type[ActionInput]
+    check: Callable[[AppealView, Any, datetime], None]
+    apply: Callable[[AppealView, Any, datetime, Terms], list[Draft]]
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("dispatch", AppealDispatchInput, _check_dispatch, _dispatch),
+        Action("answer", AppealAnswerInput, _check_answer, _answer),
+        Action("accept", AppealAcceptInput, _check_accept, _accept),
+        Action("raise_objection", ObjectionRaiseInput, _check_objection, _objection),
+        Action("review_objection", ObjectionReviewInput, _check_objection_review, _objection_review),
+        Action("record_contact", ContactRecordInput, _check_contact, _contact),
+        Action("phased_report", PhasedReportInput, _check_phased_report, _phased_report),
+        Action("request_extension", ExtensionRequestInput, _check_extension, _extension),
+        Action("review_extension", ExtensionReviewInput, _check_extension_review, _extension_review),
+        Action("complete", AppealCompleteInput, _check_complete, _complete),
+        Action("evaluate", AppealEvaluateInput, _check_evaluate, _evaluate),
+    )
+}
+
+
+def check(view: AppealView, action: str, cmd: ActionInput, now: datetime) -> None:
+    ACTIONS[action].check(view, cmd, now)
+
+
+def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms: Terms) -> list[Draft]:
+    return ACTIONS[action].apply(view, cmd, now, terms)
+
+
+# --- time limits ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str  # "<limit>:reminder" | "<limit>:missed"
+    at: datetime
+
+    @property
+    def limit(self) -> str:
+        return self.name.split(":")[0]
+
+
+#: Which limits run in which statuses.
+RUNNING = {
+    "contact": HANDLING + (S.DISPATCHED, S.OBJECTION_RAISED),
+    "completion": HANDLING + (S.DISPATCHED, S.OBJECTION_RAISED),
+    "return_visit": (S.AWAITING_EVALUATION, S.ANSWERED),
+}
+
+
+def next_alarm(view: AppealView, terms: Terms) -> Alarm | None:
+    """The earliest reminder or expiry still to come for the limits running now."""
+    alarms = []
+    for name, statuses in RUNNING.items():
+        limit = view.limits.get(name)
+        if limit is None or view.status not in statuses or not limit.open:
+            continue
+        if name == "contact" and view.contacted_at is not None:
+            continue
+        if not limit.reminded and name != "return_visit":
+            lead = (limit.due - limit.started_at) * terms.reminder_at_fraction
+            alarms.append(Alarm(f"{name}:reminder", limit.started_at + lead))
+        alarms.append(Alarm(f"{name}:missed", limit.due))
+    return min(alarms, key=lambda a: a.at, default=None)
+
+
+def fire(view: AppealView, alarm: Alarm, now: datetime) -> list[Draft]:
+    """What a reminder or an expired limit does."""
+    limit = view.limits[alarm.limit]
+    if alarm.name.endswith(":reminder"):
+        limit.reminded = True
+        return [Draft("reminder", None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()})]
+    if alarm.limit == "return_visit":
+        limit.missed = True
+        return [_close(view, now, Outcome.NOT_EVALUATED)]
+    limit.missed = True
+    view.overdue = view.supervised = True
+    return [
+        Draft("limit_missed", None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()}),
+        Draft("escalated", None, view.handling_unit, {"to": "supervision", "limit": alarm.limit}),
+    ]
+
+
+def _calendar(terms: Terms) -> WorkCalendar:
+    return WorkCalendar(frozenset(terms.holidays), frozenset(terms.workdays))

@@ -1,0 +1,286 @@
+"""Payloads that cross the Temporal boundary: workflow input, one input type per staff action,
+and the appeal's view returned by every update.
+
+None of them carries a citizen's name, phone, ID number or address line, nor the appeal's free
+text: those stay in PostgreSQL. Fields are added, never renamed, so recorded histories keep
+replaying.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.types import AppealType, Channel, LimitUnit, Role, Urgency
+
+TEXT = 2000  # longest free text a staff member may put into a message
+
+
+class AppealStatus(StrEnum):
+    RECEIVED = "received"  # recorded, held for the operator to answer or dispatch
+    ANSWERED = "answered"  # answered on the spot; awaiting the citizen's evaluation
+    DISPATCHED = "dispatched"  # waiting for the unit to accept or object
+    OBJECTION_RAISED = "objection_raised"  # jurisdiction objection, hotline to review
+    ACCEPTED = "accepted"
+    CONTACTED = "contacted"  # the unit has contacted the citizen
+    IN_PROGRESS = "in_progress"  # phased reports filed
+    AWAITING_EVALUATION = "awaiting_evaluation"  # reported done; return visit under way
+    REHANDLING = "rehandling"  # evaluated unresolved: back to the same unit
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    """How a closed order ended. Only RESOLVED counts as resolved."""
+
+    RESOLVED = "resolved"
+    UNRESOLVED = "unresolved"
+    NOT_EVALUATED = "not_evaluated"
+    NOT_ACCEPTED = "not_accepted"
+    EMERGENCY_TRANSFERRED = "emergency_transferred"
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class IntakeDecision(StrEnum):
+    DISPATCH = "dispatch"  # to the unit named, or by the catalogue
+    ANSWER = "answer"  # consultation answered on the spot
+    HOLD = "hold"  # recorded; an operator answers or dispatches it later
+    NOT_ACCEPTED = "not_accepted"  # outside what the hotline handles (reason + channel)
+    EMERGENCY = "emergency"  # transferred to 110 / 119 / 120 / 122
+
+
+class NotAcceptedReason(StrEnum):
+    LITIGATION = "litigation"  # in litigation, arbitration or administrative review
+    PETITION = "petition"  # in a petition (信访) or discipline procedure
+    ILLEGAL_DEMAND = "illegal_demand"
+    OUTSIDE_REMIT = "outside_remit"  # no public body's remit: market or social channels
+
+
+#: Where the citizen is pointed when an appeal is not accepted.
+RIGHT_CHANNEL = {
+    NotAcceptedReason.LITIGATION: "the court, arbitration body or administrative-review organ handling it",
+    NotAcceptedReason.PETITION: "the petition (信访) office or discipline body handling it",
+    NotAcceptedReason.ILLEGAL_DEMAND: "none: the demand is against the law",
+    NotAcceptedReason.OUTSIDE_REMIT: "market or social channels (the business, a lawyer, a mediation committee)",
+}
+
+
+class EmergencyService(StrEnum):
+    POLICE = "110"
+    FIRE = "119"
+    AMBULANCE = "120"
+    TRAFFIC_POLICE = "122"
+
+
+class Actor(BaseModel):
+    """Who does something: a staff member (by username), or the citizen (no identity kept)."""
+
+    user: str = Field(max_length=64)
+    role: Role | None = None  # None: the citizen
+    unit: str | None = Field(default=None, max_length=40)
+
+    @classmethod
+    def citizen(cls) -> Actor:
+        return cls(user="citizen")
+
+
+# --- workflow input -----------------------------------------------------------------------
+
+
+class AppealInput(BaseModel):
+    """What the workflow starts with: references and classifications, no personal data."""
+
+    appeal_no: str
+    channel: Channel
+    appeal_type: AppealType
+    category: str
+    urgency: Urgency
+    district: str | None = None
+    street: str | None = None
+    received_at: datetime
+    decision: IntakeDecision = IntakeDecision.DISPATCH
+    unit: str | None = None  # named by the operator; else the catalogue decides
+    not_accepted_reason: NotAcceptedReason | None = None
+    emergency_service: EmergencyService | None = None
+    answer: str | None = Field(default=None, max_length=TEXT)
+    operator: Actor
+
+
+# --- one input per action -----------------------------------------------------------------
+
+
+class ActionInput(BaseModel):
+    actor: Actor
+
+
+class AppealDispatchInput(ActionInput):
+    unit: str | None = None  # None: by the catalogue
+
+
+class AppealAnswerInput(ActionInput):
+    answer: str = Field(min_length=1, max_length=TEXT)
+
+
+class AppealAcceptInput(ActionInput):
+    pass
+
+
+class ObjectionRaiseInput(ActionInput):
+    reason: str = Field(min_length=1, max_length=TEXT)
+    suggested_unit: str = Field(min_length=1, max_length=40)
+
+
+class ObjectionReviewInput(ActionInput):
+    uphold: bool
+    new_unit: str | None = None  # defaults to the unit the objection suggested
+    comment: str | None = Field(default=None, max_length=TEXT)
+
+
+class ContactRecordInput(ActionInput):
+    note: str | None = Field(default=None, max_length=TEXT)
+
+
+class PhasedReportInput(ActionInput):
+    progress: str = Field(min_length=1, max_length=TEXT)
+    reason: str | None = Field(default=None, max_length=TEXT)  # why it is not finished
+    expected_date: date | None = None
+
+
+class ExtensionRequestInput(ActionInput):
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class ExtensionReviewInput(ActionInput):
+    approve: bool
+    comment: str | None = Field(default=None, max_length=TEXT)
+
+
+class AppealCompleteInput(ActionInput):
+    result: str = Field(min_length=1, max_length=TEXT)
+
+
+class AppealEvaluateInput(ActionInput):
+    resolved: bool
+    satisfaction: Satisfaction
+    comment: str | None = Field(default=None, max_length=TEXT)
+
+
+# --- time-limit terms (loaded by an activity) ---------------------------------------------
+
+
+class PolicyTerms(BaseModel):
+    urgency: Urgency
+    contact_limit: int
+    contact_limit_unit: LimitUnit
+    completion_limit: int
+    completion_limit_unit: LimitUnit
+    objection_window_working_days: int
+    return_visit_window_working_days: int
+
+
+class Terms(BaseModel):
+    """Everything the time limits of one appeal are computed from."""
+
+    policies: list[PolicyTerms]
+    holidays: list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
+    workday_end_hour: int = 18
+    reminder_at_fraction: float = 0.75
+    max_rehandles: int = 2
+
+    def policy(self, urgency: Urgency) -> PolicyTerms:
+        for p in self.policies:
+            if p.urgency == urgency:
+                return p
+        raise LookupError(f"no time-limit policy for urgency {urgency}")
+
+
+# --- what the workflow knows ---------------------------------------------------------------
+
+
+class Limit(BaseModel):
+    """One time limit of the current round: when it started, when it is due, and how it ended."""
+
+    started_at: datetime
+    due: datetime
+    met_at: datetime | None = None
+    missed: bool = False
+    reminded: bool = False
+
+    @property
+    def open(self) -> bool:
+        return self.met_at is None and not self.missed
+
+    @property
+    def met_in_time(self) -> bool:
+        return self.met_at is not None and self.met_at <= self.due
+
+
+class Objection(BaseModel):
+    unit: str
+    reason: str
+    suggested_unit: str
+    raised_at: datetime
+    upheld: bool | None = None
+
+
+class AppealView(BaseModel):
+    """The appeal as the workflow sees it; returned by every update and projected to PostgreSQL."""
+
+    appeal_no: str
+    appeal_type: AppealType
+    category: str
+    urgency: Urgency
+    channel: Channel
+    district: str | None
+    street: str | None
+    received_at: datetime
+    status: AppealStatus = AppealStatus.RECEIVED
+    handling_unit: str | None = None
+    units: list[str] = Field(default_factory=list)  # every unit it was dispatched to, in order
+    dispatched_at: datetime | None = None
+    limits: dict[str, Limit] = Field(default_factory=dict)  # objection, contact, completion, return_visit
+    objection: Objection | None = None
+    extension: str | None = None  # requested | approved | rejected
+    contacted_at: datetime | None = None
+    completed_at: datetime | None = None
+    overdue: bool = False
+    supervised: bool = False
+    rehandle_count: int = 0
+    resolved: bool | None = None
+    satisfaction: Satisfaction | None = None
+    outcome: Outcome | None = None
+    closed_at: datetime | None = None
+    seq: int = 0  # number of timeline events so far
+
+    @property
+    def reply_deadline(self) -> datetime | None:
+        """The limit the unit works against now (the ReplyDeadline search attribute): first
+        contact until the citizen is contacted, then completion."""
+        if self.status in NOT_WITH_A_UNIT:
+            return None
+        contact = self.limits.get("contact")
+        if contact is not None and self.contacted_at is None:
+            return contact.due
+        completion = self.limits.get("completion")
+        return completion.due if completion is not None else None
+
+
+NOT_WITH_A_UNIT = {AppealStatus.CLOSED, AppealStatus.AWAITING_EVALUATION, AppealStatus.ANSWERED, AppealStatus.RECEIVED}
+
+
+class TimelineEvent(BaseModel):
+    """One entry of the appeal's timeline."""
+
+    seq: int
+    kind: str
+    at: datetime
+    actor: Actor | None = None
+    unit: str | None = None
+    detail: dict = Field(default_factory=dict)
