@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     complex_limit_days: int = Field(15, ge=1, description="After an approved extension.")
     objection_window_working_days: int = Field(1, ge=1)
     return_visit_window_working_days: int = Field(5, ge=1)
+    max_rehandles: int = Field(
+        2, ge=0, description="How often an unresolved appeal goes back to its unit (重办)."
+    )
     reminder_at_fraction: float = Field(
         0.75, gt=0, lt=1, description="A reminder fires when this share of a limit has passed."
     )

@@ -6,46 +6,69 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.appeals import AppealActivities
 from activities.health import HealthActivities
 from db.session import make_engine
+from infra.appeals import resume_unstarted
 from infra.temporal import connect
 from settings import Settings, get_settings
+from workflows.appeal import AppealWorkflow
 from workflows.health import HealthCheckWorkflow
 
-WORKFLOWS = [HealthCheckWorkflow]
+WORKFLOWS = [AppealWorkflow, HealthCheckWorkflow]
+
+#: How long an intake may sit without its workflow before the reconciler starts it.
+INTAKE_GRACE = timedelta(seconds=60)
 
 
-def activities_for(engine: AsyncEngine) -> list:
+def activities_for(engine: AsyncEngine, settings: Settings) -> list:
     health = HealthActivities(engine)
-    return [health.check_database]
+    appeals = AppealActivities(engine, settings)
+    return [health.check_database, appeals.load_terms, appeals.route_appeal, appeals.project_appeal]
 
 
-def build_worker(client: Client, engine: AsyncEngine, *, task_queue: str) -> Worker:
+def build_worker(
+    client: Client, engine: AsyncEngine, *, task_queue: str, settings: Settings | None = None
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(engine),
+        activities=activities_for(engine, settings or get_settings()),
     )
+
+
+async def reconcile_intakes(engine: AsyncEngine, client: Client, task_queue: str, stop: asyncio.Event) -> None:
+    """Every half minute, start the workflows of intakes whose start was lost."""
+    while not stop.is_set():
+        try:
+            await resume_unstarted(engine, client, task_queue, grace=INTAKE_GRACE)
+        except Exception:  # PostgreSQL or Temporal away for a moment: try again next round
+            logging.exception("intake reconciliation failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=30)
+        except TimeoutError:
+            pass
 
 
 async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     engine = make_engine(settings)
     client = await connect(settings)
-    worker = build_worker(client, engine, task_queue=settings.temporal_task_queue)
+    worker = build_worker(client, engine, task_queue=settings.temporal_task_queue, settings=settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     logging.info("worker polling task queue %r", settings.temporal_task_queue)
     async with worker:
-        await stop.wait()
+        await reconcile_intakes(engine, client, settings.temporal_task_queue, stop)
     await engine.dispose()
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import errors
-from api.routes import health, reference
+from api import auth
+from api.routes import appeals, health, reference
 from db.session import make_engine
 from infra.temporal import connect
 from settings import Settings, get_settings
@@ -52,6 +53,8 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(reference.router)
+    app.include_router(auth.router)
+    app.include_router(appeals.router)
     return app
 
 

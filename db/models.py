@@ -147,6 +147,10 @@ class CalendarDay(SQLModel, table=True):
 # --- appeals (projection) ------------------------------------------------------------------
 
 
+#: Numbers appeals: BJ-<date>-<next value>.
+APPEAL_NO_SEQ = sa.Sequence("appeal_no_seq", metadata=SQLModel.metadata)
+
+
 class Appeal(SQLModel, table=True):
     """The current state of one work order, projected from its workflow. `seq` is the number of
     the last event applied, so a late or repeated write can never move the row backwards."""
@@ -154,6 +158,14 @@ class Appeal(SQLModel, table=True):
     appeal_no: str = Field(primary_key=True, max_length=32)
     workflow_id: str = Field(max_length=64, unique=True)
     idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    idempotency_fingerprint: str | None = Field(
+        default=None, max_length=64, description="Hash of the request first sent with the key."
+    )
+    citizen_token_version: int = Field(
+        default=1,
+        sa_column_kwargs={"server_default": "1"},
+        description="Bumped to rotate the citizen's token.",
+    )
     status: str = Field(max_length=32, index=True)
     channel: str = Field(max_length=16)
     appeal_type: AppealType = Field(
@@ -199,7 +211,10 @@ class AppealEvent(SQLModel, table=True):
     replays."""
 
     __tablename__ = "appeal_event"
-    __table_args__ = (sa.UniqueConstraint("appeal_no", "seq", name="uq_appeal_event_seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("appeal_no", "seq", name="uq_appeal_event_seq"),
+        sa.Index("ix_appeal_event_kind_occurred_at", "kind", "occurred_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idem_key: str = Field(max_length=160, unique=True)

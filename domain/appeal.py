@@ -243,10 +243,10 @@ def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> Non
 def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: Terms) -> list[Draft]:
     # the workflow resolves a catalogue dispatch to a unit before calling this
     start_clock(view, cmd.unit, now, terms)
-    return [_dispatched_draft(view, cmd.actor, "operator")]
+    return [dispatched_draft(view, cmd.actor, "operator")]
 
 
-def _dispatched_draft(view: AppealView, actor: Actor | None, how: str) -> Draft:
+def dispatched_draft(view: AppealView, actor: Actor | None, how: str) -> Draft:
     return Draft(
         "dispatched",
         actor,
@@ -297,7 +297,7 @@ def _objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime
     start_clock(view, new, now, terms)
     return [
         Draft("objection_upheld", cmd.actor, old, {"comment": cmd.comment, "new_unit": new}),
-        _dispatched_draft(view, cmd.actor, "re-dispatch after upheld objection"),
+        dispatched_draft(view, cmd.actor, "re-dispatch after upheld objection"),
     ]
 
 

@@ -1,0 +1,149 @@
+"""Who is calling: staff log in for a signed, expiring bearer token; a citizen presents the
+per-appeal access token given at intake (no account needed)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from api.deps import SessionDep, SettingsDep
+from api.errors import ApiError, ErrorResponse
+from db.models import User
+from db.users import verify_password
+from domain.messages import Actor
+from domain.types import Role
+
+TOKEN_TTL_S = 8 * 3600  # one shift
+
+router = APIRouter(tags=["auth"])
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(secret: str, message: str) -> str:
+    return _b64(hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest())
+
+
+def issue_token(secret: str, user: User, *, now: float | None = None, ttl: int = TOKEN_TTL_S) -> str:
+    claims = {"sub": user.username, "role": user.role.value, "exp": int((now or time.time()) + ttl)}
+    body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return f"{body}.{_sign(secret, body)}"
+
+
+def read_token(secret: str, token: str, *, now: float | None = None) -> dict:
+    try:
+        body, signature = token.split(".")
+        if not hmac.compare_digest(signature, _sign(secret, body)):
+            raise ValueError("bad signature")
+        claims = json.loads(_unb64(body))
+    except ValueError as e:
+        raise ApiError(401, "unauthorized", "invalid token") from e
+    if claims.get("exp", 0) < (now or time.time()):
+        raise ApiError(401, "unauthorized", "token expired: log in again")
+    return claims
+
+
+def citizen_token(secret: str, appeal_no: str, version: int) -> str:
+    """Unguessable without the secret; rotating means bumping the appeal's token version."""
+    return _sign(secret, f"citizen:{appeal_no}:{version}")[:32]
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: Role
+    unit: str | None
+    district: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user=self.username, role=self.role, unit=self.unit)
+
+
+async def current_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
+    claims = read_token(settings.secret_key, credentials.credentials)
+    user = (await session.exec(select(User).where(User.username == claims["sub"]))).first()
+    if user is None or not user.active:
+        raise ApiError(401, "unauthorized", "the account is unknown or disabled")
+    return Principal(user.username, user.role, user.unit_code, user.district_code)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role):
+    """A dependency admitting only these roles (403 for the others)."""
+
+    async def _check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            names = ", ".join(r.value for r in roles)
+            raise ApiError(403, "forbidden", f"this needs the role {names}")
+        return principal
+
+    return Depends(_check)
+
+
+async def optional_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    return await current_principal(session, settings, credentials)
+
+
+CitizenToken = Annotated[
+    str | None,
+    Header(alias="X-Citizen-Token", max_length=64, description="the appeal's access token, for citizens"),
+]
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    role: Role
+    unit: str | None
+
+
+@router.post("/auth/token", response_model=TokenOut, responses={401: {"model": ErrorResponse}})
+async def login(body: Login, session: SessionDep, settings: SettingsDep):
+    """Exchange a username and password for a bearer token."""
+    user = (await session.exec(select(User).where(User.username == body.username))).first()
+    if user is None or not user.active or not verify_password(user.password_hash, body.password):
+        raise ApiError(401, "unauthorized", "wrong username or password")
+    return TokenOut(
+        access_token=issue_token(settings.secret_key, user),
+        expires_in=TOKEN_TTL_S,
+        role=user.role,
+        unit=user.unit_code,
+    )

@@ -1,0 +1,164 @@
+"""Intake (`POST /appeals`): validate against the reference data, record in PostgreSQL, start
+the workflow. Personal data and the appeal's text go to PostgreSQL only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import delete
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.errors import ApiError
+from db import appeals as store
+from db import reference
+from db.models import Appeal, CitizenContact
+from db.session import session_scope
+from domain import appeal as rules
+from domain.messages import (
+    TEXT,
+    Actor,
+    AppealInput,
+    EmergencyService,
+    IntakeDecision,
+    NotAcceptedReason,
+)
+from domain.types import AppealType, Channel, UnitKind, Urgency
+from infra.appeals import start_appeal_workflow
+from settings import Settings
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9.\-_]+$")]
+
+
+class Location(BaseModel):
+    district: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+    street: Code | None = None
+    address: str | None = Field(default=None, max_length=300, description="where the problem is")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class CitizenIn(BaseModel):
+    """The appellant. Kept in PostgreSQL only; never in Temporal."""
+
+    name: str | None = Field(default=None, max_length=100)
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")] | None = None
+    id_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
+    address: str | None = Field(default=None, max_length=300)
+    anonymous: bool = False
+
+
+class AppealCreate(BaseModel):
+    channel: Channel = Channel.PHONE
+    appeal_type: AppealType
+    category: Code
+    urgency: Urgency | None = Field(default=None, description="default: the category's")
+    location: Location = Field(default_factory=Location)
+    content: str = Field(min_length=1, max_length=5000)
+    attachments: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=20, description="references to stored files"
+    )
+    citizen: CitizenIn = Field(default_factory=CitizenIn)
+    decision: IntakeDecision = IntakeDecision.DISPATCH
+    unit: Code | None = Field(default=None, description="dispatch to this unit instead of by the catalogue")
+    answer: str | None = Field(default=None, max_length=TEXT, description="for decision=answer")
+    not_accepted_reason: NotAcceptedReason | None = None
+    emergency_service: EmergencyService | None = None
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(422, "validation_error", message, [{"field": field, "message": message}])
+
+
+async def take_intake(
+    body: AppealCreate, *, engine: AsyncEngine, session, operator: Actor, idempotency_key: str | None
+) -> tuple[Appeal, AppealInput, bool]:
+    """Check the body against the reference data and record it (or find the earlier record)."""
+    categories = {c.code: c for c in await reference.list_categories(session=session)}
+    category = categories.get(body.category)
+    if category is None:
+        raise _invalid("category", f"unknown category {body.category!r}")
+    district, street = body.location.district, body.location.street
+    if street is not None:
+        unit = await reference.get_unit(session=session, code=street)
+        if unit is None or unit.kind not in (UnitKind.STREET, UnitKind.TOWNSHIP):
+            raise _invalid("location.street", f"unknown street or township {street!r}")
+        if district is not None and unit.district_code != district:
+            raise _invalid("location.street", f"{street} is not in district {district}")
+        district = unit.district_code
+    if body.unit is not None and await reference.get_unit(session=session, code=body.unit) is None:
+        raise _invalid("unit", f"unknown unit {body.unit!r}")
+    urgency = body.urgency or category.default_urgency
+    received_at = datetime.now(timezone.utc)
+
+    def build(appeal_no: str) -> AppealInput:
+        return AppealInput(
+            appeal_no=appeal_no,
+            channel=body.channel,
+            appeal_type=body.appeal_type,
+            category=body.category,
+            urgency=urgency,
+            district=district,
+            street=street,
+            received_at=received_at,
+            decision=body.decision,
+            unit=body.unit,
+            not_accepted_reason=body.not_accepted_reason,
+            emergency_service=body.emergency_service,
+            answer=body.answer,
+            operator=operator,
+        )
+
+    try:
+        rules.validate_intake(build("BJ-CHECK"))
+    except rules.Refused as e:
+        raise _invalid("decision", e.reason) from e
+    details = store.IntakeDetails(
+        content=body.content,
+        location_address=body.location.address,
+        latitude=body.location.latitude,
+        longitude=body.location.longitude,
+        attachments=list(body.attachments),
+        contact=store.ContactDetails(**body.citizen.model_dump()),
+    )
+    try:
+        row, created = await store.record_intake(
+            engine=engine,
+            build_input=build,
+            details=details,
+            received_at=received_at,
+            idempotency_key=idempotency_key,
+            request_fingerprint=store.fingerprint(body.model_dump(mode="json")),
+        )
+    except store.IdempotencyConflict as e:
+        raise ApiError(409, "idempotency_conflict", str(e)) from e
+    inp = store.intake_input(row) or build(row.appeal_no)
+    return row, inp, created
+
+
+async def start_appeal(
+    client: Client, settings: Settings, row: Appeal, inp: AppealInput, *, compensate: bool, engine: AsyncEngine
+) -> None:
+    """Start the workflow. If Temporal cannot be reached, an intake sent without an
+    Idempotency-Key is removed again (nothing half-written; the operator retries), while one sent
+    with a key stays for the retry with that key (or the reconciler) to start."""
+    if row.seq > 0:
+        return  # the workflow has already run
+    try:
+        await start_appeal_workflow(client, settings.temporal_task_queue, inp)
+    except RPCError as e:
+        if compensate:
+            async with session_scope(engine) as session:
+                await session.exec(delete(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))
+                await session.exec(delete(Appeal).where(Appeal.appeal_no == row.appeal_no))
+            raise ApiError(503, "temporal_unavailable", f"Temporal is unavailable; nothing was recorded: {e.message}") from e
+        raise ApiError(
+            503,
+            "temporal_unavailable",
+            f"the appeal {row.appeal_no} is recorded but its workflow could not start; "
+            "retry with the same Idempotency-Key",
+            {"appeal_no": row.appeal_no},
+        ) from e

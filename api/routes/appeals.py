@@ -1,0 +1,409 @@
+"""Appeals: intake, lists and detail from PostgreSQL, and every staff action as a workflow Update."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, Field, create_model, field_validator
+from temporalio.client import (
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import ApiError, ErrorResponse, not_found
+from api.intake import AppealCreate, start_appeal, take_intake
+from db import appeals as store
+from db.models import Appeal
+from domain.messages import (
+    ActionInput,
+    Actor,
+    AppealAcceptInput,
+    AppealAnswerInput,
+    AppealCompleteInput,
+    AppealDispatchInput,
+    AppealEvaluateInput,
+    AppealStatus,
+    AppealView,
+    ContactRecordInput,
+    ExtensionRequestInput,
+    ExtensionReviewInput,
+    ObjectionRaiseInput,
+    ObjectionReviewInput,
+    Outcome,
+    PhasedReportInput,
+    Satisfaction,
+)
+from domain.types import AppealType, Channel, Role, Urgency
+from workflows.appeal import AppealWorkflow
+
+router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+
+STAFF = (Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR, Role.ANALYST, Role.ADMINISTRATOR)
+UPDATE_RPC_TIMEOUT = timedelta(seconds=15)
+
+
+# --- what the API shows ---------------------------------------------------------------------
+
+
+class LimitOut(BaseModel):
+    started_at: datetime
+    due: datetime
+    met_at: datetime | None
+    missed: bool
+    met_in_time: bool | None = Field(description="null while the limit is still running")
+
+
+class AppealOut(BaseModel):
+    appeal_no: str
+    status: AppealStatus
+    appeal_type: AppealType
+    channel: Channel
+    category: str
+    urgency: Urgency
+    district: str | None
+    street: str | None
+    location_address: str | None
+    content: str
+    attachments: list[str]
+    handling_unit: str | None
+    units: list[str] = Field(description="every unit the order was dispatched to, in order")
+    received_at: datetime
+    dispatched_at: datetime | None
+    limits: dict[str, LimitOut]
+    objection: dict[str, Any] | None
+    extension: str | None
+    overdue: bool
+    supervised: bool
+    rehandle_count: int
+    resolved: bool | None = Field(description="true only when the citizen said it was resolved")
+    satisfaction: Satisfaction | None
+    outcome: Outcome | None
+    closed_at: datetime | None
+
+
+class IntakeOut(BaseModel):
+    appeal: AppealOut
+    citizen_token: str = Field(description="give it to the citizen: it shows the status and allows the evaluation")
+
+
+class AppealPage(BaseModel):
+    items: list[AppealOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    kind: str
+    at: datetime
+    actor: str | None
+    actor_role: str | None
+    unit: str | None
+    detail: dict[str, Any]
+
+
+def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
+    """The appeal as the API shows it: the row's intake facts plus the workflow's view (the one
+    just returned by an update, or the last one projected)."""
+    if view is None and row.seq > 0:
+        view = AppealView.model_validate(row.state)
+    limits = {}
+    if view is not None:
+        for name, limit in view.limits.items():
+            limits[name] = LimitOut(
+                started_at=limit.started_at,
+                due=limit.due,
+                met_at=limit.met_at,
+                missed=limit.missed,
+                met_in_time=None if limit.open else limit.met_in_time,
+            )
+    return AppealOut(
+        appeal_no=row.appeal_no,
+        status=view.status if view else AppealStatus.RECEIVED,
+        appeal_type=row.appeal_type,
+        channel=Channel(row.channel),
+        category=row.category_code,
+        urgency=view.urgency if view else row.urgency,
+        district=row.district_code,
+        street=row.street_code,
+        location_address=row.location_address,
+        content=row.content,
+        attachments=row.attachments,
+        handling_unit=view.handling_unit if view else None,
+        units=view.units if view else [],
+        received_at=row.received_at,
+        dispatched_at=view.dispatched_at if view else None,
+        limits=limits,
+        objection=view.objection.model_dump(mode="json") if view and view.objection else None,
+        extension=view.extension if view else None,
+        overdue=view.overdue if view else False,
+        supervised=view.supervised if view else False,
+        rehandle_count=view.rehandle_count if view else 0,
+        resolved=view.resolved if view else None,
+        satisfaction=view.satisfaction if view else None,
+        outcome=view.outcome if view else None,
+        closed_at=view.closed_at if view else None,
+    )
+
+
+# --- who may see an appeal -----------------------------------------------------------------
+
+
+def _visible(row: Appeal, principal: Principal) -> bool:
+    if principal.role is Role.UNIT_STAFF:
+        units = (row.state or {}).get("units", [])
+        return principal.unit == row.handling_unit_code or principal.unit in units
+    if principal.role is Role.SUPERVISOR and principal.district:
+        return row.district_code == principal.district
+    return True
+
+
+async def _appeal_for(
+    appeal_no: str, session, principal: Principal | None, token: str | None, secret: str
+) -> tuple[Appeal, Actor]:
+    """The appeal if the caller may see it (a 404 otherwise, never revealing that it exists)."""
+    row = await store.get(session=session, appeal_no=appeal_no)
+    if principal is not None:
+        if row is None or not _visible(row, principal):
+            raise not_found("appeal", appeal_no)
+        return row, principal.actor
+    if token is None:
+        raise ApiError(401, "unauthorized", "a bearer token or the appeal's X-Citizen-Token is required")
+    if row is None or not hmac.compare_digest(token, citizen_token(secret, row.appeal_no, row.citizen_token_version)):
+        raise not_found("appeal", appeal_no)
+    return row, Actor.citizen()
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+# --- intake and reads ----------------------------------------------------------------------
+
+
+@router.post(
+    "/appeals",
+    status_code=201,
+    response_model=IntakeOut,
+    responses={
+        200: {"model": IntakeOut, "description": "a retry with the same Idempotency-Key"},
+        409: {"model": ErrorResponse, "description": "Idempotency-Key reused for another request"},
+        422: {"model": ErrorResponse},
+    },
+)
+async def create_appeal(
+    body: AppealCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    principal: Principal = require(Role.OPERATOR),
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
+    ] = None,
+):
+    """Record a work order (工单) and start its workflow: answered on the spot, dispatched (to the
+    unit named, or by the catalogue), held for later, refused with the right channel, or
+    transferred to an emergency service. A retry with the same Idempotency-Key returns the
+    same appeal and never starts a second workflow."""
+    row, inp, created = await take_intake(
+        body, engine=request.app.state.engine, session=session, operator=principal.actor,
+        idempotency_key=idempotency_key,
+    )
+    await start_appeal(temporal, settings, row, inp, compensate=created and idempotency_key is None,
+                       engine=request.app.state.engine)
+    if not created:
+        response.status_code = 200
+    return IntakeOut(
+        appeal=present(row), citizen_token=citizen_token(settings.secret_key, row.appeal_no, row.citizen_token_version)
+    )
+
+
+@router.get("/appeals", response_model=AppealPage, responses={422: {"model": ErrorResponse}})
+async def list_appeals(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: AppealStatus | None = None,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
+    district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    street: Annotated[str | None, Query(max_length=40)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool | None = None,
+    received_from: Annotated[datetime | None, Query(alias="from")] = None,
+    received_to: Annotated[datetime | None, Query(alias="to")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+):
+    """Appeals from PostgreSQL, newest first, filtered and paged. Unit staff see what is or was
+    dispatched to their unit; a district supervisor sees the district."""
+    for name, value in (("from", received_from), ("to", received_to)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(422, "validation_error", f"'{name}' needs a timezone", [{"field": name}])
+    if received_from and received_to and received_to < received_from:
+        raise ApiError(422, "validation_error", "'to' is before 'from'", [{"field": "to"}])
+    f = store.AppealFilter(
+        status=status.value if status else None,
+        unit=unit,
+        district=principal.district if principal.role is Role.SUPERVISOR and principal.district else district,
+        street=street,
+        category=category,
+        overdue=overdue,
+        received_from=received_from,
+        received_to=received_to,
+        text=q,
+        visible_to_unit=principal.unit if principal.role is Role.UNIT_STAFF else None,
+    )
+    rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
+    return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/appeals/{appeal_no}", response_model=AppealOut)
+async def get_appeal(
+    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
+):
+    """Status, unit, every limit and whether it was met. Staff with a bearer token, or the
+    citizen with the appeal's X-Citizen-Token."""
+    row, _ = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
+    return present(row)
+
+
+@router.get("/appeals/{appeal_no}/timeline", response_model=list[TimelineEntry])
+async def get_timeline(
+    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
+):
+    """Every event, with who did it. Citizens see the unit, not the staff member's name."""
+    row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
+    events = await store.timeline(session=session, appeal_no=row.appeal_no)
+    staff_view = actor.role is not None
+    return [
+        TimelineEntry(
+            seq=e.seq,
+            kind=e.kind,
+            at=e.occurred_at,
+            actor=e.actor if staff_view or e.actor_role == "citizen" else None,
+            actor_role=e.actor_role,
+            unit=e.unit_code,
+            detail=e.detail,
+        )
+        for e in events
+    ]
+
+
+# --- staff actions: one Update each --------------------------------------------------------
+
+_REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "window_passed": 409, "forbidden": 403, "invalid": 422}
+
+
+async def _act(
+    appeal_no: str, action: str, input_type: type[ActionInput], body: BaseModel, actor: Actor, row: Appeal, temporal
+) -> AppealOut:
+    cmd = input_type(actor=actor, **body.model_dump())
+    handle = temporal.get_workflow_handle(row.workflow_id)
+    try:
+        view = await handle.execute_update(action, cmd, result_type=AppealView, rpc_timeout=UPDATE_RPC_TIMEOUT)
+    except WorkflowUpdateFailedError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == "Refused":
+            code = cause.details[0]["code"] if cause.details else "wrong_state"
+            raise ApiError(
+                _REFUSAL_STATUS.get(code, 409), code, cause.message, {"status": _status_of(row)}
+            ) from e
+        raise ApiError(409, "refused", getattr(cause, "message", str(e))) from e
+    except WorkflowUpdateRPCTimeoutOrCancelledError as e:
+        raise ApiError(503, "temporal_unavailable", "the workflow did not answer in time; try again") from e
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, "wrong_state", "the appeal is closed", {"status": "closed"}) from e
+        raise
+    return present(row, view)
+
+
+def _status_of(row: Appeal) -> str:
+    return (row.state or {}).get("status", row.status)
+
+
+def _body_model(input_type: type[ActionInput]) -> type[BaseModel]:
+    """The request body of an action: its input without the actor (the token says who acts)."""
+    fields = {n: (f.annotation, f) for n, f in input_type.model_fields.items() if n != "actor"}
+    return create_model(input_type.__name__.removesuffix("Input") + "Body", **fields)
+
+
+#: path, workflow update, input type, who may do it (None: operator or the citizen's token)
+ACTIONS = [
+    ("dispatch", "dispatch", AppealDispatchInput, (Role.OPERATOR,)),
+    ("answer", "answer", AppealAnswerInput, (Role.OPERATOR,)),
+    ("accept", "accept", AppealAcceptInput, (Role.UNIT_STAFF,)),
+    ("objection", "raise_objection", ObjectionRaiseInput, (Role.UNIT_STAFF,)),
+    ("objection-review", "review_objection", ObjectionReviewInput, (Role.OPERATOR,)),
+    ("contact", "record_contact", ContactRecordInput, (Role.UNIT_STAFF,)),
+    ("phased-report", "phased_report", PhasedReportInput, (Role.UNIT_STAFF,)),
+    ("extension", "request_extension", ExtensionRequestInput, (Role.UNIT_STAFF,)),
+    ("extension-review", "review_extension", ExtensionReviewInput, (Role.OPERATOR,)),
+    ("complete", "complete", AppealCompleteInput, (Role.UNIT_STAFF,)),
+    ("evaluation", "evaluate", AppealEvaluateInput, None),
+]
+
+
+def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tuple[Role, ...] | None) -> None:
+    Body = _body_model(input_type)
+    doc = (getattr(AppealWorkflow, update).__doc__ or "").strip()
+    responses = {
+        409: {"model": ErrorResponse, "description": "wrong state, wrong unit, or window passed"},
+        403: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    }
+
+    async def action(
+        appeal_no: str,
+        body: Body,  # type: ignore[valid-type]
+        session: SessionDep,
+        settings: SettingsDep,
+        temporal: TemporalDep,
+        principal: OptionalPrincipal,
+        token: CitizenToken = None,
+    ) -> AppealOut:
+        if principal is not None:
+            allowed = roles or (Role.OPERATOR,)
+            if principal.role not in allowed:
+                raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in allowed)}")
+        elif roles is not None:
+            raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
+        row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
+        await _check_units(body, session)
+        return await _act(appeal_no, update, input_type, body, actor, row, temporal)
+
+    action.__doc__ = doc
+    action.__annotations__["body"] = Body  # a local class: resolve the postponed annotation here
+    router.add_api_route(
+        f"/appeals/{{appeal_no}}/{path}",
+        action,
+        methods=["POST"],
+        response_model=AppealOut,
+        responses=responses,
+        name=update,
+        summary=path.replace("-", " "),
+    )
+
+
+async def _check_units(body: BaseModel, session) -> None:
+    """Units named in a body must exist (422 naming the field), before the workflow sees them."""
+    from db.reference import get_unit
+
+    for field in ("unit", "suggested_unit", "new_unit"):
+        code = getattr(body, field, None)
+        if code is not None and await get_unit(session=session, code=code) is None:
+            raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
+
+
+for _path, _update, _input, _roles in ACTIONS:
+    _add_action(_path, _update, _input, _roles)

@@ -1,0 +1,203 @@
+"""Appeals in PostgreSQL: recording an intake (before its workflow starts), and reading the
+projection for lists, detail and timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, CitizenContact
+from db.session import session_factory
+from domain.calendar import CHINA_TZ
+from domain.messages import AppealInput
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was first used for a different request."""
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class IntakeDetails:
+    """What PostgreSQL keeps and Temporal never sees."""
+
+    content: str
+    location_address: str | None
+    latitude: float | None
+    longitude: float | None
+    attachments: list[str]
+    contact: ContactDetails
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def appeal_number(received_at: datetime, value: int) -> str:
+    return f"BJ-{received_at.astimezone(CHINA_TZ):%Y%m%d}-{value:06d}"
+
+
+async def record_intake(
+    *,
+    engine: AsyncEngine,
+    build_input: Any,  # (appeal_no) -> AppealInput
+    details: IntakeDetails,
+    received_at: datetime,
+    idempotency_key: str | None,
+    request_fingerprint: str,
+) -> tuple[Appeal, bool]:
+    """Write the appeal row and its contact in one transaction. With a key already used, return
+    the appeal it created (and False) instead of writing anything."""
+    if idempotency_key is not None:
+        existing = await find_by_idempotency_key(engine=engine, key=idempotency_key)
+        if existing is not None:
+            _same_request(existing, request_fingerprint)
+            return existing, False
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session:
+            number = appeal_number(received_at, await session.scalar(APPEAL_NO_SEQ.next_value()))
+            inp: AppealInput = build_input(number)
+            appeal = Appeal(
+                appeal_no=number,
+                workflow_id=f"appeal-{number}",
+                idempotency_key=idempotency_key,
+                idempotency_fingerprint=request_fingerprint,
+                status="received",
+                channel=inp.channel.value,
+                appeal_type=inp.appeal_type,
+                category_code=inp.category,
+                urgency=inp.urgency,
+                district_code=inp.district,
+                street_code=inp.street,
+                location_address=details.location_address,
+                latitude=details.latitude,
+                longitude=details.longitude,
+                content=details.content,
+                attachments=details.attachments,
+                received_at=received_at,
+                # until the workflow's first projection, the row keeps what starts it
+                state={"intake": inp.model_dump(mode="json")},
+            )
+            session.add(appeal)
+            await session.flush()
+            session.add(CitizenContact(appeal_no=number, **details.contact.__dict__))
+            await session.commit()
+            return appeal, True
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        existing = await find_by_idempotency_key(engine=engine, key=idempotency_key)  # lost a race
+        if existing is None:
+            raise
+        _same_request(existing, request_fingerprint)
+        return existing, False
+
+
+def _same_request(existing: Appeal, request_fingerprint: str) -> None:
+    if existing.idempotency_fingerprint != request_fingerprint:
+        raise IdempotencyConflict(
+            f"this Idempotency-Key was used for a different request (appeal {existing.appeal_no})"
+        )
+
+
+def intake_input(appeal: Appeal) -> AppealInput | None:
+    """The workflow input recorded at intake, while the workflow has not projected yet."""
+    intake = (appeal.state or {}).get("intake")
+    return AppealInput.model_validate(intake) if intake is not None and appeal.seq == 0 else None
+
+
+async def find_by_idempotency_key(*, engine: AsyncEngine, key: str) -> Appeal | None:
+    async with session_factory(engine)() as session:
+        return (await session.exec(select(Appeal).where(Appeal.idempotency_key == key))).first()
+
+
+async def unstarted(*, engine: AsyncEngine, older_than: datetime, limit: int = 100) -> list[Appeal]:
+    """Intakes whose workflow never projected anything: the start may have been lost."""
+    async with session_factory(engine)() as session:
+        stmt = (
+            select(Appeal)
+            .where(Appeal.seq == 0, col(Appeal.created_at) < older_than)
+            .order_by(Appeal.created_at)
+            .limit(limit)
+        )
+        return list((await session.exec(stmt)).all())
+
+
+async def get(*, session: AsyncSession, appeal_no: str) -> Appeal | None:
+    return await session.get(Appeal, appeal_no)
+
+
+async def timeline(*, session: AsyncSession, appeal_no: str) -> list[AppealEvent]:
+    stmt = select(AppealEvent).where(AppealEvent.appeal_no == appeal_no).order_by(AppealEvent.seq)
+    return list((await session.exec(stmt)).all())
+
+
+@dataclass(frozen=True)
+class AppealFilter:
+    status: str | None = None
+    unit: str | None = None
+    district: str | None = None
+    street: str | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    text: str | None = None
+    visible_to_unit: str | None = None  # unit staff see what is or was dispatched to their unit
+
+
+async def search(
+    *, session: AsyncSession, f: AppealFilter, limit: int, offset: int
+) -> tuple[list[Appeal], int]:
+    stmt = select(Appeal)
+    conditions = []
+    if f.status:
+        conditions.append(Appeal.status == f.status)
+    if f.unit:
+        conditions.append(Appeal.handling_unit_code == f.unit)
+    if f.district:
+        conditions.append(Appeal.district_code == f.district)
+    if f.street:
+        conditions.append(Appeal.street_code == f.street)
+    if f.category:
+        conditions.append(
+            or_(Appeal.category_code == f.category, col(Appeal.category_code).startswith(f.category + "."))
+        )
+    if f.overdue is not None:
+        conditions.append(Appeal.overdue == f.overdue)
+    if f.received_from:
+        conditions.append(col(Appeal.received_at) >= f.received_from)
+    if f.received_to:
+        conditions.append(col(Appeal.received_at) < f.received_to)
+    if f.text:
+        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(col(Appeal.content).ilike(pattern), col(Appeal.appeal_no).ilike(pattern)))
+    if f.visible_to_unit:
+        conditions.append(
+            or_(
+                Appeal.handling_unit_code == f.visible_to_unit,
+                Appeal.__table__.c.state["units"].contains(sa.cast([f.visible_to_unit], Appeal.__table__.c.state.type)),
+            )
+        )
+    stmt = stmt.where(*conditions)
+    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+    rows = await session.exec(stmt.order_by(col(Appeal.received_at).desc(), col(Appeal.appeal_no).desc()).offset(offset).limit(limit))
+    return list(rows.all()), total

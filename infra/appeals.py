@@ -1,0 +1,76 @@
+"""Starting appeal workflows (client side): from the intake route, and from the reconciler that
+starts the ones whose start was lost (a crash between the database write and the start)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from db import appeals as store
+from domain.messages import AppealInput, AppealStatus
+from workflows import search_attributes as sa
+from workflows.appeal import AppealWorkflow
+
+log = logging.getLogger("jiesu.intake")
+
+
+def workflow_id(appeal_no: str) -> str:
+    return f"appeal-{appeal_no}"
+
+
+async def start_appeal_workflow(client: Client, task_queue: str, inp: AppealInput) -> WorkflowHandle | None:
+    """Start the appeal's workflow once: a second call reaches the running one (USE_EXISTING)
+    and a closed one is never started again (REJECT_DUPLICATE). Returns None in that case."""
+    place = " / ".join(p for p in (inp.district, inp.street) if p) or "place not given"
+    attrs = [
+        SearchAttributePair(sa.APPEAL_STATUS, AppealStatus.RECEIVED.value),
+        SearchAttributePair(sa.CATEGORY, inp.category),
+        SearchAttributePair(sa.APPEAL_TYPE, inp.appeal_type.value),
+        SearchAttributePair(sa.URGENCY, inp.urgency.value),
+        SearchAttributePair(sa.OVERDUE, False),
+    ]
+    attrs += [SearchAttributePair(sa.DISTRICT, inp.district)] if inp.district else []
+    attrs += [SearchAttributePair(sa.STREET, inp.street)] if inp.street else []
+    try:
+        return await client.start_workflow(
+            AppealWorkflow.run,
+            inp,
+            id=workflow_id(inp.appeal_no),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(attrs),
+            static_summary=f"{inp.appeal_no} · {inp.appeal_type.value} · {inp.category} · {place}",
+            static_details=(
+                f"**Appeal** {inp.appeal_no}  \n**Type** {inp.appeal_type.value} · **urgency** {inp.urgency.value}"
+                f"  \n**Category** {inp.category}  \n**Place** {place}  \n**Channel** {inp.channel.value}"
+                f" · **intake** {inp.decision.value}"
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+
+
+async def resume_unstarted(engine: AsyncEngine, client: Client, task_queue: str, *, grace: timedelta) -> list[str]:
+    """Start the workflows of intakes recorded more than `grace` ago that never projected
+    anything. Safe to run anywhere, any number of times. Returns the appeal numbers started."""
+    started = []
+    for row in await store.unstarted(engine=engine, older_than=datetime.now(timezone.utc) - grace):
+        inp = store.intake_input(row)
+        if inp is None:
+            continue
+        if await start_appeal_workflow(client, task_queue, inp) is not None:
+            started.append(row.appeal_no)
+    if started:
+        log.warning("started %d appeal workflows whose start had been lost: %s", len(started), started)
+    return started

@@ -1,0 +1,37 @@
+"""Appeal intake: the appeal-number sequence, the idempotency fingerprint, the citizen token version
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.execute(sa.schema.CreateSequence(sa.Sequence("appeal_no_seq")))
+    op.add_column(
+        "appeal",
+        sa.Column("idempotency_fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    )
+    op.add_column(
+        "appeal",
+        sa.Column("citizen_token_version", sa.Integer(), server_default="1", nullable=False),
+    )
+    op.create_index("ix_appeal_event_kind_occurred_at", "appeal_event", ["kind", "occurred_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_appeal_event_kind_occurred_at", table_name="appeal_event")
+    op.drop_column("appeal", "citizen_token_version")
+    op.drop_column("appeal", "idempotency_fingerprint")
+    op.execute(sa.schema.DropSequence(sa.Sequence("appeal_no_seq")))

@@ -1,0 +1,344 @@
+"""AppealWorkflow: one work order (工单) from intake to close, id `appeal-<appeal number>`.
+
+The rules live in `domain.appeal`; this class holds the state, runs the time limits as durable
+timers, and turns every change into a timeline event projected to PostgreSQL and into the search
+attributes administrators filter on. Every staff action is an Update with a validator (the sender
+gets the new state or the reason it was refused) and has a Signal twin for senders that must not
+block; both go through the same check-and-apply path, and a refused signal is recorded on the
+timeline as rejected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.appeals import AppealActivities, ProjectionInput, RouteInput
+    from domain import appeal as rules
+    from domain.messages import (
+        ActionInput,
+        AppealAcceptInput,
+        AppealAnswerInput,
+        AppealCompleteInput,
+        AppealDispatchInput,
+        AppealEvaluateInput,
+        AppealInput,
+        AppealStatus,
+        AppealView,
+        ContactRecordInput,
+        ExtensionRequestInput,
+        ExtensionReviewInput,
+        IntakeDecision,
+        ObjectionRaiseInput,
+        ObjectionReviewInput,
+        PhasedReportInput,
+        Terms,
+        TimelineEvent,
+    )
+    from workflows import search_attributes as sa
+
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+def refusal(e: rules.Refused) -> ApplicationError:
+    """How a refused action travels back to the API (mapped there to 409 / 403 / 422)."""
+    return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
+
+
+@workflow.defn
+class AppealWorkflow:
+    @workflow.init
+    def __init__(self, inp: AppealInput) -> None:
+        self.inp = inp
+        self.view: AppealView | None = None  # set once the terms are loaded
+        self.terms: Terms | None = None
+        self.woken = False  # something changed: recompute the next alarm
+        self._attrs: dict[str, object] = {}
+
+    # --- main line ---------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: AppealInput) -> AppealView:
+        """Intake, dispatch, then sleep until the next reminder or limit while staff act."""
+        self.terms = await workflow.execute_local_activity_method(
+            AppealActivities.load_terms,
+            inp.appeal_type,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=DB_RETRY,
+            summary="load the time-limit policy and working-day calendar",
+        )
+        now = workflow.now()
+        view, drafts = rules.open_appeal(inp, now, self.terms)
+        if inp.decision is IntakeDecision.DISPATCH:
+            unit = inp.unit or await self._route(view)
+            if unit is None:
+                drafts.append(rules.Draft("dispatch_needed", None, detail={"reason": "no routing rule applies"}))
+            else:
+                rules.start_clock(view, unit, now, self.terms)
+                how = "named by the operator" if inp.unit else "by the dispatch catalogue"
+                drafts.append(rules.dispatched_draft(view, inp.operator, how))
+        self.view = view
+        await self._record(drafts)
+
+        while self.view.status is not AppealStatus.CLOSED:
+            await self._sleep_until_next_alarm()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    async def _sleep_until_next_alarm(self) -> None:
+        alarm = rules.next_alarm(self.view, self.terms)
+        self.woken = False
+        if alarm is None:
+            await workflow.wait_condition(lambda: self.woken)
+            return
+        remaining = (alarm.at - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self.woken,
+                    timeout=timedelta(seconds=remaining),
+                    timeout_summary=f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}",
+                )
+                return  # someone acted first: the next alarm may have changed
+            except asyncio.TimeoutError:
+                pass
+        await self._record(rules.fire(self.view, alarm, workflow.now()))
+
+    async def _route(self, view: AppealView) -> str | None:
+        try:
+            return await workflow.execute_local_activity_method(
+                AppealActivities.route_appeal,
+                RouteInput(category=view.category, district=view.district, street=view.street),
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=DB_RETRY,
+                summary="route by the dispatch catalogue",
+            )
+        except ActivityError as e:
+            if isinstance(e.cause, ApplicationError) and e.cause.type == "NoRoute":
+                return None
+            raise
+
+    # --- one path for every action -------------------------------------------------------
+    def _validate(self, action: str, cmd: ActionInput) -> None:
+        if self.view is None:
+            return  # still setting up; the handler waits and checks again
+        try:
+            rules.check(self.view, action, cmd, workflow.now())
+        except rules.Refused as e:
+            raise refusal(e) from None
+
+    async def _perform(self, action: str, cmd: ActionInput) -> AppealView:
+        await workflow.wait_condition(lambda: self.view is not None)
+        try:
+            rules.check(self.view, action, cmd, workflow.now())
+            if action == "dispatch" and cmd.unit is None:
+                cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
+                if cmd.unit is None:
+                    raise rules.Refused("no routing rule applies: name the unit", "invalid")
+                rules.check(self.view, action, cmd, workflow.now())  # the state may have moved
+        except rules.Refused as e:
+            raise refusal(e) from None
+        await self._record(rules.apply(self.view, action, cmd, workflow.now(), self.terms))
+        return self.view
+
+    async def _signalled(self, action: str, cmd: ActionInput) -> None:
+        try:
+            await self._perform(action, cmd)
+        except ApplicationError as e:
+            await self._record(
+                [rules.Draft("rejected", cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})]
+            )
+
+    async def _record(self, drafts: list[rules.Draft]) -> None:
+        """Number the events, project them, keep the search attributes current."""
+        view = self.view
+        now = workflow.now()
+        events = []
+        for d in drafts:
+            view.seq += 1
+            events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=now, actor=d.actor, unit=d.unit, detail=d.detail))
+        self.woken = True
+        await workflow.execute_local_activity_method(
+            AppealActivities.project_appeal,
+            ProjectionInput(view=view.model_copy(deep=True), events=events),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=DB_RETRY,
+            summary="record " + ", ".join(e.kind for e in events),
+        )
+        self._upsert_search_attributes()
+
+    def _upsert_search_attributes(self) -> None:
+        v = self.view
+        wanted = {
+            sa.APPEAL_STATUS: v.status.value,
+            sa.HANDLING_UNIT: v.handling_unit,
+            sa.DISTRICT: v.district,
+            sa.STREET: v.street,
+            sa.CATEGORY: v.category,
+            sa.APPEAL_TYPE: v.appeal_type.value,
+            sa.URGENCY: v.urgency.value,
+            sa.REPLY_DEADLINE: v.reply_deadline,
+            sa.OVERDUE: v.overdue,
+        }
+        updates: list[SearchAttributeUpdate] = []
+        for key, value in wanted.items():
+            if self._attrs.get(key.name, ...) == value:
+                continue
+            self._attrs[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    # --- queries -------------------------------------------------------------------------
+    @workflow.query
+    def state(self) -> AppealView | None:
+        return self.view
+
+    # --- messages: an Update with its validator, and a Signal twin, per action -------------
+    @workflow.update
+    async def dispatch(self, cmd: AppealDispatchInput) -> AppealView:
+        """派单: an operator dispatches a held order, to the unit named or by the catalogue."""
+        return await self._perform("dispatch", cmd)
+
+    @dispatch.validator
+    def _v_dispatch(self, cmd: AppealDispatchInput) -> None:
+        self._validate("dispatch", cmd)
+
+    @workflow.signal
+    async def dispatch_signal(self, cmd: AppealDispatchInput) -> None:
+        await self._signalled("dispatch", cmd)
+
+    @workflow.update
+    async def answer(self, cmd: AppealAnswerInput) -> AppealView:
+        """即时答复: a consultation the operator answers; the citizen may still evaluate it."""
+        return await self._perform("answer", cmd)
+
+    @answer.validator
+    def _v_answer(self, cmd: AppealAnswerInput) -> None:
+        self._validate("answer", cmd)
+
+    @workflow.signal
+    async def answer_signal(self, cmd: AppealAnswerInput) -> None:
+        await self._signalled("answer", cmd)
+
+    @workflow.update
+    async def accept(self, cmd: AppealAcceptInput) -> AppealView:
+        """接单: the unit dispatched to takes the order (首接负责制, first-receiver responsibility)."""
+        return await self._perform("accept", cmd)
+
+    @accept.validator
+    def _v_accept(self, cmd: AppealAcceptInput) -> None:
+        self._validate("accept", cmd)
+
+    @workflow.signal
+    async def accept_signal(self, cmd: AppealAcceptInput) -> None:
+        await self._signalled("accept", cmd)
+
+    @workflow.update
+    async def raise_objection(self, cmd: ObjectionRaiseInput) -> AppealView:
+        """管辖异议: the unit's only way out of an order, within the objection window."""
+        return await self._perform("raise_objection", cmd)
+
+    @raise_objection.validator
+    def _v_raise_objection(self, cmd: ObjectionRaiseInput) -> None:
+        self._validate("raise_objection", cmd)
+
+    @workflow.signal
+    async def raise_objection_signal(self, cmd: ObjectionRaiseInput) -> None:
+        await self._signalled("raise_objection", cmd)
+
+    @workflow.update
+    async def review_objection(self, cmd: ObjectionReviewInput) -> AppealView:
+        """The hotline upholds the objection (re-dispatch, clocks restart) or rejects it (the
+        order stays with the unit)."""
+        return await self._perform("review_objection", cmd)
+
+    @review_objection.validator
+    def _v_review_objection(self, cmd: ObjectionReviewInput) -> None:
+        self._validate("review_objection", cmd)
+
+    @workflow.signal
+    async def review_objection_signal(self, cmd: ObjectionReviewInput) -> None:
+        await self._signalled("review_objection", cmd)
+
+    @workflow.update
+    async def record_contact(self, cmd: ContactRecordInput) -> AppealView:
+        """联系诉求人: the unit has contacted the citizen (counts toward the response rate)."""
+        return await self._perform("record_contact", cmd)
+
+    @record_contact.validator
+    def _v_record_contact(self, cmd: ContactRecordInput) -> None:
+        self._validate("record_contact", cmd)
+
+    @workflow.signal
+    async def record_contact_signal(self, cmd: ContactRecordInput) -> None:
+        await self._signalled("record_contact", cmd)
+
+    @workflow.update
+    async def phased_report(self, cmd: PhasedReportInput) -> AppealView:
+        """阶段性报告: progress, the reason it is not finished, and the expected date."""
+        return await self._perform("phased_report", cmd)
+
+    @phased_report.validator
+    def _v_phased_report(self, cmd: PhasedReportInput) -> None:
+        self._validate("phased_report", cmd)
+
+    @workflow.signal
+    async def phased_report_signal(self, cmd: PhasedReportInput) -> None:
+        await self._signalled("phased_report", cmd)
+
+    @workflow.update
+    async def request_extension(self, cmd: ExtensionRequestInput) -> AppealView:
+        """A complex case: the unit asks the hotline for the 15-day limit instead of 7."""
+        return await self._perform("request_extension", cmd)
+
+    @request_extension.validator
+    def _v_request_extension(self, cmd: ExtensionRequestInput) -> None:
+        self._validate("request_extension", cmd)
+
+    @workflow.signal
+    async def request_extension_signal(self, cmd: ExtensionRequestInput) -> None:
+        await self._signalled("request_extension", cmd)
+
+    @workflow.update
+    async def review_extension(self, cmd: ExtensionReviewInput) -> AppealView:
+        """The hotline approves (completion limit recomputed from dispatch) or rejects."""
+        return await self._perform("review_extension", cmd)
+
+    @review_extension.validator
+    def _v_review_extension(self, cmd: ExtensionReviewInput) -> None:
+        self._validate("review_extension", cmd)
+
+    @workflow.signal
+    async def review_extension_signal(self, cmd: ExtensionReviewInput) -> None:
+        await self._signalled("review_extension", cmd)
+
+    @workflow.update
+    async def complete(self, cmd: AppealCompleteInput) -> AppealView:
+        """办结反馈: the unit reports the result; the return visit starts."""
+        return await self._perform("complete", cmd)
+
+    @complete.validator
+    def _v_complete(self, cmd: AppealCompleteInput) -> None:
+        self._validate("complete", cmd)
+
+    @workflow.signal
+    async def complete_signal(self, cmd: AppealCompleteInput) -> None:
+        await self._signalled("complete", cmd)
+
+    @workflow.update
+    async def evaluate(self, cmd: AppealEvaluateInput) -> AppealView:
+        """回访评价: resolved or not, satisfied or not; unresolved goes back for re-handling."""
+        return await self._perform("evaluate", cmd)
+
+    @evaluate.validator
+    def _v_evaluate(self, cmd: AppealEvaluateInput) -> None:
+        self._validate("evaluate", cmd)
+
+    @workflow.signal
+    async def evaluate_signal(self, cmd: AppealEvaluateInput) -> None:
+        await self._signalled("evaluate", cmd)
