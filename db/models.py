@@ -130,8 +130,14 @@ class TimeLimitPolicy(SQLModel, table=True):
     completion_limit_unit: LimitUnit = Field(
         sa_column=sa.Column(_enum(LimitUnit, "limit_unit"), nullable=False)
     )
-    objection_window_working_days: int = Field(ge=1)
-    return_visit_window_working_days: int = Field(ge=1)
+    objection_window: int = Field(ge=1, description="Time to raise a jurisdiction objection.")
+    objection_window_unit: LimitUnit = Field(
+        sa_column=sa.Column(_enum(LimitUnit, "limit_unit"), nullable=False)
+    )
+    return_visit_window: int = Field(ge=1, description="Time to evaluate before it closes.")
+    return_visit_window_unit: LimitUnit = Field(
+        sa_column=sa.Column(_enum(LimitUnit, "limit_unit"), nullable=False)
+    )
 
 
 class CalendarDay(SQLModel, table=True):

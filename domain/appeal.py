@@ -227,7 +227,7 @@ def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> Non
     view.limits = {
         "objection": Limit(
             started_at=now,
-            due=calendar.add_working_days(now, policy.objection_window_working_days, end_hour=end),
+            due=deadline(now, policy.objection_window, policy.objection_window_unit, calendar, end_hour=end),
         ),
         "contact": Limit(
             started_at=now,
@@ -373,8 +373,12 @@ def _open_return_visit(view: AppealView, now: datetime, terms: Terms) -> None:
     policy = terms.policy(view.urgency)
     view.limits["return_visit"] = Limit(
         started_at=now,
-        due=_calendar(terms).add_working_days(
-            now, policy.return_visit_window_working_days, end_hour=terms.workday_end_hour
+        due=deadline(
+            now,
+            policy.return_visit_window,
+            policy.return_visit_window_unit,
+            _calendar(terms),
+            end_hour=terms.workday_end_hour,
         ),
     )
 

@@ -74,6 +74,8 @@ def deadline(
     if amount < 1:
         raise ValueError("amount must be at least 1")
     match LimitUnit(unit):
+        case LimitUnit.MINUTES:
+            return start + timedelta(minutes=amount)
         case LimitUnit.HOURS:
             return start + timedelta(hours=amount)
         case LimitUnit.DAYS:

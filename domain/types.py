@@ -47,6 +47,7 @@ class Channel(StrEnum):
 class LimitUnit(StrEnum):
     """How a time limit is counted."""
 
+    MINUTES = "minutes"  # elapsed clock minutes (e.g. an emergency's first contact)
     HOURS = "hours"  # elapsed clock hours
     DAYS = "days"  # calendar days
     WORKING_DAYS = "working_days"  # skipping weekends and public holidays, honouring make-up days

@@ -76,8 +76,10 @@ def policy_rows(settings: Settings) -> list[dict[str, Any]]:
                     contact_limit_unit=LimitUnit.HOURS,
                     completion_limit=amount,
                     completion_limit_unit=unit,
-                    objection_window_working_days=settings.objection_window_working_days,
-                    return_visit_window_working_days=settings.return_visit_window_working_days,
+                    objection_window=settings.objection_window_working_days,
+                    objection_window_unit=LimitUnit.WORKING_DAYS,
+                    return_visit_window=settings.return_visit_window_working_days,
+                    return_visit_window_unit=LimitUnit.WORKING_DAYS,
                 )
             )
     return rows

@@ -63,8 +63,10 @@ class PolicyOut(BaseModel):
     contact_limit_unit: LimitUnit
     completion_limit: int
     completion_limit_unit: LimitUnit
-    objection_window_working_days: int
-    return_visit_window_working_days: int
+    objection_window: int
+    objection_window_unit: LimitUnit
+    return_visit_window: int
+    return_visit_window_unit: LimitUnit
 
 
 class CalendarDayOut(BaseModel):

@@ -62,8 +62,10 @@ def upgrade() -> None:
     sa.Column('contact_limit_unit', LIMIT_UNIT, nullable=False),
     sa.Column('completion_limit', sa.Integer(), nullable=False),
     sa.Column('completion_limit_unit', LIMIT_UNIT, nullable=False),
-    sa.Column('objection_window_working_days', sa.Integer(), nullable=False),
-    sa.Column('return_visit_window_working_days', sa.Integer(), nullable=False),
+    sa.Column('objection_window', sa.Integer(), nullable=False),
+    sa.Column('objection_window_unit', LIMIT_UNIT, nullable=False),
+    sa.Column('return_visit_window', sa.Integer(), nullable=False),
+    sa.Column('return_visit_window_unit', LIMIT_UNIT, nullable=False),
     sa.PrimaryKeyConstraint('urgency', 'appeal_type', name=op.f('pk_time_limit_policy'))
     )
     op.create_table('unit',

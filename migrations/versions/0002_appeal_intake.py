@@ -1,4 +1,5 @@
-"""Appeal intake: the appeal-number sequence, the idempotency fingerprint, the citizen token version
+"""Appeal intake: the appeal-number sequence, the idempotency fingerprint, the citizen token
+version, limits counted in minutes
 
 Revision ID: 0002
 Revises: 0001
@@ -17,7 +18,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+LIMIT_UNIT_COLUMNS = [
+    ("time_limit_policy", f"{limit}_unit")
+    for limit in ("contact_limit", "completion_limit", "objection_window", "return_visit_window")
+]
+
+
 def upgrade() -> None:
+    op.execute("ALTER TYPE limit_unit ADD VALUE IF NOT EXISTS 'minutes' BEFORE 'hours'")
     op.execute(sa.schema.CreateSequence(sa.Sequence("appeal_no_seq")))
     op.add_column(
         "appeal",
@@ -35,3 +43,13 @@ def downgrade() -> None:
     op.drop_column("appeal", "citizen_token_version")
     op.drop_column("appeal", "idempotency_fingerprint")
     op.execute(sa.schema.DropSequence(sa.Sequence("appeal_no_seq")))
+    # PostgreSQL cannot drop an enum value: rebuild the type without it
+    op.execute(
+        "DELETE FROM time_limit_policy WHERE 'minutes' IN (contact_limit_unit::text, "
+        "completion_limit_unit::text, objection_window_unit::text, return_visit_window_unit::text)"
+    )
+    op.execute("ALTER TYPE limit_unit RENAME TO limit_unit_old")
+    op.execute("CREATE TYPE limit_unit AS ENUM ('hours', 'days', 'working_days')")
+    for table, column in LIMIT_UNIT_COLUMNS:
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE limit_unit USING {column}::text::limit_unit")
+    op.execute("DROP TYPE limit_unit_old")
