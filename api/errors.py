@@ -100,10 +100,18 @@ def install(app: FastAPI) -> None:
         log.warning("Temporal error: %s", exc)
         return error_response(503, "temporal_unavailable", f"Temporal is unavailable: {exc.message}")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception):
+    async def _infrastructure(_: Request, exc: Exception):
+        if isinstance(exc, RuntimeError) and "client connect" in str(exc):
+            log.warning("Temporal unreachable: %s", exc)
+            return error_response(503, "temporal_unavailable", "Temporal is unavailable")
         if _db_unreachable(exc):
             log.warning("PostgreSQL unreachable: %s", exc)
             return error_response(503, "database_unavailable", "PostgreSQL is unavailable")
         log.exception("unhandled error")
         return error_response(500, "internal_error", "internal error; it has been logged")
+
+    # Specific classes go through Starlette's exception middleware, which answers and stops;
+    # the catch-all `Exception` handler answers too, but Starlette re-raises it for the server
+    # to log.
+    for cls in (RuntimeError, OSError, TimeoutError, DBAPIError, Exception):
+        app.add_exception_handler(cls, _infrastructure)

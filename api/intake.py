@@ -3,7 +3,8 @@ the workflow. Personal data and the appeal's text go to PostgreSQL only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -22,12 +23,15 @@ from domain.messages import (
     TEXT,
     Actor,
     AppealInput,
+    AppealView,
     EmergencyService,
     IntakeDecision,
     NotAcceptedReason,
 )
 from domain.types import AppealType, Channel, UnitKind, Urgency
-from infra.appeals import start_appeal_workflow
+from infra.appeals import start_appeal_workflow, workflow_id
+from infra.temporal import unreachable
+from workflows.appeal import AppealWorkflow
 from settings import Settings
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9.\-_]+$")]
@@ -141,20 +145,23 @@ async def take_intake(
 
 async def start_appeal(
     client: Client, settings: Settings, row: Appeal, inp: AppealInput, *, compensate: bool, engine: AsyncEngine
-) -> None:
+) -> AppealView | None:
     """Start the workflow. If Temporal cannot be reached, an intake sent without an
     Idempotency-Key is removed again (nothing half-written; the operator retries), while one sent
     with a key stays for the retry with that key (or the reconciler) to start."""
     if row.seq > 0:
-        return  # the workflow has already run
+        return None  # the workflow has already run: the row says where it stands
     try:
         await start_appeal_workflow(client, settings.temporal_task_queue, inp)
-    except RPCError as e:
+    except (RPCError, RuntimeError) as e:
+        if not unreachable(e):
+            raise
+        reason = getattr(e, "message", str(e))
         if compensate:
             async with session_scope(engine) as session:
                 await session.exec(delete(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))
                 await session.exec(delete(Appeal).where(Appeal.appeal_no == row.appeal_no))
-            raise ApiError(503, "temporal_unavailable", f"Temporal is unavailable; nothing was recorded: {e.message}") from e
+            raise ApiError(503, "temporal_unavailable", f"Temporal is unavailable; nothing was recorded: {reason}") from e
         raise ApiError(
             503,
             "temporal_unavailable",
@@ -162,3 +169,20 @@ async def start_appeal(
             "retry with the same Idempotency-Key",
             {"appeal_no": row.appeal_no},
         ) from e
+    return await first_view(client.get_workflow_handle(workflow_id(row.appeal_no)))
+
+
+async def first_view(handle, timeout: float = 5.0) -> AppealView | None:
+    """The state right after intake (dispatched, answered …), so the operator sees where the
+    order went. None if the worker is slow: the order is recorded and will move on its own."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            view = await handle.query(AppealWorkflow.state, rpc_timeout=timedelta(seconds=timeout))
+        except (RPCError, RuntimeError):
+            return None  # started, but not answering yet
+        if view is not None and view.seq > 0:
+            return view
+        await asyncio.sleep(0.05)
+    return None

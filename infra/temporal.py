@@ -44,6 +44,12 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
     return added
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Temporal could not be reached: an RPC error, or a lazy client failing to connect (the SDK
+    raises a plain RuntimeError for that)."""
+    return isinstance(exc, RPCError) or (isinstance(exc, RuntimeError) and "client connect" in str(exc))
+
+
 def venv_bin(name: str) -> str:
     """A binary installed by pip into this interpreter's environment (temporal,
     temporal-test-server). Never lets the SDK fall back to downloading one."""

@@ -219,12 +219,13 @@ async def create_appeal(
         body, engine=request.app.state.engine, session=session, operator=principal.actor,
         idempotency_key=idempotency_key,
     )
-    await start_appeal(temporal, settings, row, inp, compensate=created and idempotency_key is None,
-                       engine=request.app.state.engine)
+    view = await start_appeal(
+        temporal, settings, row, inp, compensate=created and idempotency_key is None, engine=request.app.state.engine
+    )
     if not created:
         response.status_code = 200
     return IntakeOut(
-        appeal=present(row), citizen_token=citizen_token(settings.secret_key, row.appeal_no, row.citizen_token_version)
+        appeal=present(row, view), citizen_token=citizen_token(settings.secret_key, row.appeal_no, row.citizen_token_version)
     )
 
 

@@ -6,6 +6,9 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from api.main import create_app
+from db.users import DemoUser, ensure_users
+from domain.types import Role
+from worker import build_worker
 
 
 @asynccontextmanager
@@ -21,3 +24,34 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def api(settings, engine, dev_env) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(create_app(settings, engine=engine, temporal=dev_env.client)) as client:
         yield client
+
+
+PASSWORD = "test-password-1"
+STAFF = (
+    DemoUser("op", "Operator", Role.OPERATOR),
+    DemoUser("op2", "Second operator", Role.OPERATOR),
+    DemoUser("lighting", "Lighting centre", Role.UNIT_STAFF, "BJ-LIGHTING"),
+    DemoUser("chaowai", "Chaowai street", Role.UNIT_STAFF, "110105-CHAOWAI"),
+    DemoUser("cgw", "Chaoyang urban management", Role.UNIT_STAFF, "110105-CGW"),
+    DemoUser("water", "Water group", Role.UNIT_STAFF, "BJ-WATER"),
+    DemoUser("analyst", "Analyst", Role.ANALYST),
+)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def appeal_worker(dev_env, engine, settings):
+    """The worker on the settings' task queue, against the dev server, for the whole session."""
+    async with build_worker(dev_env.client, engine, task_queue=settings.temporal_task_queue, settings=settings):
+        yield
+
+
+@pytest_asyncio.fixture(scope="session")
+async def tokens(api, engine) -> dict[str, dict[str, str]]:
+    """Authorization headers per username."""
+    await ensure_users(engine, STAFF, PASSWORD)
+    headers = {}
+    for user in STAFF:
+        r = await api.post("/auth/token", json={"username": user.username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        headers[user.username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return headers
