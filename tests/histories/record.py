@@ -1,0 +1,129 @@
+"""Record workflow histories for the replay tests: `python -m tests.histories.record`.
+
+Runs a set of appeals on the time-skipping server (with an embedded PostgreSQL) and writes each
+history to tests/histories/<name>.json: finished ones and ones still in flight. Re-record only to
+add cases; the point of the files is that they were made by older code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from db.migrate import migrate
+from db.session import make_engine
+from devstack.ports import free_port
+from devstack.postgres import EmbeddedPostgres
+from domain.messages import (
+    AppealAcceptInput,
+    AppealCompleteInput,
+    AppealEvaluateInput,
+    ContactRecordInput,
+    IntakeDecision,
+    ObjectionRaiseInput,
+    ObjectionReviewInput,
+    PhasedReportInput,
+    Satisfaction,
+)
+from domain.types import AppealType, Urgency
+from infra.temporal import register_search_attributes, venv_bin
+from tests.conftest import settings_for
+from tests.workflows.conftest import OPERATOR, AppealRun, staff
+from worker import build_worker
+from workflows.appeal import AppealWorkflow
+from workflows.converter import DATA_CONVERTER
+
+HERE = Path(__file__).parent
+LIGHTING = staff("BJ-LIGHTING")
+
+
+async def street_lights_resolved_after_rehandling(run: AppealRun, env):
+    h = await run.start()
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.complete, AppealCompleteInput(actor=LIGHTING, result="33 lamps"))
+    await h.execute_update(AppealWorkflow.evaluate, AppealEvaluateInput(actor=OPERATOR, resolved=False, satisfaction=Satisfaction.UNSATISFIED))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.complete, AppealCompleteInput(actor=LIGHTING, result="arm lamps"))
+    await h.execute_update(AppealWorkflow.evaluate, AppealEvaluateInput(actor=OPERATOR, resolved=True, satisfaction=Satisfaction.SATISFIED))
+    await h.result()
+    return h
+
+
+async def objection_upheld_in_flight(run: AppealRun, env):
+    h = await run.start(category="CITY.GARBAGE", street="110105-CHAOWAI", district="110105")
+    await h.execute_update(AppealWorkflow.raise_objection, ObjectionRaiseInput(actor=staff("110105-CHAOWAI"), reason="developer's land", suggested_unit="110105-CGW"))
+    await h.execute_update(AppealWorkflow.review_objection, ObjectionReviewInput(actor=OPERATOR, uphold=True))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("110105-CGW")))
+    return h
+
+
+async def overdue_in_flight(run: AppealRun, env):
+    h = await run.start(urgency=Urgency.UTILITY, category="UTIL.WATER.OUTAGE")
+    await env.sleep(timedelta(hours=25))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("BJ-WATER")))
+    await h.execute_update(AppealWorkflow.phased_report, PhasedReportInput(actor=staff("BJ-WATER"), progress="pipe ordered", reason="main burst"))
+    return h
+
+
+async def answered_not_evaluated(run: AppealRun, env):
+    h = await run.start(appeal_type=AppealType.CONSULTATION, category="GOV.CONSULT", decision=IntakeDecision.ANSWER, answer="…")
+    await h.result()
+    return h
+
+
+async def signal_rejected_in_flight(run: AppealRun, env):
+    h = await run.start()
+    await h.signal(AppealWorkflow.accept_signal, AppealAcceptInput(actor=staff("BJ-WATER")))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    return h
+
+
+SCENARIOS = [
+    street_lights_resolved_after_rehandling,
+    objection_upheld_in_flight,
+    overdue_in_flight,
+    answered_not_evaluated,
+    signal_rejected_in_flight,
+]
+
+
+async def main() -> None:
+    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="jiesu-record-")), free_port())
+    pg.start()
+    try:
+        await pg.ensure_database("jiesu")
+        settings = settings_for(pg.url("jiesu"))
+        engine = make_engine(settings)
+        await migrate(engine)
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=DATA_CONVERTER, test_server_existing_path=venv_bin("temporal-test-server")
+        )
+        await register_search_attributes(env.client, env.client.namespace)
+        try:
+            async with build_worker(env.client, engine, task_queue="record", settings=settings):
+                run = AppealRun(env.client, engine, "record")
+                for scenario in SCENARIOS:
+                    handle = await scenario(run, env)
+                    history = await handle.fetch_history()
+                    path = HERE / f"{scenario.__name__}.json"
+                    path.write_text(history.to_json())
+                    print(f"recorded {path.name} ({len(history.events)} events)")
+                for handle in run.handles:
+                    try:
+                        await handle.terminate("recorded")
+                    except Exception:
+                        pass
+        finally:
+            await env.shutdown()
+            await engine.dispose()
+    finally:
+        pg.destroy()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
