@@ -7,7 +7,8 @@ row only moves forward (`seq` guard), so retries and replays never duplicate or 
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -26,6 +27,10 @@ from domain.types import AppealType, DayKind
 from settings import Settings
 
 
+#: Policies and the calendar change rarely; an edit reaches new appeals within a minute.
+TERMS_TTL_S = 60.0
+
+
 class RouteInput(BaseModel):
     category: str
     district: str | None
@@ -42,12 +47,17 @@ class AppealActivities:
         self.engine = engine
         self.settings = settings
         self.sessions = session_factory(engine)
+        self.directory = reference.DirectoryCache(engine)
+        self._terms: dict[tuple[AppealType, date], tuple[float, Terms]] = {}
 
     @activity.defn(name="load_terms")
     async def load_terms(self, appeal_type: AppealType) -> Terms:
         """The policy rows for this appeal type and the calendar from a week ago to ~16 months
         ahead (longer than any limit plus extensions and re-handling)."""
         today = activity.info().current_attempt_scheduled_time.date()
+        cached = self._terms.get((appeal_type, today))
+        if cached is not None and time.monotonic() - cached[0] < TERMS_TTL_S:
+            return cached[1]
         async with self.sessions() as session:
             policies = (
                 await session.exec(select(TimeLimitPolicy).where(TimeLimitPolicy.appeal_type == appeal_type))
@@ -64,7 +74,7 @@ class AppealActivities:
                 f"no time-limit policy for {appeal_type}: load the reference data",
                 type="PolicyMissing",
             )
-        return Terms(
+        terms = Terms(
             policies=[PolicyTerms.model_validate(p, from_attributes=True) for p in policies],
             holidays=[d.day for d in days if d.kind == DayKind.HOLIDAY],
             workdays=[d.day for d in days if d.kind == DayKind.WORKDAY],
@@ -72,17 +82,17 @@ class AppealActivities:
             reminder_at_fraction=self.settings.reminder_at_fraction,
             max_rehandles=self.settings.max_rehandles,
         )
+        self._terms[(appeal_type, today)] = (time.monotonic(), terms)
+        return terms
 
     @activity.defn(name="route_appeal")
     async def route_appeal(self, inp: RouteInput) -> str:
         """The unit the dispatch catalogue names (district government as backstop)."""
-        async with self.sessions() as session:
-            try:
-                chosen = await reference.route(
-                    session=session, category=inp.category, district=inp.district, street=inp.street
-                )
-            except NoRoute as e:
-                raise ApplicationError(str(e), type="NoRoute", non_retryable=True) from e
+        directory = await self.directory.get()
+        try:
+            chosen = directory.route(category=inp.category, district=inp.district, street=inp.street)
+        except NoRoute as e:
+            raise ApplicationError(str(e), type="NoRoute", non_retryable=True) from e
         return chosen.unit
 
     @activity.defn(name="project_appeal")

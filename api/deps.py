@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from db.reference import DirectoryCache
 from db.session import session_factory
 from settings import Settings
 
@@ -22,6 +23,10 @@ def _temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
+def _directory(request: Request) -> DirectoryCache:
+    return request.app.state.directory
+
+
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -29,3 +34,4 @@ def _settings(request: Request) -> Settings:
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+DirectoryDep = Annotated[DirectoryCache, Depends(_directory)]

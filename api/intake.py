@@ -3,19 +3,18 @@ the workflow. Personal data and the appeal's text go to PostgreSQL only."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import delete
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from api.errors import ApiError
 from db import appeals as store
-from db import reference
+from db.reference import Directory
 from db.models import Appeal, CitizenContact
 from db.session import session_scope
 from domain import appeal as rules
@@ -29,9 +28,8 @@ from domain.messages import (
     NotAcceptedReason,
 )
 from domain.types import AppealType, Channel, UnitKind, Urgency
-from infra.appeals import start_appeal_workflow, workflow_id
+from infra.appeals import start_appeal_with_view
 from infra.temporal import unreachable
-from workflows.appeal import AppealWorkflow
 from settings import Settings
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9.\-_]+$")]
@@ -78,22 +76,23 @@ def _invalid(field: str, message: str) -> ApiError:
 
 
 async def take_intake(
-    body: AppealCreate, *, engine: AsyncEngine, session, operator: Actor, idempotency_key: str | None
+    body: AppealCreate, *, engine: AsyncEngine, directory: Directory, operator: Actor, idempotency_key: str | None
 ) -> tuple[Appeal, AppealInput, bool]:
     """Check the body against the reference data and record it (or find the earlier record)."""
-    categories = {c.code: c for c in await reference.list_categories(session=session)}
-    category = categories.get(body.category)
+    category = directory.categories.get(body.category)
     if category is None:
         raise _invalid("category", f"unknown category {body.category!r}")
     district, street = body.location.district, body.location.street
+    if district is not None and directory.backstops.get(district) is None:
+        raise _invalid("location.district", f"unknown district {district!r}")
     if street is not None:
-        unit = await reference.get_unit(session=session, code=street)
+        unit = directory.units.get(street)
         if unit is None or unit.kind not in (UnitKind.STREET, UnitKind.TOWNSHIP):
             raise _invalid("location.street", f"unknown street or township {street!r}")
-        if district is not None and unit.district_code != district:
+        if district is not None and unit.district != district:
             raise _invalid("location.street", f"{street} is not in district {district}")
-        district = unit.district_code
-    if body.unit is not None and await reference.get_unit(session=session, code=body.unit) is None:
+        district = unit.district
+    if body.unit is not None and body.unit not in directory.units:
         raise _invalid("unit", f"unknown unit {body.unit!r}")
     urgency = body.urgency or category.default_urgency
     received_at = datetime.now(timezone.utc)
@@ -152,7 +151,9 @@ async def start_appeal(
     if row.seq > 0:
         return None  # the workflow has already run: the row says where it stands
     try:
-        await start_appeal_workflow(client, settings.temporal_task_queue, inp)
+        return await start_appeal_with_view(client, settings.temporal_task_queue, inp)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return None  # started; the worker is slow to answer: the order moves on its own
     except (RPCError, RuntimeError) as e:
         if not unreachable(e):
             raise
@@ -169,20 +170,3 @@ async def start_appeal(
             "retry with the same Idempotency-Key",
             {"appeal_no": row.appeal_no},
         ) from e
-    return await first_view(client.get_workflow_handle(workflow_id(row.appeal_no)))
-
-
-async def first_view(handle, timeout: float = 5.0) -> AppealView | None:
-    """The state right after intake (dispatched, answered …), so the operator sees where the
-    order went. None if the worker is slow: the order is recorded and will move on its own."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        try:
-            view = await handle.query(AppealWorkflow.state, rpc_timeout=timedelta(seconds=timeout))
-        except (RPCError, RuntimeError):
-            return None  # started, but not answering yet
-        if view is not None and view.seq > 0:
-            return view
-        await asyncio.sleep(0.05)
-    return None

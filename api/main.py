@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api import errors
 from api import auth
 from api.routes import appeals, health, reference
+from db.reference import DirectoryCache
 from db.session import make_engine
 from infra.temporal import connect
 from settings import Settings, get_settings
@@ -35,6 +36,7 @@ def create_app(
         own_engine = engine is None
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings)
+        app.state.directory = DirectoryCache(app.state.engine)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down
         app.state.temporal = temporal or await connect(settings, lazy=True)
         try:

@@ -5,12 +5,18 @@ Keyword-only functions taking a session, so the API and the activities share one
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass
 from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import CalendarDay, Category, RoutingRule, TimeLimitPolicy, Unit
+from db.session import session_factory
 from domain.calendar import WorkCalendar
 from domain.routing import Route, Rule, category_lineage, choose_unit
 from domain.types import UnitKind
@@ -55,36 +61,8 @@ async def route(
     *, session: AsyncSession, category: str, district: str | None, street: str | None
 ) -> Route:
     """The unit an appeal goes to by the dispatch catalogue (district government as backstop)."""
-    parents = dict((await session.exec(select(Category.code, Category.parent_code))).all())
-    lineage = category_lineage(category, parents)
-    rules = (
-        await session.exec(select(RoutingRule).where(col(RoutingRule.category_code).in_(lineage)))
-    ).all()
-    backstops = dict(
-        (
-            await session.exec(
-                select(Unit.district_code, Unit.code).where(
-                    Unit.kind == UnitKind.DISTRICT_GOVERNMENT, Unit.active
-                )
-            )
-        ).all()
-    )
-    return choose_unit(
-        lineage,
-        [
-            Rule(
-                category=r.category_code,
-                unit=r.unit_code,
-                district=r.district_code,
-                street=r.street_code,
-                to_local_street=r.to_local_street,
-            )
-            for r in rules
-        ],
-        district=district,
-        street=street,
-        backstops=backstops,
-    )
+    directory = await load_directory(session=session)
+    return directory.route(category=category, district=district, street=street)
 
 
 async def list_policies(*, session: AsyncSession) -> list[TimeLimitPolicy]:
@@ -105,3 +83,72 @@ async def calendar_days(
 
 async def work_calendar(*, session: AsyncSession) -> WorkCalendar:
     return WorkCalendar.from_entries((d.day, d.kind) for d in await calendar_days(session=session))
+
+
+# --- an in-memory snapshot for the hot paths (intake checks, routing) ------------------------
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    kind: UnitKind
+    district: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Units, categories and routing rules as of one moment, for checks that run on every
+    intake and dispatch."""
+
+    units: dict[str, UnitFacts]
+    categories: dict[str, Category]
+    rules: list[Rule]
+    backstops: dict[str, str]
+
+    def route(self, *, category: str, district: str | None, street: str | None) -> Route:
+        parents = {code: c.parent_code for code, c in self.categories.items()}
+        lineage = category_lineage(category, parents)
+        wanted = set(lineage)
+        return choose_unit(
+            lineage,
+            [r for r in self.rules if r.category in wanted],
+            district=district,
+            street=street,
+            backstops=self.backstops,
+        )
+
+
+async def load_directory(*, session: AsyncSession) -> Directory:
+    units = (await session.exec(select(Unit))).all()
+    rules = (await session.exec(select(RoutingRule))).all()
+    return Directory(
+        units={u.code: UnitFacts(u.kind, u.district_code, u.active) for u in units},
+        categories={c.code: c for c in await list_categories(session=session)},
+        rules=[
+            Rule(r.category_code, r.unit_code, r.district_code, r.street_code, r.to_local_street) for r in rules
+        ],
+        backstops={
+            u.district_code: u.code for u in units if u.kind == UnitKind.DISTRICT_GOVERNMENT and u.active
+        },
+    )
+
+
+class DirectoryCache:
+    """Reloads the directory at most every `ttl` seconds: reference data changes rarely, and a
+    change (`python -m seed.load`, an administrator's edit) is seen within a minute."""
+
+    def __init__(self, engine: AsyncEngine, ttl: float = 60.0) -> None:
+        self.engine, self.ttl = engine, ttl
+        self._value: Directory | None = None
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Directory:
+        if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
+            return self._value
+        async with self._lock:
+            if self._value is None or time.monotonic() - self._loaded_at >= self.ttl:
+                async with session_factory(self.engine)() as session:
+                    self._value = await load_directory(session=session)
+                self._loaded_at = time.monotonic()
+        return self._value

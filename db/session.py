@@ -15,6 +15,7 @@ def make_engine(settings: Settings | None = None, **kwargs) -> AsyncEngine:
     settings = settings or get_settings()
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("connect_args", {"timeout": 5, "command_timeout": 30})
     return create_async_engine(settings.sqlalchemy_url, **kwargs)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from domain.calendar import WorkCalendar, deadline
+from domain.calendar import CHINA_TZ, WorkCalendar, deadline
 from domain.messages import (
     RIGHT_CHANNEL,
     ActionInput,
@@ -178,7 +178,7 @@ def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime) -> 
 def _check_phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime) -> None:
     _require_status(view, *HANDLING)
     _require_handling_unit(view, cmd.actor)
-    if cmd.expected_date is not None and cmd.expected_date < now.date():
+    if cmd.expected_date is not None and cmd.expected_date < now.astimezone(CHINA_TZ).date():
         raise Refused("the expected date is in the past", "invalid")
 
 
@@ -193,12 +193,13 @@ def _check_extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime
 
 def _check_extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime) -> None:
     _require_role(cmd.actor, Role.OPERATOR)
+    _require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)  # not once it is reported done
     if view.extension != "requested":
         raise Refused("no extension request is waiting for review")
 
 
 def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -> None:
-    _require_status(view, S.CONTACTED, S.IN_PROGRESS, S.REHANDLING)
+    _require_status(view, S.CONTACTED, S.IN_PROGRESS)
     _require_handling_unit(view, cmd.actor)
     if view.contacted_at is None:
         raise Refused("record the contact with the citizen before reporting the result")
@@ -224,6 +225,7 @@ def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> Non
     view.status = S.DISPATCHED
     view.contacted_at = None
     view.extension = None
+    view.overdue = False  # fresh clocks for this unit; `supervised` stays: the escalation happened
     view.limits = {
         "objection": Limit(
             started_at=now,
@@ -398,8 +400,10 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     if cmd.resolved or not can_rehandle:
         drafts.append(_close(view, now, Outcome.RESOLVED if cmd.resolved else Outcome.UNRESOLVED))
         return drafts
-    # unresolved: back to the same unit, with a fresh limit (重办)
+    # unresolved: back to the same unit, with a fresh limit (重办); this round awaits its own
+    # evaluation (the last one stays on the timeline)
     view.rehandle_count += 1
+    view.resolved = view.satisfaction = None
     view.status = S.REHANDLING
     view.contacted_at = None
     view.completed_at = None

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -17,7 +17,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from db import appeals as store
-from domain.messages import AppealInput, AppealStatus
+from domain.messages import AppealInput, AppealStatus, AppealView
 from workflows import search_attributes as sa
 from workflows.appeal import AppealWorkflow
 
@@ -28,9 +28,10 @@ def workflow_id(appeal_no: str) -> str:
     return f"appeal-{appeal_no}"
 
 
-async def start_appeal_workflow(client: Client, task_queue: str, inp: AppealInput) -> WorkflowHandle | None:
-    """Start the appeal's workflow once: a second call reaches the running one (USE_EXISTING)
-    and a closed one is never started again (REJECT_DUPLICATE). Returns None in that case."""
+def _start_options(task_queue: str, inp: AppealInput) -> dict:
+    """How an appeal's workflow starts: once (a second start reaches the running one,
+    USE_EXISTING, and a closed one is never started again, REJECT_DUPLICATE), with the search
+    attributes and the summary administrators see in the Temporal UI."""
     place = " / ".join(p for p in (inp.district, inp.street) if p) or "place not given"
     attrs = [
         SearchAttributePair(sa.APPEAL_STATUS, AppealStatus.RECEIVED.value),
@@ -41,21 +42,38 @@ async def start_appeal_workflow(client: Client, task_queue: str, inp: AppealInpu
     ]
     attrs += [SearchAttributePair(sa.DISTRICT, inp.district)] if inp.district else []
     attrs += [SearchAttributePair(sa.STREET, inp.street)] if inp.street else []
+    return dict(
+        id=workflow_id(inp.appeal_no),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(attrs),
+        static_summary=f"{inp.appeal_no} · {inp.appeal_type.value} · {inp.category} · {place}",
+        static_details=(
+            f"**Appeal** {inp.appeal_no}  \n**Type** {inp.appeal_type.value} · **urgency** {inp.urgency.value}"
+            f"  \n**Category** {inp.category}  \n**Place** {place}  \n**Channel** {inp.channel.value}"
+            f" · **intake** {inp.decision.value}"
+        ),
+    )
+
+
+async def start_appeal_workflow(client: Client, task_queue: str, inp: AppealInput) -> WorkflowHandle | None:
+    """Start the appeal's workflow. Returns None if it has already run to its end."""
     try:
-        return await client.start_workflow(
-            AppealWorkflow.run,
-            inp,
-            id=workflow_id(inp.appeal_no),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(attrs),
-            static_summary=f"{inp.appeal_no} · {inp.appeal_type.value} · {inp.category} · {place}",
-            static_details=(
-                f"**Appeal** {inp.appeal_no}  \n**Type** {inp.appeal_type.value} · **urgency** {inp.urgency.value}"
-                f"  \n**Category** {inp.category}  \n**Place** {place}  \n**Channel** {inp.channel.value}"
-                f" · **intake** {inp.decision.value}"
-            ),
+        return await client.start_workflow(AppealWorkflow.run, inp, **_start_options(task_queue, inp))
+    except WorkflowAlreadyStartedError:
+        return None
+
+
+async def start_appeal_with_view(
+    client: Client, task_queue: str, inp: AppealInput, *, rpc_timeout: timedelta = timedelta(seconds=10)
+) -> AppealView | None:
+    """Start the appeal's workflow and get back, in the same call, where intake left the order.
+    Returns None if it has already run to its end."""
+    operation = WithStartWorkflowOperation(AppealWorkflow.run, inp, **_start_options(task_queue, inp))
+    try:
+        return await client.execute_update_with_start_workflow(
+            AppealWorkflow.intake_view, start_workflow_operation=operation, rpc_timeout=rpc_timeout
         )
     except WorkflowAlreadyStartedError:
         return None

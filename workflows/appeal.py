@@ -58,6 +58,7 @@ class AppealWorkflow:
         self.view: AppealView | None = None  # set once the terms are loaded
         self.terms: Terms | None = None
         self.woken = False  # something changed: recompute the next alarm
+        self.intake_recorded = False
         self._attrs: dict[str, object] = {}
 
     # --- main line ---------------------------------------------------------------------
@@ -83,6 +84,7 @@ class AppealWorkflow:
                 drafts.append(rules.dispatched_draft(view, inp.operator, how))
         self.view = view
         await self._record(drafts)
+        self.intake_recorded = True
 
         while self.view.status is not AppealStatus.CLOSED:
             await self._sleep_until_next_alarm()
@@ -196,6 +198,13 @@ class AppealWorkflow:
     # --- queries -------------------------------------------------------------------------
     @workflow.query
     def state(self) -> AppealView | None:
+        return self.view
+
+    @workflow.update
+    async def intake_view(self) -> AppealView:
+        """The order as intake left it (dispatched, answered, refused …), once it is recorded in
+        PostgreSQL: sent with the start, so the operator sees at once where the order went."""
+        await workflow.wait_condition(lambda: self.intake_recorded)
         return self.view
 
     # --- messages: an Update with its validator, and a Signal twin, per action -------------

@@ -16,11 +16,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.intake import AppealCreate, start_appeal, take_intake
 from db import appeals as store
 from db.models import Appeal
+from db.reference import Directory
 from domain.messages import (
     ActionInput,
     Actor,
@@ -205,6 +206,7 @@ async def create_appeal(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
+    directory: DirectoryDep,
     principal: Principal = require(Role.OPERATOR),
     idempotency_key: Annotated[
         str | None,
@@ -215,8 +217,9 @@ async def create_appeal(
     unit named, or by the catalogue), held for later, refused with the right channel, or
     transferred to an emergency service. A retry with the same Idempotency-Key returns the
     same appeal and never starts a second workflow."""
+    await session.close()  # the principal is known: give the connection back
     row, inp, created = await take_intake(
-        body, engine=request.app.state.engine, session=session, operator=principal.actor,
+        body, engine=request.app.state.engine, directory=await directory.get(), operator=principal.actor,
         idempotency_key=idempotency_key,
     )
     view = await start_appeal(
@@ -370,6 +373,7 @@ def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tu
         session: SessionDep,
         settings: SettingsDep,
         temporal: TemporalDep,
+        directory: DirectoryDep,
         principal: OptionalPrincipal,
         token: CitizenToken = None,
     ) -> AppealOut:
@@ -380,7 +384,8 @@ def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tu
         elif roles is not None:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
         row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
-        await _check_units(body, session)
+        await session.close()  # give the connection back while the workflow works
+        await _check_units(body, await directory.get())
         return await _act(appeal_no, update, input_type, body, actor, row, temporal)
 
     action.__doc__ = doc
@@ -396,13 +401,11 @@ def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tu
     )
 
 
-async def _check_units(body: BaseModel, session) -> None:
+async def _check_units(body: BaseModel, directory: Directory) -> None:
     """Units named in a body must exist (422 naming the field), before the workflow sees them."""
-    from db.reference import get_unit
-
     for field in ("unit", "suggested_unit", "new_unit"):
         code = getattr(body, field, None)
-        if code is not None and await get_unit(session=session, code=code) is None:
+        if code is not None and code not in directory.units:
             raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
 
 

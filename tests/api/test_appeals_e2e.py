@@ -126,7 +126,7 @@ async def test_street_lights_story(api, tokens, dev_env):
     # the citizen evaluates with the token from intake: lit, but not in keeping with the hutong
     back = await act(api, citizen, no, "evaluation",
                      {"resolved": False, "satisfaction": "unsatisfied", "comment": "灯和胡同环境不搭"})
-    assert back["status"] == "rehandling" and back["rehandle_count"] == 1 and back["resolved"] is False
+    assert back["status"] == "rehandling" and back["rehandle_count"] == 1 and back["resolved"] is None
 
     await act(api, lighting, no, "contact", {"note": "agreed an arm-lamp design with the residents"})
     await act(api, lighting, no, "complete", {"result": "fitted arm lamps lighting downwards"})
@@ -194,7 +194,7 @@ async def test_lost_start_is_recovered_by_a_retry_and_never_duplicated(api, toke
         raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
 
     key = f"intake-{uuid.uuid4().hex}"
-    monkeypatch.setattr(intake_module, "start_appeal_workflow", temporal_down)
+    monkeypatch.setattr(intake_module, "start_appeal_with_view", temporal_down)
     failed = await intake(api, tokens, street_lights(), key=key, status=503)
     no = failed["error"]["details"]["appeal_no"]
     monkeypatch.undo()
@@ -215,7 +215,7 @@ async def test_without_a_key_a_failed_start_leaves_nothing_recorded(api, tokens,
 
     async with engine.connect() as conn:
         before = await conn.scalar(sa.text("SELECT count(*) FROM appeal"))
-    monkeypatch.setattr(intake_module, "start_appeal_workflow", temporal_down)
+    monkeypatch.setattr(intake_module, "start_appeal_with_view", temporal_down)
     failed = await intake(api, tokens, street_lights(), status=503)
     assert failed["error"]["code"] == "temporal_unavailable"
     async with engine.connect() as conn:
@@ -235,7 +235,7 @@ async def test_crash_between_database_and_start_is_resumed_by_the_reconciler(api
         raise Crash()
 
     key = f"intake-{uuid.uuid4().hex}"
-    monkeypatch.setattr(intake_module, "start_appeal_workflow", crash)
+    monkeypatch.setattr(intake_module, "start_appeal_with_view", crash)
     with pytest.raises(Crash):
         await api.post("/appeals", json=street_lights(), headers=tokens["op"] | {"Idempotency-Key": key})
     monkeypatch.undo()

@@ -305,7 +305,7 @@ async def test_unresolved_evaluation_sends_it_back_to_the_same_unit_with_a_fresh
     )
     assert (view.status, view.rehandle_count, view.handling_unit) == (AppealStatus.REHANDLING, 1, LIGHTING)
     assert view.limits["completion"].due > done.limits["completion"].due
-    assert view.resolved is False  # recorded, and never shown as resolved while re-handled
+    assert view.resolved is None  # this round awaits its own evaluation; never shown as resolved
     unit = staff(LIGHTING)
     await handle.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=unit))
     await handle.execute_update(AppealWorkflow.complete, AppealCompleteInput(actor=unit, result="arm lamps fitted"))
