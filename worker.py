@@ -74,4 +74,9 @@ async def run(settings: Settings | None = None) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    asyncio.run(run())
+    try:
+        import uvloop
+    except ImportError:  # not on this platform
+        asyncio.run(run())
+    else:
+        uvloop.run(run())

@@ -57,7 +57,8 @@ class AppealWorkflow:
         self.inp = inp
         self.view: AppealView | None = None  # set once the terms are loaded
         self.terms: Terms | None = None
-        self.woken = False  # something changed: recompute the next alarm
+        self.woken = False  # the next alarm may have changed: re-arm the timer
+        self._armed: rules.Alarm | None = None  # the alarm the current timer waits for
         self.intake_recorded = False
         self._attrs: dict[str, object] = {}
 
@@ -93,6 +94,7 @@ class AppealWorkflow:
 
     async def _sleep_until_next_alarm(self) -> None:
         alarm = rules.next_alarm(self.view, self.terms)
+        self._armed = alarm
         self.woken = False
         if alarm is None:
             await workflow.wait_condition(lambda: self.woken)
@@ -163,15 +165,25 @@ class AppealWorkflow:
         for d in drafts:
             view.seq += 1
             events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=now, actor=d.actor, unit=d.unit, detail=d.detail))
-        self.woken = True
+        self._wake_if_alarm_moved()
         await workflow.execute_local_activity_method(
             AppealActivities.project_appeal,
-            ProjectionInput(view=view.model_copy(deep=True), events=events),
+            ProjectionInput(view=view, events=events),  # encoded now, when scheduled
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=DB_RETRY,
             summary="record " + ", ".join(e.kind for e in events),
         )
         self._upsert_search_attributes()
+
+    def _wake_if_alarm_moved(self) -> None:
+        """Re-arm the timer only when the next alarm is no longer the one it waits for: an
+        accept or a phased report leaves the running limits alone, and cancelling and
+        restarting the same timer would only lengthen the history."""
+        if workflow.patched("keep-timer-while-alarm-unchanged"):
+            moved = self.view.status is AppealStatus.CLOSED or rules.next_alarm(self.view, self.terms) != self._armed
+        else:
+            moved = True
+        self.woken = self.woken or moved
 
     def _upsert_search_attributes(self) -> None:
         v = self.view

@@ -92,7 +92,7 @@ SCENARIOS = [
 ]
 
 
-async def main() -> None:
+async def main(names: list[str], suffix: str) -> None:
     pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="jiesu-record-")), free_port())
     pg.start()
     try:
@@ -108,9 +108,11 @@ async def main() -> None:
             async with build_worker(env.client, engine, task_queue="record", settings=settings):
                 run = AppealRun(env.client, engine, "record")
                 for scenario in SCENARIOS:
+                    if names and scenario.__name__ not in names:
+                        continue
                     handle = await scenario(run, env)
                     history = await handle.fetch_history()
-                    path = HERE / f"{scenario.__name__}.json"
+                    path = HERE / f"{scenario.__name__}{suffix}.json"
                     path.write_text(history.to_json())
                     print(f"recorded {path.name} ({len(history.events)} events)")
                 for handle in run.handles:
@@ -126,4 +128,10 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help="scenarios to record (default: all)")
+    parser.add_argument("--suffix", default="", help="added to the file names, to keep older recordings")
+    args = parser.parse_args()
+    asyncio.run(main(args.names, args.suffix))
