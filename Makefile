@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test migrate worker api clean-data
+.PHONY: dev test bench migrate worker api clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -19,6 +19,9 @@ dev: $(STAMP)            ## start the whole stack (Ctrl-C stops it)
 
 test: $(STAMP)           ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)          ## appeals through the API vs the bare Temporal floor (BENCH_ARGS="-n 300 -c 25 --rounds 3")
+	$(PY) -m bench $(BENCH_ARGS)
 
 migrate: $(STAMP)        ## migrate DATABASE_URL to head and load the reference data
 	$(PY) -m db.migrate

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(8233, ge=1, le=65535, description="Port of the Temporal UI.")
     temporal_namespace: str = "default"
     temporal_task_queue: str = "appeals"
+    workflow_sandbox: bool = Field(
+        True,
+        description="Run workflow code in Temporal's sandbox, which refuses non-deterministic "
+        "calls. Off saves about a fifth of the stack's CPU per appeal; the tests always run "
+        "sandboxed.",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 

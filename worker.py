@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.appeals import AppealActivities
 from activities.health import HealthActivities
@@ -36,11 +36,14 @@ def activities_for(engine: AsyncEngine, settings: Settings) -> list:
 def build_worker(
     client: Client, engine: AsyncEngine, *, task_queue: str, settings: Settings | None = None
 ) -> Worker:
+    settings = settings or get_settings()
+    extra = {} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(engine, settings or get_settings()),
+        activities=activities_for(engine, settings),
+        **extra,
     )
 
 

@@ -40,11 +40,12 @@ BODY = {
 }
 
 
-def cpu_seconds(stack: Stack) -> dict[str, float]:
+def cpu_seconds(stack: Stack, floor_worker: subprocess.Popen) -> dict[str, float]:
     """CPU time used so far by each piece of the stack (process trees)."""
     import psutil
 
     roots = {name: proc.pid for name, proc in stack.children}
+    roots["floor worker"] = floor_worker.pid
     if stack.temporal and stack.temporal.process:
         roots["temporal"] = stack.temporal.process.pid
     for proc in psutil.process_iter(["name", "cmdline"]):
@@ -145,13 +146,16 @@ async def main(n: int, concurrency: int, rounds: int) -> None:
         await run_appeals(api, min(20, n), concurrency)
         floors, appeals, all_latencies = [], [], defaultdict(list)
         cpu: dict[str, float] = defaultdict(float)
+        floor_cpu: dict[str, float] = defaultdict(float)
         for r in range(rounds):
+            before = cpu_seconds(stack, floor_worker)
             floors.append(await run_floor(client, n, concurrency))
-            before = cpu_seconds(stack)
+            middle = cpu_seconds(stack, floor_worker)
             rate, latencies = await run_appeals(api, n, concurrency)
-            after = cpu_seconds(stack)
+            after = cpu_seconds(stack, floor_worker)
             for name in after:
-                cpu[name] += after[name] - before.get(name, 0.0)
+                floor_cpu[name] += middle[name] - before.get(name, 0.0)
+                cpu[name] += after[name] - middle.get(name, 0.0)
             appeals.append(rate)
             for name, values in latencies.items():
                 all_latencies[name].extend(values)
@@ -170,10 +174,11 @@ async def main(n: int, concurrency: int, rounds: int) -> None:
             print(f"  {name:<16}{percentile(values, 50):>10.1f}{percentile(values, 95):>10.1f}"
                   f"{percentile(values, 99):>10.1f}{len(values):>8}")
         print()
-        print("  CPU per appeal, by process (appeal phases only):")
-        total_appeals = n * rounds
-        for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]):
-            print(f"  {name:<16}{seconds / total_appeals * 1000:>10.1f} ms")
+        print("  CPU per workflow, by process:       floor    appeal")
+        total = n * rounds
+        for name in sorted(cpu, key=lambda k: -cpu[k]):
+            print(f"  {name:<28}{floor_cpu[name] / total * 1000:>9.1f}{cpu[name] / total * 1000:>10.1f} ms")
+        print(f"  {'all':<28}{sum(floor_cpu.values()) / total * 1000:>9.1f}{sum(cpu.values()) / total * 1000:>10.1f} ms")
     finally:
         if floor_worker is not None:
             floor_worker.terminate()

@@ -30,6 +30,38 @@ def staff(unit: str, user: str = "staff") -> Actor:
     return Actor(user=user, role=Role.UNIT_STAFF, unit=unit)
 
 
+async def record_intake(engine: AsyncEngine, **overrides) -> AppealInput:
+    """Record an intake the way the API does (row + citizen contact); return the workflow input."""
+    received_at = datetime.now(timezone.utc)
+    fields = dict(
+        channel=Channel.PHONE,
+        appeal_type=AppealType.COMPLAINT,
+        category="MUNI.STREETLIGHT",
+        urgency=Urgency.ORDINARY,
+        district="110101",
+        street="110101-ANDINGMEN",
+        received_at=received_at,
+        decision=IntakeDecision.DISPATCH,
+        operator=OPERATOR,
+    ) | overrides
+    row, _ = await store.record_intake(
+        engine=engine,
+        build_input=lambda no: AppealInput(appeal_no=no, **fields),
+        details=store.IntakeDetails(
+            content="胡同路灯昏暗，晚上看不清路",
+            location_address=ADDRESS,
+            latitude=39.95,
+            longitude=116.41,
+            attachments=[],
+            contact=store.ContactDetails(name=NAME, phone=PHONE, address=ADDRESS),
+        ),
+        received_at=received_at,
+        idempotency_key=uuid.uuid4().hex,
+        request_fingerprint="test",
+    )
+    return store.intake_input(row)
+
+
 @dataclass
 class AppealRun:
     """Intake + workflow of one appeal, the way the API does it."""
@@ -40,34 +72,7 @@ class AppealRun:
     handles: list[WorkflowHandle] = field(default_factory=list)
 
     async def start(self, **overrides) -> WorkflowHandle:
-        received_at = datetime.now(timezone.utc)
-        fields = dict(
-            channel=Channel.PHONE,
-            appeal_type=AppealType.COMPLAINT,
-            category="MUNI.STREETLIGHT",
-            urgency=Urgency.ORDINARY,
-            district="110101",
-            street="110101-ANDINGMEN",
-            received_at=received_at,
-            decision=IntakeDecision.DISPATCH,
-            operator=OPERATOR,
-        ) | overrides
-        row, _ = await store.record_intake(
-            engine=self.engine,
-            build_input=lambda no: AppealInput(appeal_no=no, **fields),
-            details=store.IntakeDetails(
-                content="胡同路灯昏暗，晚上看不清路",
-                location_address=ADDRESS,
-                latitude=39.95,
-                longitude=116.41,
-                attachments=[],
-                contact=store.ContactDetails(name=NAME, phone=PHONE, address=ADDRESS),
-            ),
-            received_at=received_at,
-            idempotency_key=uuid.uuid4().hex,
-            request_fingerprint="test",
-        )
-        inp = store.intake_input(row)
+        inp = await record_intake(self.engine, **overrides)
         handle = await start_appeal_workflow(self.client, self.task_queue, inp)
         self.handles.append(handle)
         await until(handle, lambda v: v is not None and v.seq > 0)
