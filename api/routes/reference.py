@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from api.deps import SessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from db import reference
+from domain.messages import PolicyTerms
 from domain.routing import NoRoute
-from domain.types import AppealType, DayKind, LimitUnit, UnitKind, Urgency
+from domain.types import AppealType, DayKind, UnitKind, Urgency
 
 router = APIRouter(tags=["reference data"], responses={404: {"model": ErrorResponse}})
 
@@ -56,17 +57,8 @@ class RouteOut(BaseModel):
     matched_category: str | None
 
 
-class PolicyOut(BaseModel):
-    urgency: Urgency
+class PolicyOut(PolicyTerms):
     appeal_type: AppealType
-    contact_limit: int
-    contact_limit_unit: LimitUnit
-    completion_limit: int
-    completion_limit_unit: LimitUnit
-    objection_window: int
-    objection_window_unit: LimitUnit
-    return_visit_window: int
-    return_visit_window_unit: LimitUnit
 
 
 class CalendarDayOut(BaseModel):
