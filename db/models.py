@@ -202,6 +202,16 @@ class Appeal(SQLModel, table=True):
     resolved: bool | None = None
     satisfaction: str | None = Field(default=None, max_length=24)
     outcome: str | None = Field(default=None, max_length=32, description="How it was closed.")
+    supervision_level: str | None = Field(default=None, max_length=16, description="district | municipal")
+    master_no: str | None = Field(
+        default=None, foreign_key="appeal.appeal_no", max_length=32, index=True,
+        description="The appeal this one is linked to (duplicate or related).",
+    )
+    link_kind: str | None = Field(default=None, max_length=16, description="duplicate | related")
+    origin_hotline: str | None = Field(
+        default=None, max_length=32, description="Transferred in from this hotline (tianjin, hebei)."
+    )
+    origin_no: str | None = Field(default=None, max_length=64, description="Its number there.")
     state: dict[str, Any] = Field(
         default_factory=dict,
         sa_column=sa.Column(JSONB, nullable=False, server_default="{}"),
@@ -235,6 +245,57 @@ class AppealEvent(SQLModel, table=True):
     )
     occurred_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     recorded_at: datetime = Field(sa_column=_now_column())
+
+
+class AppealPart(SQLModel, table=True):
+    """A co-handling unit's part (协办) or a summoned department's (吹哨报到), projected by the
+    appeal's workflow: who, what, by when, how it went, and how the lead rated it."""
+
+    __tablename__ = "appeal_part"
+
+    appeal_no: str = Field(foreign_key="appeal.appeal_no", primary_key=True, max_length=32)
+    unit_code: str = Field(foreign_key="unit.code", primary_key=True, max_length=40)
+    kind: str = Field(primary_key=True, max_length=16, description="co_handling | whistle")
+    workflow_id: str = Field(max_length=120)
+    task: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(max_length=24, index=True)
+    requested_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    due: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    accepted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    done_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    overdue: bool = False
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, max_length=500)
+    closed_reason: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(sa_column=_now_column())
+
+
+class Notification(SQLModel, table=True):
+    """The transactional outbox: written with the projection that caused it, delivered
+    afterwards (at least once; receivers dedupe on `idem_key`)."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_notification_outbox_pending",
+            "next_attempt_at",
+            postgresql_where=sa.text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idem_key: str = Field(max_length=160, unique=True)
+    appeal_no: str | None = Field(default=None, max_length=32, index=True)
+    recipient: str = Field(max_length=64, description="a unit code, or 'supervision:<district|city>'")
+    topic: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONB, nullable=False, server_default="{}")
+    )
+    created_at: datetime = Field(sa_column=_now_column())
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_now_column())
+    delivered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_error: str | None = Field(default=None, max_length=500)
 
 
 class CitizenContact(SQLModel, table=True):
