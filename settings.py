@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     secret_key: str = Field(DEV_SECRET_KEY, min_length=16, description="Signs access tokens.")
     pii_key: str = Field(DEV_PII_KEY, min_length=16, description="Encrypts personal data.")
 
+    # --- notifications ---------------------------------------------------------------------
+    notify_webhook_url: str | None = Field(
+        None, description="POST every notification here (signed); unset: they are logged."
+    )
+    notify_webhook_secret: str | None = Field(None, min_length=16, description="Signs webhook bodies.")
+
     # --- time-limit defaults (seed the policy table; the table is what the workflow uses) --
     emergency_limit_hours: int = Field(2, ge=1, description="Risk to life or property.")
     utility_limit_hours: int = Field(24, ge=1, description="Water, power, gas, heating failure.")
@@ -110,6 +116,8 @@ class Settings(BaseSettings):
         total = self.weight_response + self.weight_resolution + self.weight_satisfaction
         if abs(total - 1.0) > 1e-9:
             raise ValueError(f"assessment weights must add up to 1, not {total:g}")
+        if self.notify_webhook_url and not self.notify_webhook_secret:
+            raise ValueError("NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET to sign the bodies")
         if self.env is Environment.PRODUCTION:
             defaults = [
                 name

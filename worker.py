@@ -17,11 +17,14 @@ from activities.health import HealthActivities
 from db.session import make_engine
 from infra.appeals import resume_unstarted
 from infra.temporal import connect
+from notify.relay import run_relay
+from notify.senders import sender_from_settings
 from settings import Settings, get_settings
 from workflows.appeal import AppealWorkflow
+from workflows.cohandling import CoHandlingWorkflow
 from workflows.health import HealthCheckWorkflow
 
-WORKFLOWS = [AppealWorkflow, HealthCheckWorkflow]
+WORKFLOWS = [AppealWorkflow, CoHandlingWorkflow, HealthCheckWorkflow]
 
 #: How long an intake may sit without its workflow before the reconciler starts it.
 INTAKE_GRACE = timedelta(seconds=60)
@@ -70,8 +73,11 @@ async def run(settings: Settings | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     logging.info("worker polling task queue %r", settings.temporal_task_queue)
-    async with worker:
-        await reconcile_intakes(engine, client, settings.temporal_task_queue, stop)
+    async with worker, sender_from_settings(settings) as sender:
+        await asyncio.gather(
+            reconcile_intakes(engine, client, settings.temporal_task_queue, stop),
+            run_relay(engine, sender, stop),
+        )
     await engine.dispose()
 
 

@@ -19,7 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db import reference
-from db.models import Appeal, AppealEvent, CalendarDay, TimeLimitPolicy
+from db.models import Appeal, AppealEvent, AppealPart, CalendarDay, Notification, TimeLimitPolicy
 from db.session import session_factory
 from domain.messages import AppealView, PolicyTerms, Terms, TimelineEvent
 from domain.routing import NoRoute
@@ -37,9 +37,17 @@ class RouteInput(BaseModel):
     street: str | None
 
 
+class NotificationDraft(BaseModel):
+    seq: int  # of the timeline event it tells of
+    recipient: str
+    topic: str
+    detail: dict = {}
+
+
 class ProjectionInput(BaseModel):
     view: AppealView
     events: list[TimelineEvent]
+    notifications: list[NotificationDraft] = []
 
 
 class AppealActivities:
@@ -124,6 +132,58 @@ class AppealActivities:
                     .returning(sa.literal(1))
                 )
                 written = len((await conn.execute(stmt)).all())
+            if inp.notifications:
+                await conn.execute(
+                    insert(Notification.__table__)
+                    .values(
+                        [
+                            dict(
+                                idem_key=f"{view.appeal_no}:{n.seq}:{n.recipient}",
+                                appeal_no=view.appeal_no,
+                                recipient=n.recipient,
+                                topic=n.topic,
+                                payload={"appeal_no": view.appeal_no, "event": n.topic, "seq": n.seq,
+                                         "status": view.status.value, "handling_unit": view.handling_unit,
+                                         "detail": n.detail},
+                            )
+                            for n in inp.notifications
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=["idem_key"])
+                )
+            if view.parts:
+                stmt = insert(AppealPart.__table__).values(
+                    [
+                        dict(
+                            appeal_no=view.appeal_no,
+                            unit_code=p.unit,
+                            kind=p.kind.value,
+                            workflow_id=p.workflow_id,
+                            task=p.task,
+                            status=p.status.value,
+                            requested_at=p.requested_at,
+                            due=p.due,
+                            accepted_at=p.accepted_at,
+                            done_at=p.done_at,
+                            overdue=p.overdue,
+                            rating=p.rating,
+                            rating_comment=p.rating_comment,
+                            closed_reason=p.closed_reason,
+                        )
+                        for p in view.parts.values()
+                    ]
+                )
+                updated = {c: stmt.excluded[c] for c in ("status", "accepted_at", "done_at", "overdue", "rating",
+                                                         "rating_comment", "closed_reason")}
+                # the row follows the appeal's seq: an older projection never overwrites a newer one
+                appeal_seq = sa.select(Appeal.__table__.c.seq).where(Appeal.__table__.c.appeal_no == view.appeal_no).scalar_subquery()
+                await conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["appeal_no", "unit_code", "kind"],
+                        set_=updated | {"updated_at": sa.func.now()},
+                        where=appeal_seq < view.seq,
+                    )
+                )
             limits = view.limits
             result = await conn.execute(
                 sa.update(Appeal.__table__)
@@ -142,6 +202,9 @@ class AppealActivities:
                     resolved=view.resolved,
                     satisfaction=view.satisfaction.value if view.satisfaction else None,
                     outcome=view.outcome.value if view.outcome else None,
+                    supervision_level=view.supervision_level,
+                    master_no=view.master_no,
+                    link_kind=view.link_kind,
                     state=view.model_dump(mode="json"),
                     seq=view.seq,
                     updated_at=sa.func.now(),

@@ -7,11 +7,12 @@ rules are deterministic and testable without Temporal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
 from domain.calendar import CHINA_TZ, WorkCalendar, deadline
+from domain.core import Alarm, Draft, Refused
 from domain.messages import (
     RIGHT_CHANNEL,
     ActionInput,
@@ -39,24 +40,6 @@ from domain.messages import (
 from domain.types import Role, Urgency
 
 S = AppealStatus
-
-
-class Refused(Exception):
-    """An action that the rules do not allow now. `code` tells the API which 4xx to answer."""
-
-    def __init__(self, reason: str, code: str = "wrong_state") -> None:
-        super().__init__(reason)
-        self.reason, self.code = reason, code
-
-
-@dataclass
-class Draft:
-    """A timeline event before the workflow numbers it."""
-
-    kind: str
-    actor: Actor | None = None
-    unit: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -203,6 +186,11 @@ def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -
     _require_handling_unit(view, cmd.actor)
     if view.contacted_at is None:
         raise Refused("record the contact with the citizen before reporting the result")
+    waiting = sorted(p.unit for p in view.parts.values() if p.open)
+    if waiting:
+        raise Refused(
+            f"parts are still open ({', '.join(waiting)}): wait for them or close them with a reason"
+        )
 
 
 def _check_evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime) -> None:
@@ -469,16 +457,6 @@ def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms:
 
 
 # --- time limits ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Alarm:
-    name: str  # "<limit>:reminder" | "<limit>:missed"
-    at: datetime
-
-    @property
-    def limit(self) -> str:
-        return self.name.split(":")[0]
 
 
 #: Which limits run in which statuses.

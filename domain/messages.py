@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -28,6 +29,7 @@ class AppealStatus(StrEnum):
     IN_PROGRESS = "in_progress"  # phased reports filed
     AWAITING_EVALUATION = "awaiting_evaluation"  # reported done; return visit under way
     REHANDLING = "rehandling"  # evaluated unresolved: back to the same unit
+    LINKED = "linked"  # a duplicate: follows its master appeal's handling
     CLOSED = "closed"
 
 
@@ -39,6 +41,7 @@ class Outcome(StrEnum):
     NOT_EVALUATED = "not_evaluated"
     NOT_ACCEPTED = "not_accepted"
     EMERGENCY_TRANSFERRED = "emergency_transferred"
+    TRANSFERRED_OUT = "transferred_out"  # to the Tianjin or Hebei hotline (京津冀)
 
 
 class Satisfaction(StrEnum):
@@ -171,6 +174,121 @@ class AppealEvaluateInput(ActionInput):
     comment: str | None = Field(default=None, max_length=TEXT)
 
 
+# --- parts: co-handling units and summoned departments ----------------------------------
+
+class PartKind(StrEnum):
+    CO_HANDLING = "co_handling"
+    WHISTLE = "whistle"
+
+
+class PartStatus(StrEnum):
+    REQUESTED = "requested"  # waiting for the unit to accept / report in
+    ACCEPTED = "accepted"  # accepted (co-handling) or reported in (whistle)
+    DECLINED = "declined"  # the unit declines its part; the hotline reviews
+    DONE = "done"
+    CLOSED = "closed"  # closed without being done: declined and upheld, closed by the lead, appeal closed
+    FAILED = "failed"  # its workflow failed; the lead may close it or ask again
+
+
+OPEN_PARTS = (PartStatus.REQUESTED, PartStatus.ACCEPTED, PartStatus.DECLINED)
+
+
+def part_key(kind: PartKind | str, unit: str) -> str:
+    return f"{PartKind(kind).value}:{unit}"
+
+
+def part_workflow_id(appeal_no: str, kind: PartKind | str, unit: str) -> str:
+    segment = "co" if PartKind(kind) is PartKind.CO_HANDLING else "whistle"
+    return f"appeal-{appeal_no}/{segment}/{unit}"
+
+
+class PartInput(BaseModel):
+    """What a part's workflow starts with."""
+
+    appeal_no: str
+    parent_workflow_id: str
+    kind: PartKind
+    unit: str
+    lead_unit: str
+    task: str = Field(max_length=TEXT)
+    requested_at: datetime
+    due: datetime
+    report_in_due: datetime | None = None  # whistle only
+    requested_by: Actor
+    reminder_at_fraction: float = 0.75
+
+
+class PartView(BaseModel):
+    """A part as the parent appeal shows it (and projects to `appeal_part`)."""
+
+    kind: PartKind
+    unit: str
+    workflow_id: str
+    task: str
+    status: PartStatus = PartStatus.REQUESTED
+    requested_at: datetime
+    due: datetime
+    report_in_due: datetime | None = None
+    accepted_at: datetime | None = None
+    done_at: datetime | None = None
+    overdue: bool = False
+    plan: str | None = None
+    result: str | None = None
+    decline_reason: str | None = None
+    closed_reason: str | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    reminded: bool = False
+    missed: bool = False
+    report_in_reminded: bool = False
+    report_in_missed: bool = False
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_PARTS
+
+
+class PartActionInput(BaseModel):
+    actor: Actor
+
+
+class PartAcceptInput(PartActionInput):
+    plan: str | None = Field(default=None, max_length=TEXT, description="whistle: its part of the joint plan")
+
+
+class PartPhasedReportInput(PartActionInput):
+    progress: str = Field(min_length=1, max_length=TEXT)
+    reason: str | None = Field(default=None, max_length=TEXT)
+
+
+class PartReportInput(PartActionInput):
+    result: str = Field(min_length=1, max_length=TEXT)
+    late_reason: str | None = Field(default=None, max_length=TEXT, description="required when past the limit")
+
+
+class PartDeclineInput(PartActionInput):
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class PartDeclineReviewInput(PartActionInput):
+    uphold: bool
+    comment: str | None = Field(default=None, max_length=TEXT)
+
+
+class PartCloseInput(PartActionInput):
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class PartChange(BaseModel):
+    """What a part's workflow tells its appeal: the event and the part as it now stands."""
+
+    event: str
+    actor: Actor | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    part: PartView
+
+
+
 # --- time-limit terms (loaded by an activity) ---------------------------------------------
 
 
@@ -259,6 +377,11 @@ class AppealView(BaseModel):
     satisfaction: Satisfaction | None = None
     outcome: Outcome | None = None
     closed_at: datetime | None = None
+    parts: dict[str, PartView] = Field(default_factory=dict)  # "<kind>:<unit>" → the part
+    supervision_level: str | None = None  # district | municipal
+    master_no: str | None = None  # linked to this appeal
+    link_kind: str | None = None  # duplicate | related
+    followers: list[str] = Field(default_factory=list)  # duplicates following this appeal
     seq: int = 0  # number of timeline events so far
 
     @property

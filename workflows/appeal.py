@@ -15,11 +15,14 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.appeals import AppealActivities, ProjectionInput, RouteInput
+    from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
+    from domain import collaboration as more
+    from domain.core import Draft, Refused
     from domain.messages import (
         ActionInput,
         AppealAcceptInput,
@@ -36,16 +39,23 @@ with workflow.unsafe.imports_passed_through():
         IntakeDecision,
         ObjectionRaiseInput,
         ObjectionReviewInput,
+        PartChange,
+        PartCloseInput,
+        PartInput,
+        PartKind,
+        PartStatus,
         PhasedReportInput,
         Terms,
         TimelineEvent,
+        part_key,
     )
     from workflows import search_attributes as sa
+    from workflows.cohandling import CoHandlingWorkflow
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
-def refusal(e: rules.Refused) -> ApplicationError:
+def refusal(e: Refused) -> ApplicationError:
     """How a refused action travels back to the API (mapped there to 409 / 403 / 422)."""
     return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
 
@@ -60,6 +70,7 @@ class AppealWorkflow:
         self.woken = False  # the next alarm may have changed: re-arm the timer
         self._armed: rules.Alarm | None = None  # the alarm the current timer waits for
         self.intake_recorded = False
+        self._watchers: list[asyncio.Task] = []
         self._attrs: dict[str, object] = {}
 
     # --- main line ---------------------------------------------------------------------
@@ -78,7 +89,7 @@ class AppealWorkflow:
         if inp.decision is IntakeDecision.DISPATCH:
             unit = inp.unit or await self._route(view)
             if unit is None:
-                drafts.append(rules.Draft("dispatch_needed", None, detail={"reason": "no routing rule applies"}))
+                drafts.append(Draft("dispatch_needed", None, detail={"reason": "no routing rule applies"}))
             else:
                 rules.start_clock(view, unit, now, self.terms)
                 how = "named by the operator" if inp.unit else "by the dispatch catalogue"
@@ -110,7 +121,10 @@ class AppealWorkflow:
                 return  # someone acted first: the next alarm may have changed
             except asyncio.TimeoutError:
                 pass
-        await self._record(rules.fire(self.view, alarm, workflow.now()))
+        drafts = rules.fire(self.view, alarm, workflow.now())
+        if self.view.status is AppealStatus.CLOSED:
+            drafts[-1:-1] = more.settle_parts(self.view, "the appeal closed")
+        await self._record(drafts)
 
     async def _route(self, view: AppealView) -> str | None:
         try:
@@ -131,44 +145,110 @@ class AppealWorkflow:
         if self.view is None:
             return  # still setting up; the handler waits and checks again
         try:
-            rules.check(self.view, action, cmd, workflow.now())
-        except rules.Refused as e:
+            more.check(self.view, action, cmd, workflow.now())
+        except Refused as e:
             raise refusal(e) from None
 
     async def _perform(self, action: str, cmd: ActionInput) -> AppealView:
         await workflow.wait_condition(lambda: self.view is not None)
         try:
-            rules.check(self.view, action, cmd, workflow.now())
+            more.check(self.view, action, cmd, workflow.now())
             if action == "dispatch" and cmd.unit is None:
                 cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
                 if cmd.unit is None:
-                    raise rules.Refused("no routing rule applies: name the unit", "invalid")
-                rules.check(self.view, action, cmd, workflow.now())  # the state may have moved
-        except rules.Refused as e:
+                    raise Refused("no routing rule applies: name the unit", "invalid")
+                more.check(self.view, action, cmd, workflow.now())  # the state may have moved
+        except Refused as e:
             raise refusal(e) from None
-        await self._record(rules.apply(self.view, action, cmd, workflow.now(), self.terms))
+        await self._record(more.apply(self.view, action, cmd, workflow.now(), self.terms))
+        await self._effects(action, cmd)
         return self.view
+
+    async def _effects(self, action: str, cmd: ActionInput) -> None:
+        """What an action sets going outside this workflow: parts, links, duplicates."""
+        if action == "request_parts":
+            for unit in cmd.units:
+                await self._start_part(self.view.parts[part_key(cmd.kind, unit)].model_copy(), cmd)
+        elif action == "close_part":
+            part = self.view.parts[part_key(cmd.kind, cmd.unit)]
+            await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
+        elif action == "link":
+            await self._signal(
+                f"appeal-{cmd.master_no}", "follower_linked", more.FollowerLinked(appeal=self.view.appeal_no, kind=cmd.kind)
+            )
+        elif action == "complete":
+            for follower in self.view.followers:
+                await self._signal(
+                    f"appeal-{follower}",
+                    "master_done",
+                    more.MasterDone(master=self.view.appeal_no, result=cmd.result, unit=self.view.handling_unit),
+                )
+
+    async def _signal(self, workflow_id: str, signal: str, arg) -> bool:
+        """Signal another workflow; False if it has already ended."""
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).signal(signal, arg)
+            return True
+        except ApplicationError:
+            return False
+
+    async def _start_part(self, part, cmd) -> None:
+        inp = PartInput(
+            appeal_no=self.view.appeal_no,
+            parent_workflow_id=workflow.info().workflow_id,
+            kind=part.kind,
+            unit=part.unit,
+            lead_unit=self.view.handling_unit,
+            task=part.task,
+            requested_at=part.requested_at,
+            due=part.due,
+            report_in_due=part.report_in_due,
+            requested_by=cmd.actor,
+            reminder_at_fraction=self.terms.reminder_at_fraction,
+        )
+        what = "summoned (whistle)" if part.kind is PartKind.WHISTLE else "co-handling"
+        handle = await workflow.start_child_workflow(
+            CoHandlingWorkflow.run,
+            inp,
+            id=part.workflow_id,
+            # a part never outlives its appeal: closing the appeal cancels what is still open
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            static_summary=f"{self.view.appeal_no} · {part.unit} {what} · lead {self.view.handling_unit}",
+        )
+        self._watchers.append(asyncio.create_task(self._watch(part.kind, part.unit, handle)))
+
+    async def _watch(self, kind, unit, handle) -> None:
+        """A part's workflow ending badly never leaves the appeal stuck: the part is marked
+        failed and the lead may close it or ask again."""
+        try:
+            await handle
+        except ChildWorkflowError as e:
+            part = self.view.parts.get(part_key(kind, unit))
+            if part is not None and part.open:
+                part.status = PartStatus.FAILED
+                await self._record([Draft("part_failed", None, unit, {"error": str(e.cause or e)[:300]})])
 
     async def _signalled(self, action: str, cmd: ActionInput) -> None:
         try:
             await self._perform(action, cmd)
         except ApplicationError as e:
-            await self._record(
-                [rules.Draft("rejected", cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})]
-            )
+            await self._record([Draft("rejected", cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})])
 
-    async def _record(self, drafts: list[rules.Draft]) -> None:
-        """Number the events, project them, keep the search attributes current."""
+    async def _record(self, drafts: list[Draft]) -> None:
+        """Number the events, project them with their notifications, keep the search
+        attributes current."""
         view = self.view
         now = workflow.now()
-        events = []
+        events, notices = [], []
         for d in drafts:
             view.seq += 1
             events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=now, actor=d.actor, unit=d.unit, detail=d.detail))
+            for recipient in more.recipients(view, d.kind, d.unit, d.detail):
+                notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
         self._wake_if_alarm_moved()
         await workflow.execute_local_activity_method(
             AppealActivities.project_appeal,
-            ProjectionInput(view=view, events=events),  # encoded now, when scheduled
+            ProjectionInput(view=view, events=events, notifications=notices),  # encoded now, when scheduled
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=DB_RETRY,
             summary="record " + ", ".join(e.kind for e in events),
@@ -363,3 +443,111 @@ class AppealWorkflow:
     @workflow.signal
     async def evaluate_signal(self, cmd: AppealEvaluateInput) -> None:
         await self._signalled("evaluate", cmd)
+
+    # --- many hands, supervision, transfers, links ------------------------------------------
+    @workflow.update
+    async def request_parts(self, cmd: more.PartsRequestInput) -> AppealView:
+        """协办 / 吹哨: the lead unit asks co-handling units for their part, or a street summons
+        departments; each part runs as a child workflow with its own limit."""
+        return await self._perform("request_parts", cmd)
+
+    @request_parts.validator
+    def _v_request_parts(self, cmd: more.PartsRequestInput) -> None:
+        self._validate("request_parts", cmd)
+
+    @workflow.signal
+    async def request_parts_signal(self, cmd: more.PartsRequestInput) -> None:
+        await self._signalled("request_parts", cmd)
+
+    @workflow.update
+    async def close_part(self, cmd: more.PartCloseRequestInput) -> AppealView:
+        """The lead unit closes a part that is not done, with a recorded reason."""
+        return await self._perform("close_part", cmd)
+
+    @close_part.validator
+    def _v_close_part(self, cmd: more.PartCloseRequestInput) -> None:
+        self._validate("close_part", cmd)
+
+    @workflow.signal
+    async def close_part_signal(self, cmd: more.PartCloseRequestInput) -> None:
+        await self._signalled("close_part", cmd)
+
+    @workflow.update
+    async def rate_part(self, cmd: more.PartRateInput) -> AppealView:
+        """The street rates a summoned department (the dual assessment of 吹哨报到)."""
+        return await self._perform("rate_part", cmd)
+
+    @rate_part.validator
+    def _v_rate_part(self, cmd: more.PartRateInput) -> None:
+        self._validate("rate_part", cmd)
+
+    @workflow.signal
+    async def rate_part_signal(self, cmd: more.PartRateInput) -> None:
+        await self._signalled("rate_part", cmd)
+
+    @workflow.update
+    async def supervise(self, cmd: more.SuperviseInput) -> AppealView:
+        """督办: a supervision note, a new limit, or an escalation to municipal supervision."""
+        return await self._perform("supervise", cmd)
+
+    @supervise.validator
+    def _v_supervise(self, cmd: more.SuperviseInput) -> None:
+        self._validate("supervise", cmd)
+
+    @workflow.signal
+    async def supervise_signal(self, cmd: more.SuperviseInput) -> None:
+        await self._signalled("supervise", cmd)
+
+    @workflow.update
+    async def transfer_out(self, cmd: more.TransferOutInput) -> AppealView:
+        """京津冀: an appeal about Tianjin or Hebei goes to that hotline and closes here."""
+        return await self._perform("transfer_out", cmd)
+
+    @transfer_out.validator
+    def _v_transfer_out(self, cmd: more.TransferOutInput) -> None:
+        self._validate("transfer_out", cmd)
+
+    @workflow.signal
+    async def transfer_out_signal(self, cmd: more.TransferOutInput) -> None:
+        await self._signalled("transfer_out", cmd)
+
+    @workflow.update
+    async def link(self, cmd: more.LinkInput) -> AppealView:
+        """A duplicate follows its master's handling (its citizen still gets a return visit);
+        a related appeal is recorded as such on both timelines."""
+        return await self._perform("link", cmd)
+
+    @link.validator
+    def _v_link(self, cmd: more.LinkInput) -> None:
+        self._validate("link", cmd)
+
+    @workflow.signal
+    async def link_signal(self, cmd: more.LinkInput) -> None:
+        await self._signalled("link", cmd)
+
+    # --- signals from other workflows ------------------------------------------------------
+    @workflow.signal
+    async def part_changed(self, change: PartChange) -> None:
+        """A part's workflow reports a change; the appeal keeps the timeline."""
+        await workflow.wait_condition(lambda: self.view is not None)
+        key = part_key(change.part.kind, change.part.unit)
+        known = self.view.parts.get(key)
+        part = change.part
+        if known is not None:
+            if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
+                return  # closed here (by the lead or with the appeal); late news changes nothing
+            part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
+        self.view.parts[key] = part
+        if self.view.status is not AppealStatus.CLOSED:
+            await self._record([Draft(change.event, change.actor, part.unit, change.detail)])
+
+    @workflow.signal
+    async def follower_linked(self, note: more.FollowerLinked) -> None:
+        await workflow.wait_condition(lambda: self.view is not None)
+        if self.view.status is not AppealStatus.CLOSED:
+            await self._record(more.follower_linked(self.view, note.appeal, note.kind))
+
+    @workflow.signal
+    async def master_done(self, note: more.MasterDone) -> None:
+        await workflow.wait_condition(lambda: self.view is not None)
+        await self._record(more.master_done(self.view, note.master, note.result, note.unit, workflow.now(), self.terms))

@@ -104,6 +104,12 @@ def view_in(status: AppealStatus, urgency: Urgency = Urgency.ORDINARY):
     if status is S.ANSWERED:
         return open_appeal(intake(IntakeDecision.ANSWER, urgency=urgency, answer="see the notice"), T0, TERMS)[0]
     view = dispatched(urgency=urgency)
+    if status is S.LINKED:  # a duplicate following its master (domain.collaboration)
+        from domain import collaboration
+
+        link = collaboration.LinkInput(actor=OPERATOR, master_no="BJ-20261101-000001", kind="duplicate")
+        collaboration.apply(view, "link", link, T0 + timedelta(minutes=10), TERMS)
+        return view
     for i, (action, over) in enumerate(PATHS[status], start=1):
         act(view, action, T0 + timedelta(minutes=10 * i), **over)
     assert view.status is status

@@ -79,11 +79,13 @@ class AppealRun:
         return handle
 
 
-async def until(handle: WorkflowHandle, predicate: Callable[[AppealView | None], bool], timeout: float = 10) -> AppealView:
+async def until(
+    handle: WorkflowHandle, predicate: Callable[[AppealView | None], bool], timeout: float = 10, query=None
+) -> AppealView:
     """Query the workflow until the predicate holds (timers fire asynchronously)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        view = await handle.query(AppealWorkflow.state)
+        view = await handle.query(query or AppealWorkflow.state)
         if predicate(view):
             return view
         if asyncio.get_running_loop().time() > deadline:
@@ -115,10 +117,16 @@ async def run(ts_env, engine, settings, task_queue) -> AsyncIterator[AppealRun]:
         # the shared time-skipping server cannot skip time while a workflow without a worker
         # waits for its task: end what this test left running
         for handle in appeal_run.handles:
-            try:
-                await handle.terminate("test finished")
+            try:  # parts first: the time-skipping server does not honour the parent-close policy
+                view = await handle.query(AppealWorkflow.state)
+                ids = [p.workflow_id for p in view.parts.values()] if view else []
             except RPCError:
-                pass  # already closed
+                ids = []
+            for workflow_id in [*ids, handle.id]:
+                try:
+                    await appeal_run.client.get_workflow_handle(workflow_id).terminate("test finished")
+                except RPCError:
+                    pass  # already closed
 
 
 __all__ = ["OPERATOR", "staff", "until", "workflow_id"]

@@ -1,0 +1,344 @@
+"""The appeal's side of many hands, supervision, transfers and links, as pure rules (the
+workflow adds them to the actions of `domain.appeal`).
+
+- request_parts: the lead unit asks co-handling units for their part (协办), or a street blows
+  the whistle and summons departments (吹哨); each part becomes a child workflow.
+- close_part / rate_part: the lead closes a part with a reason; a street rates a department.
+- supervise (督办): a note, a new limit, or an escalation district → municipal.
+- transfer_out: to the Tianjin or Hebei hotline (京津冀), closing the appeal here.
+- link: a duplicate follows its master's handling (and still gets its own return visit); a
+  related appeal is only recorded as such.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field, field_validator
+
+from domain.appeal import (
+    ACTIONS,
+    HANDLING,
+    Action,
+    _calendar,
+    _close,
+    _open_return_visit,
+    _require_handling_unit,
+    _require_role,
+    _require_status,
+)
+from domain.core import Draft, Refused
+from domain.messages import (
+    TEXT,
+    ActionInput,
+    AppealStatus,
+    AppealView,
+    Outcome,
+    PartKind,
+    PartStatus,
+    PartView,
+    Terms,
+    part_key,
+    part_workflow_id,
+)
+from domain.types import Role
+
+S = AppealStatus
+
+
+class PartsRequestInput(ActionInput):
+    kind: PartKind = PartKind.CO_HANDLING
+    units: list[str] = Field(min_length=1, max_length=10)
+    task: str = Field(min_length=1, max_length=TEXT)
+    limit_working_days: int = Field(default=3, ge=1, le=15)
+    report_in_hours: int = Field(default=24, ge=1, le=72, description="whistle: time to report in")
+
+    @field_validator("units")
+    @classmethod
+    def _distinct(cls, units: list[str]) -> list[str]:
+        if len(set(units)) != len(units):
+            raise ValueError("a unit is named twice")
+        return units
+
+
+class PartCloseRequestInput(ActionInput):
+    unit: str
+    kind: PartKind = PartKind.CO_HANDLING
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class PartRateInput(ActionInput):
+    unit: str
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class SuperviseInput(ActionInput):
+    note: str = Field(min_length=1, max_length=TEXT)
+    new_due: datetime | None = Field(default=None, description="a new completion limit")
+    escalate: bool = Field(default=False, description="district supervision → municipal")
+
+
+class TransferOutInput(ActionInput):
+    hotline: str = Field(pattern=r"^(tianjin|hebei)$")
+    reason: str = Field(min_length=1, max_length=TEXT)
+    external_no: str | None = Field(default=None, max_length=64)
+
+
+class LinkInput(ActionInput):
+    master_no: str = Field(min_length=1, max_length=32)
+    kind: str = Field(pattern=r"^(duplicate|related)$")
+    master_open: bool = True  # told by the caller, who looked the master up
+
+
+class FollowerLinked(BaseModel):
+    """Signal to a master appeal: this appeal is linked to you."""
+
+    appeal: str
+    kind: str
+
+
+class MasterDone(BaseModel):
+    """Signal to a duplicate: your master appeal reported done."""
+
+    master: str
+    result: str
+    unit: str | None
+
+
+OPEN_STATUSES = tuple(s for s in AppealStatus if s is not S.CLOSED)
+
+
+# --- parts -----------------------------------------------------------------------------------
+
+
+def _check_request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime) -> None:
+    _require_status(view, *HANDLING)
+    _require_handling_unit(view, cmd.actor)
+    for unit in cmd.units:
+        if unit == view.handling_unit:
+            raise Refused("the lead unit cannot ask itself", "invalid")
+        existing = view.parts.get(part_key(cmd.kind, unit))
+        if existing is not None and existing.open:
+            raise Refused(f"{unit} already has an open part", "invalid")
+
+
+def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, terms: Terms) -> list[Draft]:
+    due = _calendar(terms).add_working_days(now, cmd.limit_working_days, end_hour=terms.workday_end_hour)
+    report_in_due = now + timedelta(hours=cmd.report_in_hours) if cmd.kind is PartKind.WHISTLE else None
+    for unit in cmd.units:
+        view.parts[part_key(cmd.kind, unit)] = PartView(
+            kind=cmd.kind,
+            unit=unit,
+            workflow_id=part_workflow_id(view.appeal_no, cmd.kind, unit),
+            task=cmd.task,
+            requested_at=now,
+            due=due,
+            report_in_due=report_in_due,
+        )
+    kind = "whistle_blown" if cmd.kind is PartKind.WHISTLE else "co_handling_requested"
+    detail = {"units": cmd.units, "task": cmd.task, "due": due.isoformat()}
+    if report_in_due:
+        detail["report_in_due"] = report_in_due.isoformat()
+    return [Draft(kind, cmd.actor, view.handling_unit, detail)]
+
+
+def _check_close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime) -> None:
+    _require_handling_unit(view, cmd.actor)
+    part = view.parts.get(part_key(cmd.kind, cmd.unit))
+    if part is None:
+        raise Refused(f"{cmd.unit} has no {cmd.kind.value} part", "invalid")
+    if not part.open and part.status is not PartStatus.FAILED:
+        raise Refused(f"the part of {cmd.unit} is already {part.status.value}")
+
+
+def _close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime, terms: Terms) -> list[Draft]:
+    part = view.parts[part_key(cmd.kind, cmd.unit)]
+    part.status, part.closed_reason = PartStatus.CLOSED, cmd.reason
+    return [Draft("part_closed", cmd.actor, cmd.unit, {"reason": cmd.reason, "by": "lead unit"})]
+
+
+def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime) -> None:
+    _require_handling_unit(view, cmd.actor)
+    part = view.parts.get(part_key(PartKind.WHISTLE, cmd.unit))
+    if part is None:
+        raise Refused(f"{cmd.unit} was not summoned to this appeal", "invalid")
+    if part.status not in (PartStatus.DONE, PartStatus.CLOSED):
+        raise Refused(f"rate a department once its part is done (it is {part.status.value})")
+
+
+def _rate_part(view: AppealView, cmd: PartRateInput, now: datetime, terms: Terms) -> list[Draft]:
+    part = view.parts[part_key(PartKind.WHISTLE, cmd.unit)]
+    part.rating, part.rating_comment = cmd.rating, cmd.comment
+    return [Draft("department_rated", cmd.actor, cmd.unit, {"rating": cmd.rating, "comment": cmd.comment})]
+
+
+def open_parts(view: AppealView) -> list[PartView]:
+    return [p for p in view.parts.values() if p.open]
+
+
+def settle_parts(view: AppealView, reason: str) -> list[Draft]:
+    """Close every open part (the appeal is closing, transferred or merged)."""
+    drafts = []
+    for part in open_parts(view):
+        part.status, part.closed_reason = PartStatus.CLOSED, reason
+        drafts.append(Draft("part_closed", None, part.unit, {"reason": reason, "by": "appeal"}))
+    return drafts
+
+
+# --- supervision ---------------------------------------------------------------------------
+
+
+def _check_supervise(view: AppealView, cmd: SuperviseInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.SUPERVISOR)
+    _require_status(view, *OPEN_STATUSES)
+    if cmd.new_due is not None:
+        if cmd.new_due.tzinfo is None:
+            raise Refused("the new limit needs a timezone", "invalid")
+        if cmd.new_due <= now:
+            raise Refused("the new limit is in the past", "invalid")
+        if "completion" not in view.limits or view.status not in HANDLING + (S.DISPATCHED,):
+            raise Refused("a new limit needs an order being handled by a unit")
+    if cmd.escalate and view.supervision_level == "municipal":
+        raise Refused("already under municipal supervision")
+
+
+def _supervise(view: AppealView, cmd: SuperviseInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.supervised = True
+    if cmd.escalate:
+        view.supervision_level = "municipal"
+    elif view.supervision_level is None:
+        view.supervision_level = "district"
+    detail = {"note": cmd.note, "level": view.supervision_level}
+    if cmd.new_due is not None:
+        completion = view.limits["completion"]
+        completion.due, completion.missed, completion.reminded = cmd.new_due, False, False
+        view.overdue = any(limit.missed for limit in view.limits.values())
+        detail["new_due"] = cmd.new_due.isoformat()
+    return [Draft("supervised", cmd.actor, view.handling_unit, detail)]
+
+
+# --- transfers and links ---------------------------------------------------------------------
+
+
+def _check_transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.OPERATOR)
+    _require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
+
+
+def _transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, terms: Terms) -> list[Draft]:
+    drafts = settle_parts(view, "the appeal was transferred to another hotline")
+    drafts.append(
+        Draft("transferred_out", cmd.actor, None, {"hotline": cmd.hotline, "reason": cmd.reason, "external_no": cmd.external_no})
+    )
+    drafts.append(_close(view, now, Outcome.TRANSFERRED_OUT))
+    return drafts
+
+
+def _check_link(view: AppealView, cmd: LinkInput, now: datetime) -> None:
+    _require_role(cmd.actor, Role.OPERATOR)
+    if cmd.master_no == view.appeal_no:
+        raise Refused("an appeal cannot be linked to itself", "invalid")
+    if view.master_no is not None:
+        raise Refused(f"already linked to {view.master_no}")
+    if cmd.kind == "duplicate":
+        _require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED)
+        if not cmd.master_open:
+            raise Refused("the master appeal is closed: link it as related", "invalid")
+        if open_parts(view):
+            raise Refused("close the co-handling parts first")
+    else:
+        _require_status(view, *OPEN_STATUSES)
+
+
+def _link(view: AppealView, cmd: LinkInput, now: datetime, terms: Terms) -> list[Draft]:
+    view.master_no, view.link_kind = cmd.master_no, cmd.kind
+    drafts = [Draft("linked", cmd.actor, None, {"master": cmd.master_no, "kind": cmd.kind})]
+    if cmd.kind == "duplicate":
+        # its own handling stops; it follows the master, and its limits stop with it
+        view.status = S.LINKED
+        view.limits = {}
+    return drafts
+
+
+def follower_linked(view: AppealView, follower: str, kind: str) -> list[Draft]:
+    """On the master: another appeal was linked to this one."""
+    if kind == "duplicate" and follower not in view.followers:
+        view.followers.append(follower)
+    return [Draft("appeal_linked_here", None, view.handling_unit, {"appeal": follower, "kind": kind})]
+
+
+def master_done(view: AppealView, master: str, result: str, unit: str | None, now: datetime, terms: Terms) -> list[Draft]:
+    """On a duplicate: its master reported done; this citizen gets a return visit of their own."""
+    if view.status is not S.LINKED:
+        return []
+    view.handling_unit = unit
+    view.status = S.AWAITING_EVALUATION
+    view.completed_at = now
+    _open_return_visit(view, now, terms)
+    return [Draft("master_reported_done", None, unit, {"master": master, "result": result})]
+
+
+ACTIONS_MORE: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("request_parts", PartsRequestInput, _check_request_parts, _request_parts),
+        Action("close_part", PartCloseRequestInput, _check_close_part, _close_part),
+        Action("rate_part", PartRateInput, _check_rate_part, _rate_part),
+        Action("supervise", SuperviseInput, _check_supervise, _supervise),
+        Action("transfer_out", TransferOutInput, _check_transfer_out, _transfer_out),
+        Action("link", LinkInput, _check_link, _link),
+    )
+}
+
+#: Every action an appeal takes.
+ALL_ACTIONS: dict[str, Action] = {**ACTIONS, **ACTIONS_MORE}
+
+
+def check(view: AppealView, action: str, cmd: ActionInput, now: datetime) -> None:
+    ALL_ACTIONS[action].check(view, cmd, now)
+
+
+def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms: Terms) -> list[Draft]:
+    drafts = ALL_ACTIONS[action].apply(view, cmd, now, terms)
+    if view.status is S.CLOSED:
+        drafts[-1:-1] = settle_parts(view, "the appeal closed")  # before the "closed" event
+    return drafts
+
+
+# --- who must hear of what ---------------------------------------------------------------------
+
+#: Timeline events a unit or supervisor must learn of, and who.
+NOTIFY = {
+    "dispatched": "unit",
+    "reminder": "unit",
+    "limit_missed": "unit",
+    "escalated": "unit+supervision",
+    "supervised": "unit",
+    "objection_upheld": "unit",
+    "rehandling": "unit",
+    "co_handling_requested": "units",
+    "whistle_blown": "units",
+    "part_reminder": "event_unit",
+    "part_limit_missed": "event_unit+supervision",
+    "part_done": "unit",
+    "part_declined": "unit",
+    "part_closed": "event_unit",
+}
+
+
+def recipients(view: AppealView, kind: str, event_unit: str | None, detail: dict) -> list[str]:
+    """Unit codes (and `supervision:<district|city>`) to notify of one timeline event."""
+    rule = NOTIFY.get(kind)
+    if rule is None:
+        return []
+    found: list[str] = []
+    if rule.startswith("unit") and view.handling_unit:
+        found.append(view.handling_unit)
+    if rule.startswith("event_unit") and event_unit:
+        found.append(event_unit)
+    if rule == "units":
+        found.extend(detail.get("units", []))
+    if rule.endswith("+supervision"):
+        found.append("supervision:" + ("city" if view.supervision_level == "municipal" else view.district or "city"))
+    return list(dict.fromkeys(found))

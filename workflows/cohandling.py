@@ -1,0 +1,184 @@
+"""CoHandlingWorkflow: one unit's part of an appeal, as a child of its AppealWorkflow, id
+`appeal-<no>/co/<unit>` (co-handling, 协办) or `appeal-<no>/whistle/<unit>` (a department
+summoned by a street, 吹哨报到).
+
+The part has its own actions and timers; every change is signalled to the appeal, which keeps
+the timeline and the projection (the lead unit answers to the citizen). Rules: `domain.parts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import parts as rules
+    from domain.core import Draft, Refused
+    from domain.messages import (
+        PartAcceptInput,
+        PartActionInput,
+        PartChange,
+        PartCloseInput,
+        PartDeclineInput,
+        PartDeclineReviewInput,
+        PartInput,
+        PartPhasedReportInput,
+        PartReportInput,
+        PartView,
+    )
+    from workflows import search_attributes as sa
+
+
+@workflow.defn
+class CoHandlingWorkflow:
+    @workflow.init
+    def __init__(self, inp: PartInput) -> None:
+        self.inp = inp
+        self.part = rules.new_part(inp, workflow.info().workflow_id)
+        self.woken = False
+
+    @workflow.run
+    async def run(self, inp: PartInput) -> PartView:
+        """Wait for the unit's actions, remind before each limit, escalate a missed one; end
+        when the part is done or closed."""
+        self._upsert_search_attributes()
+        while self.part.open:
+            alarm = rules.next_alarm(self.part, inp.reminder_at_fraction)
+            self.woken = False
+            if alarm is None:
+                await workflow.wait_condition(lambda: self.woken)
+                continue
+            remaining = (alarm.at - workflow.now()).total_seconds()
+            if remaining > 0:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.woken,
+                        timeout=timedelta(seconds=remaining),
+                        timeout_summary=f"{self.part.unit} {alarm.name.replace(':', ' ')}",
+                    )
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            for draft in rules.fire(self.part, alarm):
+                await self._tell_appeal(draft)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.part
+
+    # --- one path for every action -------------------------------------------------------
+    def _validate(self, action: str, cmd: PartActionInput) -> None:
+        try:
+            rules.check(self.part, action, cmd, workflow.now())
+        except Refused as e:
+            raise ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True) from None
+
+    async def _perform(self, action: str, cmd: PartActionInput) -> PartView:
+        self._validate(action, cmd)
+        await self._tell_appeal(rules.apply(self.part, action, cmd, workflow.now()))
+        return self.part
+
+    async def _signalled(self, action: str, cmd: PartActionInput) -> None:
+        try:
+            await self._perform(action, cmd)
+        except ApplicationError as e:
+            await self._tell_appeal(
+                Draft("rejected", cmd.actor, cmd.actor.unit, {"action": f"part {action}", "reason": e.message})
+            )
+
+    async def _tell_appeal(self, draft) -> None:
+        self.woken = True
+        self._upsert_search_attributes()
+        change = PartChange(event=draft.kind, actor=draft.actor, detail=draft.detail, part=self.part)
+        parent = workflow.get_external_workflow_handle(self.inp.parent_workflow_id)
+        try:
+            await parent.signal("part_changed", change)
+        except ApplicationError:
+            pass  # the appeal has closed: nothing left to tell it
+
+    def _upsert_search_attributes(self) -> None:
+        workflow.upsert_search_attributes(
+            [
+                sa.APPEAL_STATUS.value_set(f"part_{self.part.status.value}"),
+                sa.HANDLING_UNIT.value_set(self.part.unit),
+                sa.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
+                sa.OVERDUE.value_set(self.part.overdue),
+            ]
+        )
+
+    @workflow.query
+    def state(self) -> PartView:
+        return self.part
+
+    # --- the unit's actions (Update + Signal twin each) -----------------------------------
+    @workflow.update
+    async def accept(self, cmd: PartAcceptInput) -> PartView:
+        """The unit accepts its part (co-handling) or reports in with its part of the plan (whistle)."""
+        return await self._perform("accept", cmd)
+
+    @accept.validator
+    def _v_accept(self, cmd: PartAcceptInput) -> None:
+        self._validate("accept", cmd)
+
+    @workflow.signal
+    async def accept_signal(self, cmd: PartAcceptInput) -> None:
+        await self._signalled("accept", cmd)
+
+    @workflow.update
+    async def phased_report(self, cmd: PartPhasedReportInput) -> PartView:
+        """Progress on the part; past its limit the reason for the delay is required."""
+        return await self._perform("phased_report", cmd)
+
+    @phased_report.validator
+    def _v_phased_report(self, cmd: PartPhasedReportInput) -> None:
+        self._validate("phased_report", cmd)
+
+    @workflow.signal
+    async def phased_report_signal(self, cmd: PartPhasedReportInput) -> None:
+        await self._signalled("phased_report", cmd)
+
+    @workflow.update
+    async def report(self, cmd: PartReportInput) -> PartView:
+        """The part is done, reported to the lead unit."""
+        return await self._perform("report", cmd)
+
+    @report.validator
+    def _v_report(self, cmd: PartReportInput) -> None:
+        self._validate("report", cmd)
+
+    @workflow.signal
+    async def report_signal(self, cmd: PartReportInput) -> None:
+        await self._signalled("report", cmd)
+
+    @workflow.update
+    async def decline(self, cmd: PartDeclineInput) -> PartView:
+        """The unit declines its part with a reason (never the whole appeal's jurisdiction)."""
+        return await self._perform("decline", cmd)
+
+    @decline.validator
+    def _v_decline(self, cmd: PartDeclineInput) -> None:
+        self._validate("decline", cmd)
+
+    @workflow.signal
+    async def decline_signal(self, cmd: PartDeclineInput) -> None:
+        await self._signalled("decline", cmd)
+
+    @workflow.update
+    async def review_decline(self, cmd: PartDeclineReviewInput) -> PartView:
+        """The hotline upholds a declined part (closed) or rejects the decline (the unit does it)."""
+        return await self._perform("review_decline", cmd)
+
+    @review_decline.validator
+    def _v_review_decline(self, cmd: PartDeclineReviewInput) -> None:
+        self._validate("review_decline", cmd)
+
+    @workflow.signal
+    async def review_decline_signal(self, cmd: PartDeclineReviewInput) -> None:
+        await self._signalled("review_decline", cmd)
+
+    @workflow.signal
+    async def close(self, cmd: PartCloseInput) -> None:
+        """Sent by the appeal: the lead closes the part with a recorded reason."""
+        if self.part.open:
+            await self._tell_appeal(rules.apply(self.part, "close", cmd, workflow.now()))
