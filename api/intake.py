@@ -53,6 +53,13 @@ class CitizenIn(BaseModel):
     anonymous: bool = False
 
 
+class Origin(BaseModel):
+    """Where an appeal transferred in comes from (京津冀 linkage)."""
+
+    hotline: Annotated[str, StringConstraints(pattern=r"^(tianjin|hebei)$")]
+    external_no: str = Field(min_length=1, max_length=64, description="its number at that hotline")
+
+
 class AppealCreate(BaseModel):
     channel: Channel = Channel.PHONE
     appeal_type: AppealType
@@ -69,6 +76,7 @@ class AppealCreate(BaseModel):
     answer: str | None = Field(default=None, max_length=TEXT, description="for decision=answer")
     not_accepted_reason: NotAcceptedReason | None = None
     emergency_service: EmergencyService | None = None
+    origin: Origin | None = Field(default=None, description="required with channel=transfer_in")
 
 
 def _invalid(field: str, message: str) -> ApiError:
@@ -92,6 +100,8 @@ async def take_intake(
         if district is not None and unit.district != district:
             raise _invalid("location.street", f"{street} is not in district {district}")
         district = unit.district
+    if (body.channel is Channel.TRANSFER_IN) != (body.origin is not None):
+        raise _invalid("origin", "an appeal transferred in (channel transfer_in) gives its origin, and only it")
     if body.unit is not None and body.unit not in directory.units:
         raise _invalid("unit", f"unknown unit {body.unit!r}")
     urgency = body.urgency or category.default_urgency
@@ -126,6 +136,8 @@ async def take_intake(
         longitude=body.location.longitude,
         attachments=list(body.attachments),
         contact=store.ContactDetails(**body.citizen.model_dump()),
+        origin_hotline=body.origin.hotline if body.origin else None,
+        origin_no=body.origin.external_no if body.origin else None,
     )
     try:
         row, created = await store.record_intake(

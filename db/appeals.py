@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, CitizenContact
+from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
 from domain.messages import AppealInput
@@ -44,6 +44,8 @@ class IntakeDetails:
     longitude: float | None
     attachments: list[str]
     contact: ContactDetails
+    origin_hotline: str | None = None  # transferred in from the Tianjin or Hebei hotline
+    origin_no: str | None = None
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -93,6 +95,8 @@ async def record_intake(
                 content=details.content,
                 attachments=details.attachments,
                 received_at=received_at,
+                origin_hotline=details.origin_hotline,
+                origin_no=details.origin_no,
                 # until the workflow's first projection, the row keeps what starts it
                 state={"intake": inp.model_dump(mode="json")},
             )
@@ -162,6 +166,7 @@ class AppealFilter:
     received_to: datetime | None = None
     text: str | None = None
     visible_to_unit: str | None = None  # unit staff see what is or was dispatched to their unit
+    supervision: bool = False  # overdue or under supervision
 
 
 async def search(
@@ -181,6 +186,8 @@ async def search(
         conditions.append(
             or_(Appeal.category_code == f.category, col(Appeal.category_code).startswith(f.category + "."))
         )
+    if f.supervision:
+        conditions.append(or_(Appeal.overdue, Appeal.supervised))
     if f.overdue is not None:
         conditions.append(Appeal.overdue == f.overdue)
     if f.received_from:
@@ -195,9 +202,33 @@ async def search(
             or_(
                 Appeal.handling_unit_code == f.visible_to_unit,
                 Appeal.__table__.c.state["units"].contains(sa.cast([f.visible_to_unit], Appeal.__table__.c.state.type)),
+                sa.exists().where(
+                    AppealPart.__table__.c.appeal_no == Appeal.__table__.c.appeal_no,
+                    AppealPart.__table__.c.unit_code == f.visible_to_unit,
+                ),
             )
         )
     stmt = stmt.where(*conditions)
     total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
     rows = await session.exec(stmt.order_by(col(Appeal.received_at).desc(), col(Appeal.appeal_no).desc()).offset(offset).limit(limit))
     return list(rows.all()), total
+
+
+async def duplicate_candidates(
+    *, session: AsyncSession, appeal: Appeal, within_days: int, limit: int = 20
+) -> list[Appeal]:
+    """Open appeals that look like the same matter: same category, same street (and same
+    address when one is given), received within `within_days` before this one."""
+    since = appeal.received_at - timedelta(days=within_days)
+    stmt = select(Appeal).where(
+        Appeal.appeal_no != appeal.appeal_no,
+        Appeal.category_code == appeal.category_code,
+        Appeal.street_code == appeal.street_code,
+        Appeal.status != "closed",
+        col(Appeal.received_at) >= since,
+        col(Appeal.received_at) <= appeal.received_at,
+    )
+    if appeal.location_address:
+        stmt = stmt.where(Appeal.location_address == appeal.location_address)
+    rows = await session.exec(stmt.order_by(col(Appeal.received_at)).limit(limit))
+    return list(rows.all())

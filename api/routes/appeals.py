@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -38,6 +39,7 @@ from domain.messages import (
     ObjectionRaiseInput,
     ObjectionReviewInput,
     Outcome,
+    PartView,
     PhasedReportInput,
     Satisfaction,
 )
@@ -84,6 +86,12 @@ class AppealOut(BaseModel):
     supervised: bool
     rehandle_count: int
     resolved: bool | None = Field(description="true only when the citizen said it was resolved")
+    parts: dict[str, PartView] = Field(default_factory=dict, description="co-handling units and summoned departments")
+    supervision_level: str | None = None
+    master_no: str | None = Field(default=None, description="linked to this appeal")
+    link_kind: str | None = None
+    followers: list[str] = Field(default_factory=list)
+    origin: dict[str, str] | None = Field(default=None, description="transferred in from: hotline and its number")
     satisfaction: Satisfaction | None
     outcome: Outcome | None
     closed_at: datetime | None
@@ -152,6 +160,12 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         satisfaction=view.satisfaction if view else None,
         outcome=view.outcome if view else None,
         closed_at=view.closed_at if view else None,
+        parts=view.parts if view else {},
+        supervision_level=view.supervision_level if view else None,
+        master_no=view.master_no if view else None,
+        link_kind=view.link_kind if view else None,
+        followers=view.followers if view else [],
+        origin={"hotline": row.origin_hotline, "external_no": row.origin_no} if row.origin_hotline else None,
     )
 
 
@@ -160,8 +174,9 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
 
 def _visible(row: Appeal, principal: Principal) -> bool:
     if principal.role is Role.UNIT_STAFF:
-        units = (row.state or {}).get("units", [])
-        return principal.unit == row.handling_unit_code or principal.unit in units
+        state = row.state or {}
+        parts = {p.get("unit") for p in state.get("parts", {}).values()}
+        return principal.unit == row.handling_unit_code or principal.unit in state.get("units", []) or principal.unit in parts
     if principal.role is Role.SUPERVISOR and principal.district:
         return row.district_code == principal.district
     return True
@@ -308,13 +323,11 @@ async def get_timeline(
 _REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "window_passed": 409, "forbidden": 403, "invalid": 422}
 
 
-async def _act(
-    appeal_no: str, action: str, input_type: type[ActionInput], body: BaseModel, actor: Actor, row: Appeal, temporal
-) -> AppealOut:
-    cmd = input_type(actor=actor, **body.model_dump())
-    handle = temporal.get_workflow_handle(row.workflow_id)
+async def execute(workflow_id: str, update: str, cmd: BaseModel, result_type: type, row: Appeal, temporal):
+    """Send one Update; map refusals to 409/403/422, an unresponsive Temporal to 503."""
+    handle = temporal.get_workflow_handle(workflow_id)
     try:
-        view = await handle.execute_update(action, cmd, result_type=AppealView, rpc_timeout=UPDATE_RPC_TIMEOUT)
+        return await handle.execute_update(update, cmd, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT)
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type == "Refused":
@@ -327,19 +340,24 @@ async def _act(
         raise ApiError(503, "temporal_unavailable", "the workflow did not answer in time; try again") from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(409, "wrong_state", "the appeal is closed", {"status": "closed"}) from e
+            raise ApiError(409, "wrong_state", "closed already: nothing more can be done", {"status": "closed"}) from e
         raise
-    return present(row, view)
 
 
 def _status_of(row: Appeal) -> str:
     return (row.state or {}).get("status", row.status)
 
 
-def _body_model(input_type: type[ActionInput]) -> type[BaseModel]:
-    """The request body of an action: its input without the actor (the token says who acts)."""
-    fields = {n: (f.annotation, f) for n, f in input_type.model_fields.items() if n != "actor"}
-    return create_model(input_type.__name__.removesuffix("Input") + "Body", **fields)
+def body_model(input_type: type[BaseModel], fixed: dict | None = None, name: str | None = None) -> type[BaseModel]:
+    """The request body of an action: its input without the actor (the token says who acts)
+    and without the fields the route itself fixes."""
+    skip = {"actor", *(fixed or {})}
+    fields = {n: (f.annotation, f) for n, f in input_type.model_fields.items() if n not in skip}
+    return create_model(name or input_type.__name__.removesuffix("Input") + "Body", **fields)
+
+
+#: (fields of the body, the appeal, the directory, the session) → fields to send; may raise ApiError
+Prepare = Callable[[dict, Appeal, Directory, Any], Awaitable[dict]]
 
 
 #: path, workflow update, input type, who may do it (None: operator or the citizen's token)
@@ -358,9 +376,20 @@ ACTIONS = [
 ]
 
 
-def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tuple[Role, ...] | None) -> None:
-    Body = _body_model(input_type)
-    doc = (getattr(AppealWorkflow, update).__doc__ or "").strip()
+def add_action(
+    router: APIRouter,
+    path: str,
+    update: str,
+    input_type: type[ActionInput],
+    roles: tuple[Role, ...] | None,
+    *,
+    fixed: dict | None = None,
+    prepare: Prepare | None = None,
+    doc: str | None = None,
+) -> None:
+    """POST /appeals/{no}/<path>: check who calls, then send the workflow Update `update`."""
+    Body = body_model(input_type, fixed, name=path.title().replace("-", "") + "Body")
+    doc = doc or (getattr(AppealWorkflow, update).__doc__ or "").strip()
     responses = {
         409: {"model": ErrorResponse, "description": "wrong state, wrong unit, or window passed"},
         403: {"model": ErrorResponse},
@@ -384,9 +413,14 @@ def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tu
         elif roles is not None:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
         row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
+        known = await directory.get()
+        _check_units(body, known)
+        fields = body.model_dump() | (fixed or {})
+        if prepare is not None:
+            fields = await prepare(fields, row, known, session)
         await session.close()  # give the connection back while the workflow works
-        await _check_units(body, await directory.get())
-        return await _act(appeal_no, update, input_type, body, actor, row, temporal)
+        view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), AppealView, row, temporal)
+        return present(row, view)
 
     action.__doc__ = doc
     action.__annotations__["body"] = Body  # a local class: resolve the postponed annotation here
@@ -396,18 +430,19 @@ def _add_action(path: str, update: str, input_type: type[ActionInput], roles: tu
         methods=["POST"],
         response_model=AppealOut,
         responses=responses,
-        name=update,
+        name=path.replace("-", "_"),
         summary=path.replace("-", " "),
     )
 
 
-async def _check_units(body: BaseModel, directory: Directory) -> None:
+def _check_units(body: BaseModel, directory: Directory) -> None:
     """Units named in a body must exist (422 naming the field), before the workflow sees them."""
-    for field in ("unit", "suggested_unit", "new_unit"):
-        code = getattr(body, field, None)
-        if code is not None and code not in directory.units:
-            raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
+    for field in ("unit", "suggested_unit", "new_unit", "units"):
+        value = getattr(body, field, None)
+        for code in value if isinstance(value, list) else [value]:
+            if code is not None and code not in directory.units:
+                raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
 
 
 for _path, _update, _input, _roles in ACTIONS:
-    _add_action(_path, _update, _input, _roles)
+    add_action(router, _path, _update, _input, _roles)

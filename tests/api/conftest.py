@@ -35,6 +35,12 @@ STAFF = (
     DemoUser("cgw", "Chaoyang urban management", Role.UNIT_STAFF, "110105-CGW"),
     DemoUser("water", "Water group", Role.UNIT_STAFF, "BJ-WATER"),
     DemoUser("analyst", "Analyst", Role.ANALYST),
+    DemoUser("yayuncun", "Yayuncun street", Role.UNIT_STAFF, "110105-YAYUNCUN"),
+    DemoUser("zjw", "Chaoyang housing", Role.UNIT_STAFF, "110105-ZJW"),
+    DemoUser("yllh", "Chaoyang greening", Role.UNIT_STAFF, "110105-YLLH"),
+    DemoUser("dlyh", "Chaoyang road maintenance", Role.UNIT_STAFF, "110105-DLYH"),
+    DemoUser("supervisor", "City supervision", Role.SUPERVISOR),
+    DemoUser("dongcheng-sup", "Dongcheng supervision", Role.SUPERVISOR, None, "110101"),
 )
 
 

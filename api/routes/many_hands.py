@@ -1,0 +1,162 @@
+"""Many hands through the API: co-handling (协办), whistle-summoning (吹哨报到) and the parts'
+own actions, supervision (督办), transfers (京津冀), duplicates and related appeals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.auth import require
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import ApiError, ErrorResponse, not_found
+from api.routes.appeals import (
+    AppealOut,
+    AppealPage,
+    OptionalPrincipal,
+    _appeal_for,
+    add_action,
+    body_model,
+    execute,
+    present,
+)
+from db import appeals as store
+from db.models import Appeal
+from db.reference import Directory
+from domain import collaboration as more
+from domain.messages import (
+    PartAcceptInput,
+    PartDeclineInput,
+    PartDeclineReviewInput,
+    PartKind,
+    PartPhasedReportInput,
+    PartReportInput,
+    PartView,
+    part_workflow_id,
+)
+from domain.types import Role, UnitKind
+from workflows.cohandling import CoHandlingWorkflow
+
+router = APIRouter(tags=["many hands"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+
+
+async def _street_blows(fields: dict, row: Appeal, directory: Directory, session) -> dict:
+    lead = directory.units.get(row.handling_unit_code or "")
+    if lead is None or lead.kind not in (UnitKind.STREET, UnitKind.TOWNSHIP):
+        raise ApiError(403, "forbidden", "only a street or township holding the appeal can blow the whistle")
+    return fields
+
+
+async def _master_looked_up(fields: dict, row: Appeal, directory: Directory, session) -> dict:
+    master = await store.get(session=session, appeal_no=fields["master_no"])
+    if master is None:
+        raise ApiError(422, "validation_error", f"unknown appeal {fields['master_no']!r}", [{"field": "master_no"}])
+    return fields | {"master_open": master.status != "closed"}
+
+
+add_action(router, "co-handling", "request_parts", more.PartsRequestInput, (Role.UNIT_STAFF,),
+           fixed={"kind": PartKind.CO_HANDLING, "report_in_hours": 24})
+add_action(router, "whistle", "request_parts", more.PartsRequestInput, (Role.UNIT_STAFF,),
+           fixed={"kind": PartKind.WHISTLE}, prepare=_street_blows,
+           doc="吹哨: the street or township holding the appeal summons departments; each must report "
+               "in within `report_in_hours` with its part of the joint plan, then report done.")
+add_action(router, "parts/close", "close_part", more.PartCloseRequestInput, (Role.UNIT_STAFF,))
+add_action(router, "parts/rate", "rate_part", more.PartRateInput, (Role.UNIT_STAFF,))
+add_action(router, "supervise", "supervise", more.SuperviseInput, (Role.SUPERVISOR,))
+add_action(router, "transfer", "transfer_out", more.TransferOutInput, (Role.OPERATOR,))
+add_action(router, "link", "link", more.LinkInput, (Role.OPERATOR,), fixed={"master_open": True},
+           prepare=_master_looked_up)
+
+
+# --- a part's own actions --------------------------------------------------------------------
+
+PART_ACTIONS = [
+    # path under /appeals/{no}/{co|whistle}/{unit}/, update, input, roles
+    ("accept", "accept", PartAcceptInput, (Role.UNIT_STAFF,)),
+    ("report-in", "accept", PartAcceptInput, (Role.UNIT_STAFF,)),
+    ("phased-report", "phased_report", PartPhasedReportInput, (Role.UNIT_STAFF,)),
+    ("report", "report", PartReportInput, (Role.UNIT_STAFF,)),
+    ("decline", "decline", PartDeclineInput, (Role.UNIT_STAFF,)),
+    ("decline-review", "review_decline", PartDeclineReviewInput, (Role.OPERATOR,)),
+]
+SEGMENTS = {"co": PartKind.CO_HANDLING, "whistle": PartKind.WHISTLE}
+
+
+def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles: tuple[Role, ...]) -> None:
+    Body = body_model(input_type, name="Part" + path.title().replace("-", "") + "Body")
+
+    async def action(
+        appeal_no: str,
+        segment: str,
+        unit: str,
+        body: Body,  # type: ignore[valid-type]
+        session: SessionDep,
+        settings: SettingsDep,
+        temporal: TemporalDep,
+        principal: OptionalPrincipal,
+    ) -> PartView:
+        if principal is None:
+            raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
+        if principal.role not in roles:
+            raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in roles)}")
+        kind = SEGMENTS.get(segment)
+        row, actor = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
+        await session.close()
+        part = (row.state or {}).get("parts", {}).get(f"{kind.value}:{unit}") if kind else None
+        if part is None:
+            raise not_found("part", f"{appeal_no}/{segment}/{unit}")
+        cmd = input_type(actor=actor, **body.model_dump())
+        return await execute(part_workflow_id(row.appeal_no, kind, unit), update, cmd, PartView, row, temporal)
+
+    action.__doc__ = (getattr(CoHandlingWorkflow, update).__doc__ or "").strip()
+    action.__annotations__["body"] = Body
+    router.add_api_route(
+        f"/appeals/{{appeal_no}}/{{segment}}/{{unit}}/{path}",
+        action,
+        methods=["POST"],
+        response_model=PartView,
+        responses={409: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+        name=f"part_{path.replace('-', '_')}",
+        summary=f"part: {path.replace('-', ' ')} (segment: co | whistle)",
+    )
+
+
+for _path, _update, _input, _roles in PART_ACTIONS:
+    _add_part_action(_path, _update, _input, _roles)
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+@router.get("/appeals/{appeal_no}/duplicates", response_model=list[AppealOut])
+async def duplicates(
+    appeal_no: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Any = require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR),
+    within_days: Annotated[int, Query(ge=1, le=365)] = 30,
+):
+    """Open appeals that look like the same matter (same category and street, and the same
+    address if given, within N days): candidates for `POST /appeals/{no}/link`."""
+    row, _ = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
+    return [present(r) for r in await store.duplicate_candidates(session=session, appeal=row, within_days=within_days)]
+
+
+@router.get("/supervision", response_model=AppealPage)
+async def supervision(
+    session: SessionDep,
+    principal: Any = require(Role.SUPERVISOR),
+    district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+):
+    """Overdue and escalated appeals for supervisors (a district supervisor sees the district)."""
+    f = store.AppealFilter(
+        supervision=True,
+        district=principal.district or district,
+        unit=unit,
+    )
+    rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
+    return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)

@@ -1,0 +1,152 @@
+"""Many hands end to end through the HTTP API on the dev server: the broken road of 亚运村 and
+the grass that grew back, supervision, transfers in and out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from tests.api.test_appeals_e2e import act, intake
+
+pytestmark = pytest.mark.usefixtures("appeal_worker")
+
+DEPARTMENTS = {"cgw": "110105-CGW", "zjw": "110105-ZJW", "yllh": "110105-YLLH", "dlyh": "110105-DLYH"}
+
+
+async def part(api, headers, no, segment, unit, action, body=None, status=200):
+    r = await api.post(f"/appeals/{no}/{segment}/{unit}/{action}", json=body or {}, headers=headers)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+async def eventually(check, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "condition not met"
+        await asyncio.sleep(0.3)
+
+
+async def test_broken_road_story(api, tokens, engine, dev_env):
+    """A road closed for 12 years: the street summons four departments, they report in, each
+    reports done, the street completes and rates them, the citizen evaluates."""
+    created = await intake(api, tokens, {
+        "appeal_type": "help", "category": "MUNI.DEADENDROAD", "location": {"street": "110105-YAYUNCUN"},
+        "content": "北辰西路断头路十二年未通", "citizen": {"name": "黄女士", "phone": "13900001111"}})
+    no, citizen = created["appeal"]["appeal_no"], {"X-Citizen-Token": created["citizen_token"]}
+    assert created["appeal"]["handling_unit"] == "110105-YAYUNCUN"
+    street = tokens["yayuncun"]
+    await act(api, street, no, "accept")
+    await act(api, street, no, "contact", {"note": "met the residents"})
+    view = await act(api, street, no, "whistle", {"units": list(DEPARTMENTS.values()), "task": "open the road",
+                                                  "limit_working_days": 10, "report_in_hours": 24})
+    assert {p["unit"] for p in view["parts"].values()} == set(DEPARTMENTS.values())
+
+    # administrators find the appeal waiting on a summoned department
+    query = "WorkflowType = 'CoHandlingWorkflow' AND ExecutionStatus = 'Running' AND HandlingUnit = '110105-ZJW'"
+    waiting = await eventually(lambda: _ids(dev_env, query))
+    assert f"appeal-{no}/whistle/110105-ZJW" in waiting
+
+    for user, unit in DEPARTMENTS.items():
+        reported = await part(api, tokens[user], no, "whistle", unit, "report-in", {"plan": f"{unit}: its share"})
+        assert reported["status"] == "accepted"
+    refused = await part(api, tokens["cgw"], no, "whistle", "110105-ZJW", "report", {"result": "x"}, status=409)
+    assert refused["error"]["code"] == "wrong_unit"
+    for user, unit in DEPARTMENTS.items():
+        await part(api, tokens[user], no, "whistle", unit, "report", {"result": "done"})
+    await eventually(lambda: _all_parts_done(api, street, no))
+    for unit, rating in zip(DEPARTMENTS.values(), (5, 4, 5, 3)):
+        await act(api, street, no, "parts/rate", {"unit": unit, "rating": rating})
+    done = await act(api, street, no, "complete", {"result": "road opened after four months"})
+    assert done["status"] == "awaiting_evaluation"
+    final = await act(api, citizen, no, "evaluation", {"resolved": True, "satisfaction": "satisfied"})
+    assert final["outcome"] == "resolved"
+
+    timeline = [e["kind"] for e in (await api.get(f"/appeals/{no}/timeline", headers=tokens["op"])).json()]
+    assert timeline.count("part_reported_in") == 4 and timeline.count("department_rated") == 4
+    async with engine.connect() as conn:
+        rows = dict((await conn.execute(sa.text(
+            "SELECT unit_code, rating FROM appeal_part WHERE appeal_no = :n AND kind = 'whistle'"), {"n": no})).all())
+    assert rows == dict(zip(DEPARTMENTS.values(), (5, 4, 5, 3)))
+    # a summoned department sees the appeal it helped with; the citizen's token still works
+    assert (await api.get(f"/appeals/{no}", headers=tokens["dlyh"])).status_code == 200
+
+
+async def test_grass_story(api, tokens):
+    """Weeds cleared within two days; a month later they grow back: the new appeal is linked to
+    the old one as related, and handled on its own."""
+    body = {"appeal_type": "complaint", "category": "GREEN.WEEDS", "content": "街边有破坏植被的杂草",
+            "location": {"street": "110105-CHAOWAI", "address": "吉祥里社区东侧绿地"}}
+    old = (await intake(api, tokens, body))["appeal"]
+    assert old["handling_unit"] == "110105-YLLH"
+    greening = tokens["yllh"]
+    await act(api, greening, old["appeal_no"], "accept")
+    await act(api, greening, old["appeal_no"], "contact")
+    await act(api, greening, old["appeal_no"], "complete", {"result": "weeds cleared"})
+    await act(api, tokens["op"], old["appeal_no"], "evaluation", {"resolved": True, "satisfaction": "satisfied"})
+
+    new = (await intake(api, tokens, body | {"content": "杂草又长出来了"}))["appeal"]
+    assert (await api.get(f"/appeals/{new['appeal_no']}/duplicates", headers=tokens["op"])).json() == []
+    refused = await act(api, tokens["op"], new["appeal_no"], "link", {"master_no": old["appeal_no"], "kind": "duplicate"},
+                        status=422)
+    assert "related" in refused["error"]["message"]
+    linked = await act(api, tokens["op"], new["appeal_no"], "link", {"master_no": old["appeal_no"], "kind": "related"})
+    assert (linked["master_no"], linked["link_kind"], linked["status"]) == (old["appeal_no"], "related", "dispatched")
+    # a second, open appeal on the same spot is suggested as a duplicate and follows the new one
+    third = (await intake(api, tokens, body | {"content": "同一片杂草"}))["appeal"]
+    candidates = (await api.get(f"/appeals/{third['appeal_no']}/duplicates", headers=tokens["op"])).json()
+    assert new["appeal_no"] in [c["appeal_no"] for c in candidates]
+    follows = await act(api, tokens["op"], third["appeal_no"], "link", {"master_no": new["appeal_no"], "kind": "duplicate"})
+    assert follows["status"] == "linked"
+
+
+async def test_supervision_list_and_actions(api, tokens):
+    no = (await intake(api, tokens, {"appeal_type": "complaint", "category": "MUNI.STREETLIGHT",
+                                     "location": {"street": "110101-ANDINGMEN"}, "content": "路灯不亮"}))["appeal"]["appeal_no"]
+    assert (await act(api, tokens["op"], no, "supervise", {"note": "x"}, status=403))["error"]["code"] == "forbidden"
+    supervised = await act(api, tokens["dongcheng-sup"], no, "supervise", {"note": "please hurry", "escalate": True})
+    assert supervised["supervised"] and supervised["supervision_level"] == "municipal"
+    listed = (await api.get("/supervision", params={"limit": 200}, headers=tokens["dongcheng-sup"])).json()
+    assert no in [a["appeal_no"] for a in listed["items"]]
+    assert all(a["district"] == "110101" for a in listed["items"])
+    other = await intake(api, tokens, {"appeal_type": "complaint", "category": "CITY.GARBAGE",
+                                       "location": {"street": "110105-CHAOWAI"}, "content": "垃圾"})
+    r = await api.post(f"/appeals/{other['appeal']['appeal_no']}/supervise", json={"note": "x"}, headers=tokens["dongcheng-sup"])
+    assert r.status_code == 404  # outside the supervisor's district
+
+
+async def test_transfers_in_and_out(api, tokens):
+    came = await intake(api, tokens, {"appeal_type": "complaint", "category": "MUNI.STREETLIGHT", "channel": "transfer_in",
+                                      "origin": {"hotline": "hebei", "external_no": "HB-2026-778"},
+                                      "location": {"street": "110101-ANDINGMEN"}, "content": "转来的诉求"})
+    assert came["appeal"]["origin"] == {"hotline": "hebei", "external_no": "HB-2026-778"}
+    assert came["appeal"]["handling_unit"] == "BJ-LIGHTING"  # normal intake after that
+    missing = await api.post("/appeals", json={"appeal_type": "complaint", "category": "MUNI", "channel": "transfer_in",
+                                               "content": "x"}, headers=tokens["op"])
+    assert missing.status_code == 422
+    out = await act(api, tokens["op"], came["appeal"]["appeal_no"], "transfer", {"hotline": "tianjin", "reason": "in Wuqing"})
+    assert (out["status"], out["outcome"]) == ("closed", "transferred_out")
+
+
+async def test_whistle_only_from_a_street(api, tokens):
+    no = (await intake(api, tokens, {"appeal_type": "complaint", "category": "MUNI.STREETLIGHT",
+                                     "location": {"street": "110101-ANDINGMEN"}, "content": "路灯"}))["appeal"]["appeal_no"]
+    await act(api, tokens["lighting"], no, "accept")
+    refused = await act(api, tokens["lighting"], no, "whistle", {"units": ["110105-CGW"], "task": "t"}, status=403)
+    assert "street" in refused["error"]["message"]
+    unknown = await act(api, tokens["lighting"], no, "co-handling", {"units": ["NOPE"], "task": "t"}, status=422)
+    assert unknown["error"]["details"][0]["field"] == "units"
+
+
+async def _ids(dev_env, query):
+    return [w.id async for w in dev_env.client.list_workflows(query)]
+
+
+async def _all_parts_done(api, headers, no):
+    parts = (await api.get(f"/appeals/{no}", headers=headers)).json()["parts"]
+    return all(p["status"] == "done" for p in parts.values())
