@@ -83,12 +83,34 @@ async def signal_rejected_in_flight(run: AppealRun, env):
     return h
 
 
+async def whistle_in_flight(run: AppealRun, env):
+    from domain import collaboration as more
+    from domain.messages import PartAcceptInput, PartKind, PartReportInput, part_workflow_id
+    from workflows.cohandling import CoHandlingWorkflow
+
+    street = staff("110105-YAYUNCUN")
+    h = await run.start(unit="110105-YAYUNCUN", category="MUNI.DEADENDROAD", street="110105-YAYUNCUN", district="110105")
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=street))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=street))
+    units = ["110105-CGW", "110105-ZJW"]
+    await h.execute_update(AppealWorkflow.request_parts, more.PartsRequestInput(actor=street, kind=PartKind.WHISTLE, units=units, task="open the road"))
+    no = h.id.removeprefix("appeal-")
+    part = run.client.get_workflow_handle(part_workflow_id(no, PartKind.WHISTLE, units[0]))
+    await part.execute_update(CoHandlingWorkflow.accept, PartAcceptInput(actor=staff(units[0]), plan="paving"))
+    await part.execute_update(CoHandlingWorkflow.report, PartReportInput(actor=staff(units[0]), result="paved"))
+    await part.result()
+    await env.sleep(timedelta(hours=25))  # the other department does not report in: escalated
+    await h.execute_update(AppealWorkflow.rate_part, more.PartRateInput(actor=street, unit=units[0], rating=5))
+    return [h, part]
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
     overdue_in_flight,
     answered_not_evaluated,
     signal_rejected_in_flight,
+    whistle_in_flight,
 ]
 
 
@@ -110,11 +132,12 @@ async def main(names: list[str], suffix: str) -> None:
                 for scenario in SCENARIOS:
                     if names and scenario.__name__ not in names:
                         continue
-                    handle = await scenario(run, env)
-                    history = await handle.fetch_history()
-                    path = HERE / f"{scenario.__name__}{suffix}.json"
-                    path.write_text(history.to_json())
-                    print(f"recorded {path.name} ({len(history.events)} events)")
+                    handles = await scenario(run, env)
+                    for i, handle in enumerate(handles if isinstance(handles, list) else [handles]):
+                        history = await handle.fetch_history()
+                        path = HERE / f"{scenario.__name__}{'_part' * bool(i)}{suffix}.json"
+                        path.write_text(history.to_json())
+                        print(f"recorded {path.name} ({len(history.events)} events)")
                 for handle in run.handles:
                     try:
                         await handle.terminate("recorded")

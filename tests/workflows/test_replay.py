@@ -10,6 +10,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from domain.messages import part_workflow_id
 from worker import WORKFLOWS
 from workflows.converter import DATA_CONVERTER
 
@@ -19,9 +20,11 @@ HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 def load(path: Path) -> WorkflowHistory:
     raw = json.loads(path.read_text())
     started = raw["events"][0]["workflowExecutionStartedEventAttributes"]
-    appeal = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+    first = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
     # the real workflow id: child ids and keys derive from it
-    return WorkflowHistory.from_json(f"appeal-{appeal['appeal_no']}", raw)
+    if "parent_workflow_id" in first:  # a part (CoHandlingWorkflow)
+        return WorkflowHistory.from_json(part_workflow_id(first["appeal_no"], first["kind"], first["unit"]), raw)
+    return WorkflowHistory.from_json(f"appeal-{first['appeal_no']}", raw)
 
 
 def test_there_are_finished_and_in_flight_histories():
