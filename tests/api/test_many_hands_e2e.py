@@ -51,6 +51,8 @@ async def test_broken_road_story(api, tokens, engine, dev_env):
     query = "WorkflowType = 'CoHandlingWorkflow' AND ExecutionStatus = 'Running' AND HandlingUnit = '110105-ZJW'"
     waiting = await eventually(lambda: _ids(dev_env, query))
     assert f"appeal-{no}/whistle/110105-ZJW" in waiting
+    parts = await eventually(lambda: _ids(dev_env, f"ParentWorkflowId = 'appeal-{no}'"))
+    assert len(parts) == 4
 
     for user, unit in DEPARTMENTS.items():
         reported = await part(api, tokens[user], no, "whistle", unit, "report-in", {"plan": f"{unit}: its share"})
