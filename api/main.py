@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api import errors
 from api import auth
-from api.routes import appeals, health, many_hands, reference
+from api.routes import appeals, contact, health, many_hands, reference
 from db.reference import DirectoryCache
 from db.session import make_engine
 from infra.temporal import connect
@@ -58,6 +58,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(appeals.router)
     app.include_router(many_hands.router)
+    app.include_router(contact.router)
     return app
 
 

@@ -313,6 +313,21 @@ class CitizenContact(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_now_column())
 
 
+class PersonalDataAccess(SQLModel, table=True):
+    """Append-only audit of every view of a citizen's unmasked personal data: who, when, which
+    appeal, why."""
+
+    __tablename__ = "personal_data_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_no: str = Field(foreign_key="appeal.appeal_no", index=True, max_length=32)
+    username: str = Field(max_length=64)
+    role: str = Field(max_length=24)
+    unit_code: str | None = Field(default=None, max_length=40)
+    purpose: str = Field(max_length=64)
+    at: datetime = Field(sa_column=_now_column())
+
+
 # --- people --------------------------------------------------------------------------------
 
 

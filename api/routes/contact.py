@@ -1,0 +1,88 @@
+"""The citizen's contact details, for whoever must reach them, and only them.
+
+- the hotline's operators and administrators see them in full;
+- the staff of the unit holding the order see them in full while it is open, so they can
+  contact the citizen — except for a report (举报): a whistle-blower's identity never reaches a
+  unit; the hotline relays;
+- everyone else who may see the appeal sees them masked (`138****5678`).
+Every view of unmasked data is written to `personal_data_access` (who, when, which appeal).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlmodel import select
+
+from api.auth import CitizenToken
+from api.deps import SessionDep, SettingsDep
+from api.errors import ApiError, ErrorResponse
+from api.routes.appeals import OptionalPrincipal, _appeal_for
+from db.models import CitizenContact, PersonalDataAccess
+from domain.types import AppealType, Role
+
+router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}})
+
+
+class ContactOut(BaseModel):
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    address: str | None
+    anonymous: bool
+    masked: bool
+
+
+def mask(value: str | None, keep_start: int, keep_end: int) -> str | None:
+    if not value:
+        return value
+    if len(value) <= keep_start + keep_end:
+        return value[:1] + "*" * (len(value) - 1)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[len(value) - keep_end :]
+
+
+def masked(contact: CitizenContact) -> ContactOut:
+    return ContactOut(
+        name=mask(contact.name, 1, 0),
+        phone=mask(contact.phone, 3, 4),
+        id_number=mask(contact.id_number, 4, 4),
+        address=mask(contact.address, 3, 0),
+        anonymous=contact.anonymous,
+        masked=True,
+    )
+
+
+@router.get(
+    "/appeals/{appeal_no}/contact",
+    response_model=ContactOut,
+    responses={403: {"model": ErrorResponse, "description": "a reporter's identity, asked by a unit"}},
+)
+async def get_contact(
+    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
+):
+    """How to reach the citizen: in full for the hotline and for the unit holding the open
+    order (audited), masked for everyone else; never a reporter's identity to a unit."""
+    row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
+    contact = (await session.exec(select(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))).first()
+    if contact is None:
+        raise ApiError(404, "not_found", "no contact recorded for this appeal")
+    if principal is None:
+        return masked(contact)
+    holder = principal.role is Role.UNIT_STAFF and principal.unit == row.handling_unit_code and row.status != "closed"
+    if principal.role is Role.UNIT_STAFF and row.appeal_type == AppealType.REPORT:
+        raise ApiError(
+            403, "forbidden", "a reporter's identity is never shown to a unit: the hotline relays (举报人保护)"
+        )
+    if principal.role in (Role.OPERATOR, Role.ADMINISTRATOR) or holder:
+        session.add(
+            PersonalDataAccess(
+                appeal_no=row.appeal_no,
+                username=principal.username,
+                role=principal.role.value,
+                unit_code=principal.unit,
+                purpose="view contact",
+            )
+        )
+        await session.commit()
+        return ContactOut(**contact.model_dump(include={"name", "phone", "id_number", "address", "anonymous"}), masked=False)
+    return masked(contact)
