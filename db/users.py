@@ -70,3 +70,82 @@ async def ensure_users(engine: AsyncEngine, users: tuple[DemoUser, ...], passwor
             )
             created.append(u.username)
     return created
+
+
+async def create_user(
+    engine: AsyncEngine,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    unit_code: str | None = None,
+    district_code: str | None = None,
+) -> User:
+    """Create one account (unit staff need their unit; a supervisor may be bound to a district)."""
+    if role is Role.UNIT_STAFF and not unit_code:
+        raise ValueError("unit staff need --unit")
+    if len(password) < 12:
+        raise ValueError("the password needs at least 12 characters")
+    async with session_scope(engine) as session:
+        if (await session.exec(select(User).where(User.username == username))).first() is not None:
+            raise ValueError(f"user {username!r} exists already")
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=hash_password(password),
+            role=role,
+            unit_code=unit_code,
+            district_code=district_code,
+        )
+        session.add(user)
+    return user
+
+
+def main() -> int:
+    """`python -m db.users create NAME --role ROLE [--unit CODE] [--district CODE]`; the
+    password is read from the terminal (or stdin), never from the command line."""
+    import argparse
+    import asyncio
+    import getpass
+    import sys
+
+    from db.session import make_engine
+
+    parser = argparse.ArgumentParser(prog="python -m db.users", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create", help="create a staff account")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--unit", help="the unit of unit staff, e.g. BJ-LIGHTING")
+    create.add_argument("--district", help="the district of a district supervisor, e.g. 110105")
+    create.add_argument("--name", help="display name")
+    args = parser.parse_args()
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+
+    async def run() -> None:
+        engine = make_engine()
+        try:
+            await create_user(
+                engine,
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                display_name=args.name,
+                unit_code=args.unit,
+                district_code=args.district,
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except Exception as e:  # a bad unit or district code fails on its foreign key
+        print(f"not created: {e}", file=sys.stderr)
+        return 1
+    print(f"created {args.username} ({args.role})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
