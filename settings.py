@@ -55,6 +55,8 @@ class Settings(BaseSettings):
         "calls. Off saves about a fifth of the stack's CPU per appeal; the tests always run "
         "sandboxed.",
     )
+    login_rate_per_minute: int = Field(10, ge=1, description="Login tries per client and username.")
+    intake_rate_per_minute: int = Field(600, ge=1, description="Intakes per operator account.")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 

@@ -11,13 +11,14 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError, ErrorResponse
+from api.limits import client_of
 from db.models import User
 from db.users import verify_password
 from domain.messages import Actor
@@ -135,9 +136,11 @@ class TokenOut(BaseModel):
     unit: str | None
 
 
-@router.post("/auth/token", response_model=TokenOut, responses={401: {"model": ErrorResponse}})
-async def login(body: Login, session: SessionDep, settings: SettingsDep):
-    """Exchange a username and password for a bearer token."""
+@router.post("/auth/token", response_model=TokenOut, responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+async def login(body: Login, request: Request, session: SessionDep, settings: SettingsDep):
+    """Exchange a username and password for a bearer token (LOGIN_RATE_PER_MINUTE tries per
+    client and username; then 429 with Retry-After)."""
+    request.app.state.login_limit.hit(f"{client_of(request)}:{body.username}")
     user = (await session.exec(select(User).where(User.username == body.username))).first()
     if user is None or not user.active or not verify_password(user.password_hash, body.password):
         raise ApiError(401, "unauthorized", "wrong username or password")

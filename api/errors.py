@@ -73,7 +73,10 @@ def _db_unreachable(exc: Exception) -> bool:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        headers = None
+        if exc.status == 429 and isinstance(exc.details, dict):
+            headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):

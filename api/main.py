@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import errors
 from api import auth
+from api.limits import BodyLimit, RateLimit
 from api.routes import appeals, contact, health, many_hands, reference
 from db.reference import DirectoryCache
 from db.session import make_engine
@@ -53,6 +54,9 @@ def create_app(
         responses={503: {"model": errors.ErrorResponse, "description": "PostgreSQL or Temporal down"}},
     )
     errors.install(app)
+    app.add_middleware(BodyLimit)
+    app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
+    app.state.intake_limit = RateLimit(settings.intake_rate_per_minute, 60)  # per operator
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(auth.router)

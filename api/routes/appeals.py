@@ -232,6 +232,7 @@ async def create_appeal(
     unit named, or by the catalogue), held for later, refused with the right channel, or
     transferred to an emergency service. A retry with the same Idempotency-Key returns the
     same appeal and never starts a second workflow."""
+    request.app.state.intake_limit.hit(principal.username)
     await session.close()  # the principal is known: give the connection back
     row, inp, created = await take_intake(
         body, engine=request.app.state.engine, directory=await directory.get(), operator=principal.actor,

@@ -1,0 +1,71 @@
+"""Limits against hostile or runaway clients: a cap on request bodies (413) and rate limits on
+logging in and on intake (429 with Retry-After). Counted per API process, in memory: behind
+several replicas each replica counts on its own."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+
+from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import ApiError, error_response
+
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: an appeal's text and references, never files
+
+
+class BodyLimit:
+    """Refuses bodies over the cap, by Content-Length or as they stream in."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(scope, receive, send)
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise ApiError(413, "payload_too_large", f"the body is over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, "payload_too_large", f"the body is over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class RateLimit:
+    """At most `count` calls per `seconds` for one key (a sliding window)."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count, self.seconds = count, seconds
+        self.calls: dict[str, deque[float]] = defaultdict(deque)
+
+    def hit(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        calls = self.calls[key]
+        while calls and calls[0] <= now - self.seconds:
+            calls.popleft()
+        if len(calls) >= self.count:
+            retry = math.ceil(calls[0] + self.seconds - now)
+            raise ApiError(429, "too_many_requests", f"too many requests: try again in {retry} s",
+                           {"retry_after": retry})
+        calls.append(now)
+        if len(self.calls) > 10_000:  # forget idle clients
+            for idle in [k for k, v in self.calls.items() if not v or v[-1] <= now - self.seconds]:
+                del self.calls[idle]
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
