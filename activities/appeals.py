@@ -151,39 +151,6 @@ class AppealActivities:
                     )
                     .on_conflict_do_nothing(index_elements=["idem_key"])
                 )
-            if view.parts:
-                stmt = insert(AppealPart.__table__).values(
-                    [
-                        dict(
-                            appeal_no=view.appeal_no,
-                            unit_code=p.unit,
-                            kind=p.kind.value,
-                            workflow_id=p.workflow_id,
-                            task=p.task,
-                            status=p.status.value,
-                            requested_at=p.requested_at,
-                            due=p.due,
-                            accepted_at=p.accepted_at,
-                            done_at=p.done_at,
-                            overdue=p.overdue,
-                            rating=p.rating,
-                            rating_comment=p.rating_comment,
-                            closed_reason=p.closed_reason,
-                        )
-                        for p in view.parts.values()
-                    ]
-                )
-                updated = {c: stmt.excluded[c] for c in ("status", "accepted_at", "done_at", "overdue", "rating",
-                                                         "rating_comment", "closed_reason")}
-                # the row follows the appeal's seq: an older projection never overwrites a newer one
-                appeal_seq = sa.select(Appeal.__table__.c.seq).where(Appeal.__table__.c.appeal_no == view.appeal_no).scalar_subquery()
-                await conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["appeal_no", "unit_code", "kind"],
-                        set_=updated | {"updated_at": sa.func.now()},
-                        where=appeal_seq < view.seq,
-                    )
-                )
             limits = view.limits
             result = await conn.execute(
                 sa.update(Appeal.__table__)
@@ -210,7 +177,39 @@ class AppealActivities:
                     updated_at=sa.func.now(),
                 )
             )
-            if result.rowcount == 0:
+            moved = result.rowcount == 1  # this write holds the row lock: later writers wait
+            if moved and view.parts:  # parts follow the row: never an older view over a newer
+                stmt = insert(AppealPart.__table__).values(
+                    [
+                        dict(
+                            appeal_no=view.appeal_no,
+                            unit_code=p.unit,
+                            kind=p.kind.value,
+                            workflow_id=p.workflow_id,
+                            task=p.task,
+                            status=p.status.value,
+                            requested_at=p.requested_at,
+                            due=p.due,
+                            accepted_at=p.accepted_at,
+                            done_at=p.done_at,
+                            overdue=p.overdue,
+                            rating=p.rating,
+                            rating_comment=p.rating_comment,
+                            closed_reason=p.closed_reason,
+                        )
+                        for p in view.parts.values()
+                    ]
+                )
+                updated = {c: stmt.excluded[c] for c in ("workflow_id", "task", "status", "requested_at", "due",
+                                                         "accepted_at", "done_at", "overdue", "rating",
+                                                         "rating_comment", "closed_reason")}
+                await conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["appeal_no", "unit_code", "kind"],
+                        set_=updated | {"updated_at": sa.func.now()},
+                    )
+                )
+            if not moved:
                 exists = await conn.scalar(
                     sa.select(sa.literal(1)).where(Appeal.__table__.c.appeal_no == view.appeal_no)
                 )

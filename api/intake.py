@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import delete
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from db import appeals as store
@@ -28,7 +28,7 @@ from domain.messages import (
     NotAcceptedReason,
 )
 from domain.types import AppealType, Channel, UnitKind, Urgency
-from infra.appeals import start_appeal_with_view
+from infra.appeals import start_appeal_with_view, workflow_id
 from infra.temporal import unreachable
 from settings import Settings
 
@@ -170,7 +170,7 @@ async def start_appeal(
         if not unreachable(e):
             raise
         reason = getattr(e, "message", str(e))
-        if compensate:
+        if compensate and not await _may_have_started(client, row.appeal_no):
             async with session_scope(engine) as session:
                 await session.exec(delete(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))
                 await session.exec(delete(Appeal).where(Appeal.appeal_no == row.appeal_no))
@@ -178,7 +178,20 @@ async def start_appeal(
         raise ApiError(
             503,
             "temporal_unavailable",
-            f"the appeal {row.appeal_no} is recorded but its workflow could not start; "
-            "retry with the same Idempotency-Key",
+            f"the appeal {row.appeal_no} is recorded but its workflow could not be confirmed: "
+            + ("retry with the same Idempotency-Key" if not compensate else
+               "it starts on its own within a minute (do not record it again)"),
             {"appeal_no": row.appeal_no},
         ) from e
+
+
+async def _may_have_started(client: Client, appeal_no: str) -> bool:
+    """After a failed start: does the workflow exist after all (or can we not tell)? Then the
+    row must stay, for the workflow to project into and for the reconciler to finish."""
+    try:
+        await client.get_workflow_handle(workflow_id(appeal_no)).describe()
+        return True
+    except RPCError as e:
+        return e.status != RPCStatusCode.NOT_FOUND
+    except RuntimeError:  # the client never connected: nothing was started
+        return False

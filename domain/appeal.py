@@ -152,7 +152,8 @@ def _check_objection_review(view: AppealView, cmd: ObjectionReviewInput, now: da
 
 
 def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime) -> None:
-    _require_status(view, S.ACCEPTED, S.IN_PROGRESS, S.REHANDLING)
+    # also while its objection is reviewed: the contact limit keeps running for the citizen
+    _require_status(view, S.ACCEPTED, S.IN_PROGRESS, S.REHANDLING, S.OBJECTION_RAISED)
     _require_handling_unit(view, cmd.actor)
     if view.contacted_at is not None:
         raise Refused("contact is already recorded for this round")
@@ -163,6 +164,13 @@ def _check_phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime
     _require_handling_unit(view, cmd.actor)
     if cmd.expected_date is not None and cmd.expected_date < now.astimezone(CHINA_TZ).date():
         raise Refused("the expected date is in the past", "invalid")
+    if _past_completion(view, now) and not cmd.reason:
+        raise Refused("the limit has passed: give the reason for the delay", "invalid")
+
+
+def _past_completion(view: AppealView, now: datetime) -> bool:
+    completion = view.limits.get("completion")
+    return completion is not None and now > completion.due
 
 
 def _check_extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime) -> None:
@@ -186,6 +194,8 @@ def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -
     _require_handling_unit(view, cmd.actor)
     if view.contacted_at is None:
         raise Refused("record the contact with the citizen before reporting the result")
+    if _past_completion(view, now) and not cmd.late_reason:
+        raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid")
     waiting = sorted(p.unit for p in view.parts.values() if p.open)
     if waiting:
         raise Refused(
@@ -354,7 +364,7 @@ def _complete(view: AppealView, cmd: AppealCompleteInput, now: datetime, terms: 
             "reported_done",
             cmd.actor,
             view.handling_unit,
-            {"result": cmd.result, "in_time": completion.met_in_time},
+            {"result": cmd.result, "in_time": completion.met_in_time, "late_reason": cmd.late_reason},
         )
     ]
 

@@ -106,6 +106,13 @@ class MasterDone(BaseModel):
     unit: str | None
 
 
+class MasterReleased(BaseModel):
+    """Signal to a duplicate: your master will not report done; it goes back to the hotline."""
+
+    master: str
+    reason: str
+
+
 OPEN_STATUSES = tuple(s for s in AppealStatus if s is not S.CLOSED)
 
 
@@ -127,10 +134,13 @@ def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, term
     due = _calendar(terms).add_working_days(now, cmd.limit_working_days, end_hour=terms.workday_end_hour)
     report_in_due = now + timedelta(hours=cmd.report_in_hours) if cmd.kind is PartKind.WHISTLE else None
     for unit in cmd.units:
+        earlier = view.parts.get(part_key(cmd.kind, unit))
+        round_ = earlier.round + 1 if earlier is not None else 1  # asked again: a new workflow
         view.parts[part_key(cmd.kind, unit)] = PartView(
             kind=cmd.kind,
             unit=unit,
-            workflow_id=part_workflow_id(view.appeal_no, cmd.kind, unit),
+            workflow_id=part_workflow_id(view.appeal_no, cmd.kind, unit, round_),
+            round=round_,
             task=cmd.task,
             requested_at=now,
             due=due,
@@ -266,6 +276,19 @@ def follower_linked(view: AppealView, follower: str, kind: str) -> list[Draft]:
     if kind == "duplicate" and follower not in view.followers:
         view.followers.append(follower)
     return [Draft("appeal_linked_here", None, view.handling_unit, {"appeal": follower, "kind": kind})]
+
+
+#: Where a master can take duplicates: it is being handled and will report done.
+TAKES_DUPLICATES = (S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REHANDLING)
+
+
+def master_released(view: AppealView, master: str, reason: str) -> list[Draft]:
+    """On a duplicate: its master will not report done (closed otherwise, or not handling);
+    the appeal goes back to the hotline to answer or dispatch, the relation kept as related."""
+    if view.status is not S.LINKED:
+        return []
+    view.status, view.link_kind = S.RECEIVED, "related"
+    return [Draft("unlinked", None, None, {"master": master, "reason": reason})]
 
 
 def master_done(view: AppealView, master: str, result: str, unit: str | None, now: datetime, terms: Terms) -> list[Draft]:

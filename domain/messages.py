@@ -166,6 +166,7 @@ class ExtensionReviewInput(ActionInput):
 
 class AppealCompleteInput(ActionInput):
     result: str = Field(min_length=1, max_length=TEXT)
+    late_reason: str | None = Field(default=None, max_length=TEXT, description="required past the limit")
 
 
 class AppealEvaluateInput(ActionInput):
@@ -197,9 +198,10 @@ def part_key(kind: PartKind | str, unit: str) -> str:
     return f"{PartKind(kind).value}:{unit}"
 
 
-def part_workflow_id(appeal_no: str, kind: PartKind | str, unit: str) -> str:
+def part_workflow_id(appeal_no: str, kind: PartKind | str, unit: str, round: int = 1) -> str:
     segment = "co" if PartKind(kind) is PartKind.CO_HANDLING else "whistle"
-    return f"appeal-{appeal_no}/{segment}/{unit}"
+    suffix = f"/{round}" if round > 1 else ""
+    return f"appeal-{appeal_no}/{segment}/{unit}{suffix}"
 
 
 class PartInput(BaseModel):
@@ -238,6 +240,7 @@ class PartView(BaseModel):
     closed_reason: str | None = None
     rating: int | None = None
     rating_comment: str | None = None
+    round: int = 1  # asked again after an earlier part of the same unit closed
     reminded: bool = False
     missed: bool = False
     report_in_reminded: bool = False

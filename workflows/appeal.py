@@ -15,7 +15,13 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -71,6 +77,7 @@ class AppealWorkflow:
         self._armed: rules.Alarm | None = None  # the alarm the current timer waits for
         self.intake_recorded = False
         self._watchers: list[asyncio.Task] = []
+        self._told: set[str] = set()  # followers already told how this appeal ended
         self._attrs: dict[str, object] = {}
 
     # --- main line ---------------------------------------------------------------------
@@ -100,6 +107,7 @@ class AppealWorkflow:
 
         while self.view.status is not AppealStatus.CLOSED:
             await self._sleep_until_next_alarm()
+        await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view
 
@@ -168,7 +176,9 @@ class AppealWorkflow:
         """What an action sets going outside this workflow: parts, links, duplicates."""
         if action == "request_parts":
             for unit in cmd.units:
-                await self._start_part(self.view.parts[part_key(cmd.kind, unit)].model_copy(), cmd)
+                part = self.view.parts[part_key(cmd.kind, unit)]
+                if part.open:  # a close_part may have overtaken the start
+                    await self._start_part(part.model_copy(), cmd)
         elif action == "close_part":
             part = self.view.parts[part_key(cmd.kind, cmd.unit)]
             await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
@@ -178,10 +188,20 @@ class AppealWorkflow:
             )
         elif action == "complete":
             for follower in self.view.followers:
+                self._told.add(follower)
                 await self._signal(
                     f"appeal-{follower}",
                     "master_done",
                     more.MasterDone(master=self.view.appeal_no, result=cmd.result, unit=self.view.handling_unit),
+                )
+
+    async def _release_followers(self, reason: str) -> None:
+        """Duplicates whose master closes without reporting done go back to the hotline."""
+        for follower in self.view.followers:
+            if follower not in self._told:
+                self._told.add(follower)
+                await self._signal(
+                    f"appeal-{follower}", "master_released", more.MasterReleased(master=self.view.appeal_no, reason=reason)
                 )
 
     async def _signal(self, workflow_id: str, signal: str, arg) -> bool:
@@ -207,14 +227,19 @@ class AppealWorkflow:
             reminder_at_fraction=self.terms.reminder_at_fraction,
         )
         what = "summoned (whistle)" if part.kind is PartKind.WHISTLE else "co-handling"
-        handle = await workflow.start_child_workflow(
-            CoHandlingWorkflow.run,
-            inp,
-            id=part.workflow_id,
-            # a part never outlives its appeal: closing the appeal cancels what is still open
-            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-            static_summary=f"{self.view.appeal_no} · {part.unit} {what} · lead {self.view.handling_unit}",
-        )
+        try:
+            handle = await workflow.start_child_workflow(
+                CoHandlingWorkflow.run,
+                inp,
+                id=part.workflow_id,
+                # a part never outlives its appeal: closing the appeal cancels what is still open
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                static_summary=f"{self.view.appeal_no} · {part.unit} {what} · lead {self.view.handling_unit}",
+            )
+        except WorkflowAlreadyStartedError:
+            self.view.parts[part_key(part.kind, part.unit)].status = PartStatus.FAILED
+            await self._record([Draft("part_failed", None, part.unit, {"error": "its workflow id is taken"})])
+            return
         self._watchers.append(asyncio.create_task(self._watch(part.kind, part.unit, handle)))
 
     async def _watch(self, kind, unit, handle) -> None:
@@ -231,7 +256,7 @@ class AppealWorkflow:
     async def _signalled(self, action: str, cmd: ActionInput) -> None:
         try:
             await self._perform(action, cmd)
-        except ApplicationError as e:
+        except FailureError as e:
             await self._record([Draft("rejected", cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})])
 
     async def _record(self, drafts: list[Draft]) -> None:
@@ -544,8 +569,21 @@ class AppealWorkflow:
     @workflow.signal
     async def follower_linked(self, note: more.FollowerLinked) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
+        if note.kind == "duplicate" and self.view.status not in more.TAKES_DUPLICATES:
+            # it will not report done (any more): the duplicate must not wait for it
+            await self._signal(
+                f"appeal-{note.appeal}",
+                "master_released",
+                more.MasterReleased(master=self.view.appeal_no, reason=f"the master appeal is {self.view.status.value}"),
+            )
+            return
         if self.view.status is not AppealStatus.CLOSED:
             await self._record(more.follower_linked(self.view, note.appeal, note.kind))
+
+    @workflow.signal
+    async def master_released(self, note: more.MasterReleased) -> None:
+        await workflow.wait_condition(lambda: self.view is not None)
+        await self._record(more.master_released(self.view, note.master, note.reason))
 
     @workflow.signal
     async def master_done(self, note: more.MasterDone) -> None:

@@ -33,7 +33,6 @@ from domain.messages import (
     PartPhasedReportInput,
     PartReportInput,
     PartView,
-    part_workflow_id,
 )
 from domain.types import Role, UnitKind
 from workflows.cohandling import CoHandlingWorkflow
@@ -52,6 +51,11 @@ async def _master_looked_up(fields: dict, row: Appeal, directory: Directory, ses
     master = await store.get(session=session, appeal_no=fields["master_no"])
     if master is None:
         raise ApiError(422, "validation_error", f"unknown appeal {fields['master_no']!r}", [{"field": "master_no"}])
+    if fields["kind"] == "duplicate" and master.status not in {s.value for s in more.TAKES_DUPLICATES}:
+        raise ApiError(422, "validation_error",
+                       f"the master appeal is {master.status}: link this one as related", [{"field": "kind"}])
+    if master.master_no == row.appeal_no:
+        raise ApiError(422, "validation_error", "the master is linked to this appeal already", [{"field": "master_no"}])
     return fields | {"master_open": master.status != "closed"}
 
 
@@ -107,7 +111,7 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
         if part is None:
             raise not_found("part", f"{appeal_no}/{segment}/{unit}")
         cmd = input_type(actor=actor, **body.model_dump())
-        return await execute(part_workflow_id(row.appeal_no, kind, unit), update, cmd, PartView, row, temporal)
+        return await execute(part["workflow_id"], update, cmd, PartView, row, temporal)
 
     action.__doc__ = (getattr(CoHandlingWorkflow, update).__doc__ or "").strip()
     action.__annotations__["body"] = Body

@@ -130,7 +130,7 @@ MOVES = {
     "accept": {S.DISPATCHED: S.ACCEPTED},
     "raise_objection": {S.DISPATCHED: S.OBJECTION_RAISED, S.ACCEPTED: S.OBJECTION_RAISED},
     "review_objection": {S.OBJECTION_RAISED: S.ACCEPTED},  # rejected: the order stays
-    "record_contact": {S.ACCEPTED: S.CONTACTED, S.REHANDLING: S.CONTACTED},
+    "record_contact": {S.ACCEPTED: S.CONTACTED, S.REHANDLING: S.CONTACTED, S.OBJECTION_RAISED: S.OBJECTION_RAISED},
     "phased_report": {S.ACCEPTED: S.IN_PROGRESS, S.CONTACTED: S.IN_PROGRESS, S.IN_PROGRESS: S.IN_PROGRESS,
                       S.REHANDLING: S.REHANDLING},
     "request_extension": {S.ACCEPTED: S.ACCEPTED, S.CONTACTED: S.CONTACTED, S.IN_PROGRESS: S.IN_PROGRESS},
@@ -312,7 +312,7 @@ def test_a_pending_extension_cannot_be_approved_after_the_late_result_was_report
     view = view_in(S.CONTACTED)
     act(view, "request_extension", cst(2026, 11, 24, 9))
     fire_until(view, cst(2026, 11, 30, 9))
-    act(view, "complete", cst(2026, 12, 2, 9))
+    act(view, "complete", cst(2026, 12, 2, 9), late_reason="custom parts arrived late")
     assert not view.limits["completion"].met_in_time
     # approving now would move the limit to 8 Dec and turn the late result into an in-time one
     assert refusal(view, "review_extension", cst(2026, 12, 3, 9)) == "wrong_state"
@@ -474,3 +474,13 @@ def test_intake_must_say_what_its_decision_needs(decision, fields, accepted):
 def test_reply_deadline_is_contact_until_contacted_then_completion(status, limit):
     view = view_in(status)
     assert view.reply_deadline == (view.limits[limit].due if limit else None)
+
+
+def test_a_late_result_or_phased_report_must_give_the_reason():
+    view = view_in(S.CONTACTED)
+    late = view.limits["completion"].due + timedelta(hours=1)
+    assert refusal(view, "complete", late) == "invalid"
+    assert refusal(view, "phased_report", late) == "invalid"
+    act(view, "phased_report", late, reason="waiting for parts")
+    act(view, "complete", late, late_reason="waiting for parts")
+    assert view.status is S.AWAITING_EVALUATION

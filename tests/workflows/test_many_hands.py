@@ -239,3 +239,28 @@ async def test_dispatch_and_co_handling_requests_write_notifications(run, engine
         )).all()
     assert ("dispatched", "BJ-LIGHTING") in rows
     assert {("co_handling_requested", "BJ-POWER"), ("co_handling_requested", "110101-CGW")} <= set(rows)
+
+
+async def test_a_duplicate_goes_back_to_the_hotline_when_its_master_closes_without_reporting_done(run, engine):
+    master = await accepted_by(run, "BJ-LIGHTING")
+    duplicate = await run.start()
+    await until(duplicate, lambda v: v.status is AppealStatus.DISPATCHED)
+    master_no = master.id.removeprefix("appeal-")
+    await duplicate.execute_update(AppealWorkflow.link, more.LinkInput(actor=OPERATOR, master_no=master_no, kind="duplicate"))
+    await until(master, lambda v: len(v.followers) == 1)
+    await master.execute_update(AppealWorkflow.transfer_out, more.TransferOutInput(actor=OPERATOR, hotline="hebei", reason="r"))
+    view = await until(duplicate, lambda v: v.status is AppealStatus.RECEIVED)
+    assert view.link_kind == "related"  # the relation is kept; an operator answers or dispatches it
+    assert "unlinked" in await kinds(engine, view.appeal_no)
+
+
+async def test_a_unit_asked_again_gets_a_new_part_workflow(run):
+    handle = await accepted_by(run, "BJ-LIGHTING")
+    ask = more.PartsRequestInput(actor=staff("BJ-LIGHTING"), units=["BJ-POWER"], task="power")
+    await handle.execute_update(AppealWorkflow.request_parts, ask)
+    await handle.execute_update(
+        AppealWorkflow.close_part, more.PartCloseRequestInput(actor=staff("BJ-LIGHTING"), unit="BJ-POWER", reason="wrong task")
+    )
+    view = await handle.execute_update(AppealWorkflow.request_parts, ask)
+    part = view.parts["co_handling:BJ-POWER"]
+    assert (part.round, part.status) == (2, PartStatus.REQUESTED) and part.workflow_id.endswith("/BJ-POWER/2")
