@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # --- secrets -----------------------------------------------------------------------
     secret_key: str = Field(DEV_SECRET_KEY, min_length=16, description="Signs access tokens.")
     pii_key: str = Field(DEV_PII_KEY, min_length=16, description="Encrypts personal data.")
+    pii_previous_keys: str | None = Field(
+        None, description="Comma-separated former PII keys, still accepted for reading."
+    )
 
     # --- notifications ---------------------------------------------------------------------
     notify_webhook_url: str | None = Field(

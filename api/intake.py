@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from db import appeals as store
+from db.pii import FIELDS, Sealer
 from db.reference import Directory
 from db.models import Appeal, CitizenContact
 from db.session import session_scope
@@ -84,7 +85,13 @@ def _invalid(field: str, message: str) -> ApiError:
 
 
 async def take_intake(
-    body: AppealCreate, *, engine: AsyncEngine, directory: Directory, operator: Actor, idempotency_key: str | None
+    body: AppealCreate,
+    *,
+    engine: AsyncEngine,
+    directory: Directory,
+    sealer: Sealer,
+    operator: Actor,
+    idempotency_key: str | None,
 ) -> tuple[Appeal, AppealInput, bool]:
     """Check the body against the reference data and record it (or find the earlier record)."""
     category = directory.categories.get(body.category)
@@ -135,7 +142,9 @@ async def take_intake(
         latitude=body.location.latitude,
         longitude=body.location.longitude,
         attachments=list(body.attachments),
-        contact=store.ContactDetails(**body.citizen.model_dump()),
+        contact=store.ContactDetails(
+            **{f: sealer.seal(v) if f in FIELDS else v for f, v in body.citizen.model_dump().items()}
+        ),
         origin_hotline=body.origin.hotline if body.origin else None,
         origin_no=body.origin.external_no if body.origin else None,
     )

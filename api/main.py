@@ -13,6 +13,7 @@ from api import errors
 from api import auth
 from api.limits import BodyLimit, RateLimit
 from api.routes import appeals, contact, health, many_hands, reference
+from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine
 from infra.temporal import connect
@@ -38,6 +39,7 @@ def create_app(
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings)
         app.state.directory = DirectoryCache(app.state.engine)
+        app.state.sealer = Sealer.from_settings(settings)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down
         app.state.temporal = temporal or await connect(settings, lazy=True)
         try:

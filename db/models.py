@@ -305,10 +305,11 @@ class CitizenContact(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     appeal_no: str = Field(foreign_key="appeal.appeal_no", unique=True, max_length=32)
-    name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=32)
-    id_number: str | None = Field(default=None, max_length=32)
-    address: str | None = Field(default=None, max_length=300)
+    # sealed (encrypted) by db.pii: never readable in the database itself
+    name: str | None = Field(default=None, sa_type=sa.Text)
+    phone: str | None = Field(default=None, sa_type=sa.Text)
+    id_number: str | None = Field(default=None, sa_type=sa.Text)
+    address: str | None = Field(default=None, sa_type=sa.Text)
     anonymous: bool = False
     created_at: datetime = Field(sa_column=_now_column())
 

@@ -235,7 +235,8 @@ async def create_appeal(
     request.app.state.intake_limit.hit(principal.username)
     await session.close()  # the principal is known: give the connection back
     row, inp, created = await take_intake(
-        body, engine=request.app.state.engine, directory=await directory.get(), operator=principal.actor,
+        body, engine=request.app.state.engine, directory=await directory.get(), sealer=request.app.state.sealer,
+        operator=principal.actor,
         idempotency_key=idempotency_key,
     )
     view = await start_appeal(

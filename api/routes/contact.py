@@ -10,15 +10,19 @@ Every view of unmasked data is written to `personal_data_access` (who, when, whi
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlmodel import select
 
-from api.auth import CitizenToken
+from api.auth import CitizenToken, Principal, citizen_token, require
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError, ErrorResponse
 from api.routes.appeals import OptionalPrincipal, _appeal_for
 from db.models import CitizenContact, PersonalDataAccess
+from db.pii import FIELDS
 from domain.types import AppealType, Role
 
 router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}})
@@ -58,14 +62,16 @@ def masked(contact: CitizenContact) -> ContactOut:
     responses={403: {"model": ErrorResponse, "description": "a reporter's identity, asked by a unit"}},
 )
 async def get_contact(
-    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
+    appeal_no: str, request: Request, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
 ):
     """How to reach the citizen: in full for the hotline and for the unit holding the open
     order (audited), masked for everyone else; never a reporter's identity to a unit."""
     row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
-    contact = (await session.exec(select(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))).first()
-    if contact is None:
+    sealed = (await session.exec(select(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))).first()
+    if sealed is None:
         raise ApiError(404, "not_found", "no contact recorded for this appeal")
+    sealer = request.app.state.sealer
+    contact = sealed.model_copy(update={f: sealer.open(getattr(sealed, f)) for f in FIELDS})
     if principal is None:
         return masked(contact)
     holder = principal.role is Role.UNIT_STAFF and principal.unit == row.handling_unit_code and row.status != "closed"
@@ -86,3 +92,55 @@ async def get_contact(
         await session.commit()
         return ContactOut(**contact.model_dump(include={"name", "phone", "id_number", "address", "anonymous"}), masked=False)
     return masked(contact)
+
+
+class CitizenTokenOut(BaseModel):
+    appeal_no: str
+    citizen_token: str
+
+
+@router.post("/appeals/{appeal_no}/citizen-token", response_model=CitizenTokenOut)
+async def rotate_citizen_token(
+    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: Principal = require(Role.OPERATOR)
+):
+    """A new access token for the citizen (e.g. the old one was shared by mistake); the old one
+    stops working at once."""
+    row, _ = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
+    row.citizen_token_version += 1
+    session.add(row)
+    await session.commit()
+    return CitizenTokenOut(
+        appeal_no=row.appeal_no, citizen_token=citizen_token(settings.secret_key, row.appeal_no, row.citizen_token_version)
+    )
+
+
+class AccessOut(BaseModel):
+    appeal_no: str
+    username: str
+    role: str
+    unit_code: str | None
+    purpose: str
+    at: datetime
+
+
+@router.get("/audit/personal-data", response_model=list[AccessOut], tags=["audit"])
+async def personal_data_views(
+    session: SessionDep,
+    principal: Principal = require(Role.ADMINISTRATOR),
+    appeal_no: Annotated[str | None, Query(max_length=32)] = None,
+    username: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+):
+    """Who saw which citizen's unmasked personal data, and when (newest first)."""
+    stmt = select(PersonalDataAccess)
+    if appeal_no:
+        stmt = stmt.where(PersonalDataAccess.appeal_no == appeal_no)
+    if username:
+        stmt = stmt.where(PersonalDataAccess.username == username)
+    if since:
+        if since.tzinfo is None:
+            raise ApiError(422, "validation_error", "'from' needs a timezone", [{"field": "from"}])
+        stmt = stmt.where(PersonalDataAccess.at >= since)
+    rows = await session.exec(stmt.order_by(PersonalDataAccess.id.desc()).limit(limit))
+    return [AccessOut.model_validate(r, from_attributes=True) for r in rows.all()]

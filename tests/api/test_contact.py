@@ -50,3 +50,26 @@ async def test_a_reporters_identity_never_reaches_a_unit(api, tokens, engine):
     for text in (timeline, detail):
         assert LIU["phone"] not in text and LIU["name"] not in text
     assert (await contact(api, tokens["op"], no))["phone"] == LIU["phone"]  # the hotline relays
+
+
+async def test_a_rotated_citizen_token_replaces_the_old_one(api, tokens):
+    created = await intake(api, tokens, street_lights())
+    no, old = created["appeal"]["appeal_no"], created["citizen_token"]
+    rotated = (await api.post(f"/appeals/{no}/citizen-token", headers=tokens["op"])).json()["citizen_token"]
+    assert rotated != old
+    assert (await api.get(f"/appeals/{no}", headers={"X-Citizen-Token": old})).status_code == 404
+    assert (await api.get(f"/appeals/{no}", headers={"X-Citizen-Token": rotated})).status_code == 200
+    assert (await api.post(f"/appeals/{no}/citizen-token", headers=tokens["lighting"])).status_code == 403
+
+
+async def test_administrators_query_the_personal_data_audit(api, tokens, engine):
+    from db.users import DemoUser, ensure_users
+    from domain.types import Role
+
+    await ensure_users(engine, (DemoUser("admin-t", "Admin", Role.ADMINISTRATOR),), "test-password-1")
+    admin = {"Authorization": "Bearer " + (await api.post("/auth/token", json={"username": "admin-t", "password": "test-password-1"})).json()["access_token"]}
+    no = (await intake(api, tokens, street_lights()))["appeal"]["appeal_no"]
+    await contact(api, tokens["lighting"], no)
+    seen = (await api.get("/audit/personal-data", params={"appeal_no": no}, headers=admin)).json()
+    assert [(s["username"], s["role"], s["unit_code"]) for s in seen] == [("lighting", "unit_staff", "BJ-LIGHTING")]
+    assert (await api.get("/audit/personal-data", headers=tokens["op"])).status_code == 403
