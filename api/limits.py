@@ -17,7 +17,8 @@ MAX_BODY_BYTES = 1 << 20  # 1 MiB: an appeal's text and references, never files
 
 
 class BodyLimit:
-    """Refuses bodies over the cap, by Content-Length or as they stream in."""
+    """Refuses bodies over the cap (413) and any request carrying a NUL character, which
+    PostgreSQL text cannot hold (422). The body (at most the cap) is read before the app sees it."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app, self.limit = app, limit
@@ -27,22 +28,42 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(scope, receive, send)
-        seen = 0
-
-        async def counted() -> dict:
-            nonlocal seen
+            return await self._answer(scope, receive, send, 413, "payload_too_large", f"the body is over {self.limit} bytes", None)
+        if b"%00" in scope.get("query_string", b""):
+            return await self._nul(scope, receive, send, "query")
+        body, more = b"", True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise ApiError(413, "payload_too_large", f"the body is over {self.limit} bytes")
-            return message
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message]), send)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await self._answer(scope, receive, send, 413, "payload_too_large", f"the body is over {self.limit} bytes", None)
+        if b"\\u0000" in body or b"\x00" in body:
+            return await self._nul(scope, receive, send, "body")
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
-        await self.app(scope, counted, send)
+    async def _nul(self, scope: Scope, receive: Receive, send: Send, where: str) -> None:
+        await self._answer(scope, receive, send, 422, "validation_error", "text may not contain a NUL character", [{"field": where}])
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "payload_too_large", f"the body is over {self.limit} bytes")
-        await response(scope, receive, send)
+    @staticmethod
+    async def _answer(scope, receive, send, status, code, message, details) -> None:
+        await error_response(status, code, message, details)(scope, receive, send)
+
+
+def _replay(messages: list[dict], then: Receive | None = None) -> Receive:
+    """A receive() that hands out the buffered messages, then waits on the real one."""
+    queue = list(messages)
+
+    async def receive() -> dict:
+        if queue:
+            return queue.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
 
 
 class RateLimit:

@@ -53,7 +53,14 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses={503: {"model": errors.ErrorResponse, "description": "PostgreSQL or Temporal down"}},
+        responses={
+            401: {"model": errors.ErrorResponse, "description": "no valid token where one is needed"},
+            403: {"model": errors.ErrorResponse, "description": "the caller's role may not do this"},
+            413: {"model": errors.ErrorResponse, "description": "the body is over 1 MiB"},
+            422: {"model": errors.ErrorResponse, "description": "invalid input, naming the field"},
+            429: {"model": errors.ErrorResponse, "description": "rate limit; see Retry-After"},
+            503: {"model": errors.ErrorResponse, "description": "PostgreSQL or Temporal down"},
+        },
     )
     errors.install(app)
     app.add_middleware(BodyLimit)

@@ -26,3 +26,15 @@ def test_the_window_slides():
         assert getattr(e, "status", None) == 429 and e.details["retry_after"] == 58
     limit.hit("a", now=61)  # the first call has left the window
     limit.hit("b", now=2)  # another client is not affected
+
+
+async def test_a_nul_character_is_refused_not_a_server_error(api, tokens):
+    for method, path, kwargs in [
+        ("get", "/units", {"params": {"q": "\x00"}}),
+        ("get", "/appeals", {"params": {"category": "\x00"}, "headers": tokens["op"]}),
+        ("post", "/auth/token", {"json": {"username": "\x00", "password": "x"}}),
+        ("post", "/appeals", {"json": {"appeal_type": "complaint", "category": "MUNI", "content": "a\x00b"},
+                              "headers": tokens["op"]}),
+    ]:
+        r = await getattr(api, method)(path, **kwargs)
+        assert r.status_code == 422, (path, r.text)
