@@ -73,3 +73,13 @@ async def test_administrators_query_the_personal_data_audit(api, tokens, engine)
     seen = (await api.get("/audit/personal-data", params={"appeal_no": no}, headers=admin)).json()
     assert [(s["username"], s["role"], s["unit_code"]) for s in seen] == [("lighting", "unit_staff", "BJ-LIGHTING")]
     assert (await api.get("/audit/personal-data", headers=tokens["op"])).status_code == 403
+
+
+async def test_the_audit_cannot_be_rewritten(api, tokens, engine):
+    no = (await intake(api, tokens, street_lights()))["appeal"]["appeal_no"]
+    await contact(api, tokens["op"], no)
+    for statement in ("UPDATE personal_data_access SET username = 'x' WHERE appeal_no = :n",
+                      "DELETE FROM personal_data_access WHERE appeal_no = :n"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(statement), {"n": no})
