@@ -13,7 +13,6 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.messages import (
     AppealAcceptInput,
-    AppealAnswerInput,
     AppealCompleteInput,
     AppealDispatchInput,
     AppealEvaluateInput,
