@@ -209,7 +209,7 @@ class AppealWorkflow:
         try:
             await workflow.get_external_workflow_handle(workflow_id).signal(signal, arg)
             return True
-        except ApplicationError:
+        except FailureError:  # it has ended (the server answers with a failure, not a crash)
             return False
 
     async def _start_part(self, part, cmd) -> None:

@@ -12,7 +12,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import parts as rules
@@ -94,7 +94,7 @@ class CoHandlingWorkflow:
         parent = workflow.get_external_workflow_handle(self.inp.parent_workflow_id)
         try:
             await parent.signal("part_changed", change)
-        except ApplicationError:
+        except FailureError:
             pass  # the appeal has closed: nothing left to tell it
 
     def _upsert_search_attributes(self) -> None:
