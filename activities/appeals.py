@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 from db import reference
 from db.models import Appeal, AppealEvent, AppealPart, CalendarDay, Notification, TimeLimitPolicy
 from db.session import session_factory
-from domain.messages import AppealView, PolicyTerms, Terms, TimelineEvent
+from domain.messages import AppealView, Limit, PolicyTerms, Terms, TimelineEvent
 from domain.routing import NoRoute
 from domain.types import AppealType, DayKind
 from settings import Settings
@@ -163,6 +163,7 @@ class AppealActivities:
                     contact_deadline=limits["contact"].due if "contact" in limits else None,
                     completion_deadline=limits["completion"].due if "completion" in limits else None,
                     closed_at=view.closed_at,
+                    contacted_in_time=_contacted_in_time(limits.get("contact")),
                     overdue=view.overdue,
                     supervised=view.supervised,
                     rehandle_count=view.rehandle_count,
@@ -217,3 +218,11 @@ class AppealActivities:
                     # the intake writes the row before starting the workflow; retry until it shows
                     raise ApplicationError(f"appeal row {view.appeal_no} not found", type="AppealRowMissing")
         return written
+
+
+def _contacted_in_time(contact: Limit | None) -> bool | None:
+    """The response the three rates count: met within the limit (True), missed (False), or
+    still open or never set (None)."""
+    if contact is None or contact.open:
+        return None
+    return contact.met_in_time

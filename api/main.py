@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api import errors
 from api import auth
 from api.limits import BodyLimit, RateLimit
-from api.routes import appeals, contact, health, many_hands, reference
+from api.routes import analytics, appeals, assessment, contact, governance, health, many_hands, reference
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine
@@ -72,6 +72,9 @@ def create_app(
     app.include_router(appeals.router)
     app.include_router(many_hands.router)
     app.include_router(contact.router)
+    app.include_router(assessment.router)
+    app.include_router(analytics.router)
+    app.include_router(governance.router)
     return app
 
 
