@@ -1,7 +1,486 @@
-"""Assessment: the three rates (三率), rankings, drill-down, exclusions, frozen months."""
+"""Assessment: the three rates (三率), rankings, drill-down, exclusions, frozen months.
+
+Every figure names its period, and every count drills down to the appeals behind it
+(`GET /assessment/appeals` with the same filters and a `measure`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["assessment"])
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from analytics import exclusions, rates
+from analytics.export import csv_response
+from analytics.periods import Period, PeriodError
+from analytics.rates import Counts, Dimension, Measure, Rates, Scope, UnitClass, Weights
+from api.auth import Principal, require
+from api.deps import SessionDep, SettingsDep
+from api.errors import ApiError, ErrorResponse, not_found
+from api.periods import FormatDep, PeriodDep
+from api.routes.appeals import _visible
+from db import appeals as store
+from domain.calendar import CHINA_TZ
+from domain.types import Role, UnitKind
+
+router = APIRouter(tags=["assessment"], responses={503: {"model": ErrorResponse}})
+
+READERS = (Role.ANALYST, Role.SUPERVISOR, Role.ADMINISTRATOR)
+REVIEWERS = (Role.OPERATOR, Role.SUPERVISOR)
+
+Code = Annotated[str | None, Query(max_length=40)]
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+
+class PeriodOut(BaseModel):
+    label: str
+    grain: str
+    from_: date = Field(alias="from")
+    to: date
+
+    model_config = {"populate_by_name": True}
+
+
+class CountsOut(BaseModel):
+    closed: int = Field(description="closed with a return visit due (resolved, unresolved, not evaluated)")
+    excluded: int = Field(description="found unreasonable on review: out of the base")
+    not_evaluated: int = Field(description="no valid return visit: out of the base")
+    base: int
+    contacted_in_time: int
+    resolved: int = Field(description="closed as resolved; closed unresolved never counts")
+    satisfied: int
+    basically_satisfied: int
+
+
+class RatesOut(BaseModel):
+    response: float | None = Field(description="响应率: contacted in time ÷ base (None when the base is 0)")
+    resolution: float | None = Field(description="解决率: resolved ÷ base")
+    satisfaction: float | None = Field(description="满意率: (satisfied + factor × basically satisfied) ÷ base")
+    composite: float | None = Field(description="weighted: response, resolution, satisfaction")
+
+
+class Figures(BaseModel):
+    counts: CountsOut
+    rates: RatesOut
+
+
+class ChangeOut(BaseModel):
+    response: float | None
+    resolution: float | None
+    satisfaction: float | None
+    composite: float | None
+
+
+class RateRow(Figures):
+    key: str | None = Field(description="the unit, street, district or category code, or the month")
+    name_zh: str | None = None
+    name_en: str | None = None
+    unit_class: UnitClass | None = None
+    previous: Figures | None = Field(None, description="the same figures for the previous period")
+    change: ChangeOut | None = Field(None, description="this period minus the previous, per rate")
+
+
+class RatesPage(BaseModel):
+    period: PeriodOut
+    previous_period: PeriodOut | None
+    group: Dimension
+    weights: dict[str, float]
+    frozen_months: list[str] = Field(description="months read from the monthly assessment's frozen figures")
+    total: Figures
+    rows: list[RateRow]
+
+
+class RankRow(Figures):
+    rank: int | None = Field(description="1 is best; equal scores share a rank; None: below min_base")
+    unit: str
+    name_zh: str | None
+    name_en: str | None
+    previous_rank: int | None
+    previous: Figures | None
+    change: ChangeOut | None
+
+
+class Rankings(BaseModel):
+    period: PeriodOut
+    previous_period: PeriodOut
+    unit_class: UnitClass
+    weights: dict[str, float]
+    min_base: int
+    rows: list[RankRow]
+
+
+class DrillRow(BaseModel):
+    appeal_no: str
+    unit: str
+    district: str | None
+    street: str | None
+    category: str
+    closed_at: datetime
+    contacted_in_time: bool | None
+    outcome: str
+    satisfaction: str | None
+    excluded: bool
+    frozen: bool = Field(description="as captured when the month was frozen")
+
+
+class DrillPage(BaseModel):
+    period: PeriodOut
+    measure: Measure
+    total: int
+    limit: int
+    offset: int
+    items: list[DrillRow]
+
+
+class ReviewIn(BaseModel):
+    appeal_no: str = Field(max_length=32)
+    excluded: bool = Field(True, description="true: take it out of the rates; false: put it back")
+    reason: str = Field(min_length=4, max_length=1000, description="why (kept in the audit)")
+
+
+class ReviewOut(BaseModel):
+    id: int
+    appeal_no: str
+    excluded: bool
+    reason: str
+    username: str
+    role: str
+    at: datetime
+
+
+class ReviewPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ReviewOut]
+
+
+class FreezeIn(BaseModel):
+    refreeze: bool = Field(False, description="replace a month already frozen (a correction)")
+
+
+class MonthRun(BaseModel):
+    month: str
+    frozen_at: datetime
+    frozen_by: str
+    appeals: int
+    settings: dict[str, Any]
+
+
+class FreezeOut(MonthRun):
+    frozen_now: bool = Field(description="false when the month was already frozen and is left as it was")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _period_out(p: Period) -> PeriodOut:
+    return PeriodOut.model_validate(p.to_json())
+
+
+def _figures(c: Counts, w: Weights) -> Figures:
+    return Figures(counts=CountsOut(**c.to_json()), rates=RatesOut(**Rates.of(c, w).to_json()))
+
+
+def _change(now: Rates, before: Rates) -> ChangeOut:
+    def d(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round(a - b, 6)
+
+    return ChangeOut(
+        response=d(now.response, before.response),
+        resolution=d(now.resolution, before.resolution),
+        satisfaction=d(now.satisfaction, before.satisfaction),
+        composite=d(now.composite, before.composite),
+    )
+
+
+async def _names(conn, dim: Dimension) -> dict[str, tuple[str, str, str | None]]:
+    """code → (name_zh, name_en, unit kind) for the dimension's reference table."""
+    if dim in (Dimension.UNIT, Dimension.STREET):
+        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, kind::text FROM unit"))
+    elif dim is Dimension.DISTRICT:
+        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, NULL FROM district"))
+    elif dim is Dimension.CATEGORY:
+        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, NULL FROM category"))
+    else:
+        return {}
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def _units_of(conn, unit_class: UnitClass, district: str | None) -> tuple[str, ...]:
+    kinds = [k.value for k, c in rates.UNIT_CLASS.items() if c is unit_class]
+    sql = "SELECT code FROM unit WHERE kind::text = ANY(:k)"
+    params: dict[str, Any] = {"k": kinds}
+    if district is not None:
+        sql += " AND district_code = :d"
+        params["d"] = district
+    return tuple(r[0] for r in await conn.execute(sa.text(sql), params))
+
+
+def _scope(unit, district, street, category, units=None) -> Scope:
+    return Scope(unit=unit, units=units, district=district, street=street, category=category)
+
+
+RATE_COLUMNS = ["key", "name_zh", "name_en", "unit_class", *CountsOut.model_fields, *RatesOut.model_fields,
+                "previous_composite", "change_composite"]
+
+
+def _flat(row: RateRow | RankRow) -> dict[str, Any]:
+    out = row.model_dump(exclude={"counts", "rates", "previous", "change"})
+    out |= row.counts.model_dump() | row.rates.model_dump()
+    out["previous_composite"] = row.previous.rates.composite if row.previous else None
+    out["change_composite"] = row.change.composite if row.change else None
+    return out
+
+
+# --- the three rates ---------------------------------------------------------------------------
+
+
+@router.get("/assessment/rates", response_model=RatesPage, responses={422: {"model": ErrorResponse}})
+async def three_rates(
+    session: SessionDep,
+    settings: SettingsDep,
+    period: PeriodDep,
+    fmt: FormatDep = "json",
+    group: Dimension = Dimension.UNIT,
+    unit_class: UnitClass | None = None,
+    unit: Code = None,
+    district: Annotated[str | None, Query(max_length=12)] = None,
+    street: Code = None,
+    category: Code = None,
+    _: Principal = require(*READERS),
+):
+    """The three rates and the composite, per unit, street, district, category or month of the
+    period, with the previous period beside each row (not for `group=month`)."""
+    weights = Weights.from_settings(settings)
+    conn = await session.connection()
+    units = await _units_of(conn, unit_class, None) if unit_class else None
+    scope = _scope(unit, district, street, category, units)
+    now = await rates.counts_by(conn, period, group, scope)
+    total = sum(now.values(), Counts())
+    prior = period.previous() if group is not Dimension.MONTH else None
+    before = await rates.counts_by(conn, prior, group, scope) if prior else {}
+    names = await _names(conn, group)
+    rows = []
+    for key in sorted(now, key=lambda k: str(k)):
+        c = now[key]
+        label = key.strftime("%Y-%m") if isinstance(key, date) else key
+        zh, en, kind = names.get(key, (None, None, None)) if isinstance(key, str) else (None, None, None)
+        prev = before.get(key) if prior else None
+        rows.append(
+            RateRow(
+                key=label, name_zh=zh, name_en=en,
+                unit_class=rates.UNIT_CLASS[UnitKind(kind)] if group is Dimension.UNIT and kind else None,
+                **_figures(c, weights).model_dump(),
+                previous=_figures(prev, weights) if prev else None,
+                change=_change(Rates.of(c, weights), Rates.of(prev, weights)) if prev else None,
+            )
+        )
+    frozen = await rates.frozen_months(conn, period)
+    if fmt == "csv":
+        return csv_response([_flat(r) for r in rows], RATE_COLUMNS, f"rates-{group}-{period.label}")
+    return RatesPage(
+        period=_period_out(period), previous_period=_period_out(prior) if prior else None, group=group,
+        weights=weights.to_json(), frozen_months=[m.strftime("%Y-%m") for m in frozen],
+        total=_figures(total, weights), rows=rows,
+    )
+
+
+@router.get("/assessment/rankings", response_model=Rankings, responses={422: {"model": ErrorResponse}})
+async def rankings(
+    session: SessionDep,
+    settings: SettingsDep,
+    period: PeriodDep,
+    unit_class: UnitClass,
+    fmt: FormatDep = "json",
+    district: Annotated[str | None, Query(max_length=12, description="only this district's units")] = None,
+    min_base: Annotated[int, Query(ge=1, le=10_000, description="fewer valid return visits: not ranked")] = 1,
+    _: Principal = require(*READERS),
+):
+    """Units ranked by composite score against their class (streets with streets, departments with
+    departments), with last period's rank and the change."""
+    weights = Weights.from_settings(settings)
+    conn = await session.connection()
+    units = await _units_of(conn, unit_class, district)
+    prior = period.previous()
+    now = await rates.counts_by(conn, period, Dimension.UNIT, Scope(units=units))
+    before = await rates.counts_by(conn, prior, Dimension.UNIT, Scope(units=units))
+    prev_rank = {r.unit: r for r in rates.rank(before, weights, min_base)}
+    names = await _names(conn, Dimension.UNIT)
+    rows = []
+    for r in rates.rank(now, weights, min_base):
+        p = prev_rank.get(r.unit)
+        zh, en, _kind = names.get(r.unit, (None, None, None))
+        rows.append(
+            RankRow(
+                rank=r.rank, unit=r.unit, name_zh=zh, name_en=en,
+                **_figures(r.counts, weights).model_dump(),
+                previous_rank=p.rank if p else None,
+                previous=_figures(p.counts, weights) if p else None,
+                change=_change(r.rates, p.rates) if p else None,
+            )
+        )
+    if fmt == "csv":
+        columns = ["rank", "unit", "name_zh", "name_en", *CountsOut.model_fields, *RatesOut.model_fields,
+                   "previous_rank", "previous_composite", "change_composite"]
+        return csv_response([_flat(r) for r in rows], columns, f"rankings-{unit_class}-{period.label}")
+    return Rankings(
+        period=_period_out(period), previous_period=_period_out(prior), unit_class=unit_class,
+        weights=weights.to_json(), min_base=min_base, rows=rows,
+    )
+
+
+@router.get("/assessment/appeals", response_model=DrillPage, responses={422: {"model": ErrorResponse}})
+async def drilldown(
+    session: SessionDep,
+    period: PeriodDep,
+    measure: Measure = Measure.BASE,
+    fmt: FormatDep = "json",
+    unit: Code = None,
+    district: Annotated[str | None, Query(max_length=12)] = None,
+    street: Code = None,
+    category: Code = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    _: Principal = require(*READERS),
+):
+    """The appeals behind one figure of `/assessment/rates`: the same period and filters, and the
+    count it drills into (`measure`)."""
+    conn = await session.connection()
+    total, items = await rates.drilldown(
+        conn, period, measure, _scope(unit, district, street, category), limit=limit, offset=offset
+    )
+    if fmt == "csv":
+        return csv_response(items, list(DrillRow.model_fields), f"appeals-{measure}-{period.label}")
+    return DrillPage(period=_period_out(period), measure=measure, total=total, limit=limit, offset=offset,
+                     items=[DrillRow(**i) for i in items])
+
+
+# --- exclusions (reviews) ----------------------------------------------------------------------
+
+
+@router.post(
+    "/assessment/exclusions",
+    status_code=201,
+    response_model=ReviewOut,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+async def review_appeal(body: ReviewIn, session: SessionDep, principal: Principal = require(*REVIEWERS)):
+    """Take an appeal found unreasonable on review out of the three rates (or put it back), with
+    the reason. Every review is kept in an append-only audit. A month already frozen keeps its
+    figures until it is frozen again."""
+    row = await store.get(session=session, appeal_no=body.appeal_no)
+    if row is None or not _visible(row, principal):
+        raise not_found("appeal", body.appeal_no)
+    conn = await session.connection()
+    try:
+        saved = await exclusions.review(
+            conn, body.appeal_no, excluded=body.excluded, reason=body.reason,
+            username=principal.username, role=principal.role.value,
+        )
+    except exclusions.ReviewRefused as e:
+        raise ApiError(409, "conflict", str(e), {"appeal_no": body.appeal_no}) from e
+    if saved is None:
+        raise not_found("appeal", body.appeal_no)
+    await session.commit()
+    return ReviewOut(**saved.__dict__)
+
+
+@router.get("/assessment/exclusions", response_model=ReviewPage, responses={422: {"model": ErrorResponse}})
+async def list_reviews(
+    session: SessionDep,
+    fmt: FormatDep = "json",
+    appeal_no: Annotated[str | None, Query(max_length=32)] = None,
+    period: Annotated[str | None, Query(max_length=10, description="reviews made in YYYY-MM, YYYY-Www or YYYY")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    _: Principal = require(*READERS, Role.OPERATOR),
+):
+    """The audit of exclusion reviews, newest first."""
+    since = until = None
+    if period is not None:
+        try:
+            since, until = Period.parse(period).bounds()
+        except PeriodError as e:
+            raise ApiError(422, "invalid_period", str(e), {"field": "period"}) from e
+    conn = await session.connection()
+    total, items = await exclusions.reviews(
+        conn, appeal_no=appeal_no, since=since, until=until, limit=limit, offset=offset
+    )
+    if fmt == "csv":
+        return csv_response([i.__dict__ for i in items], list(ReviewOut.model_fields), "exclusions")
+    return ReviewPage(total=total, limit=limit, offset=offset, items=[ReviewOut(**i.__dict__) for i in items])
+
+
+# --- frozen months -----------------------------------------------------------------------------
+
+
+def _month(text: str) -> Period:
+    try:
+        p = Period.parse(text)
+    except PeriodError as e:
+        raise ApiError(422, "invalid_period", str(e), {"field": "month"}) from e
+    if p.grain != "month":
+        raise ApiError(422, "invalid_period", "a month is YYYY-MM", {"field": "month"})
+    return p
+
+
+def _run(row: Any) -> MonthRun:
+    return MonthRun(month=row.month.strftime("%Y-%m"), frozen_at=row.frozen_at, frozen_by=row.frozen_by,
+                    appeals=row.appeals, settings=row.settings)
+
+
+@router.get("/assessment/months", response_model=list[MonthRun])
+async def frozen_month_list(
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    _: Principal = require(*READERS),
+):
+    """Months the monthly assessment has frozen: their figures are read as captured then."""
+    sql = "SELECT month, frozen_at, frozen_by, appeals, settings FROM assessment_run"
+    params = {}
+    if year is not None:
+        sql += " WHERE extract(year FROM month) = :y"
+        params["y"] = year
+    rows = await (await session.connection()).execute(sa.text(sql + " ORDER BY month DESC"), params)
+    return [_run(r) for r in rows]
+
+
+@router.post(
+    "/assessment/months/{month}/freeze",
+    response_model=FreezeOut,
+    responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+async def freeze_month(
+    month: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: FreezeIn | None = None,
+    principal: Principal = require(Role.ADMINISTRATOR, Role.SUPERVISOR),
+):
+    """Freeze a month that is over (the schedule does this on the 1st). `refreeze` replaces what
+    was captured, for a correction: administrators only."""
+    period = _month(month)
+    refreeze = body.refreeze if body else False
+    if refreeze and principal.role is not Role.ADMINISTRATOR:
+        raise ApiError(403, "forbidden", "only an administrator may freeze a month again")
+    conn = await session.connection()
+    try:
+        _, now = await rates.freeze(
+            conn, period, by=principal.username, weights=Weights.from_settings(settings),
+            now=datetime.now(CHINA_TZ), refreeze=refreeze,
+        )
+    except rates.FreezeError as e:
+        raise ApiError(409, "conflict", str(e), {"month": month}) from e
+    row = (
+        await conn.execute(
+            sa.text("SELECT month, frozen_at, frozen_by, appeals, settings FROM assessment_run WHERE month = :m"),
+            {"m": period.start},
+        )
+    ).one()
+    await session.commit()
+    return FreezeOut(**_run(row).model_dump(), frozen_now=now)

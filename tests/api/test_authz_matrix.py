@@ -261,6 +261,15 @@ ROUTES: list[Route] = [
     r("POST", PART + "/decline-review", {O}, appeal=True, body=j({"uphold": False})),
     # the citizen's token and the personal-data audit
     r("POST", APPEAL + "/citizen-token", {O}, appeal=True, last=True),
+    # assessment (三率)
+    r("GET", "/assessment/rates", {A, S, ADM}, params={"period": "2026-10", "group": "district"}),
+    r("GET", "/assessment/rankings", {A, S, ADM}, params={"period": "2026-10", "unit_class": "street"}),
+    r("GET", "/assessment/appeals", {A, S, ADM}, params={"period": "2026-10", "measure": "resolved"}),
+    r("GET", "/assessment/exclusions", {A, S, ADM, O}),
+    r("POST", "/assessment/exclusions", {O, S}, appeal=True,
+      body=lambda ctx, caller: {"appeal_no": ctx.no(caller.target), "reason": "authz matrix: a review"}),
+    r("GET", "/assessment/months", {A, S, ADM}),
+    r("POST", "/assessment/months/{month}/freeze", {ADM, S}, body=j({})),
 ]
 
 #: served, but not part of the OpenAPI schema
@@ -306,7 +315,8 @@ CELLS = list(_cells())
 
 @pytest.mark.parametrize(("route", "caller"), CELLS)
 async def test_authz_cell(api, ctx: Ctx, route: Route, caller: Caller):
-    url = route.path.format(appeal_no=ctx.no(caller.target), segment="co", unit=PART_UNIT, code="BJ-LIGHTING")
+    url = route.path.format(appeal_no=ctx.no(caller.target), segment="co", unit=PART_UNIT, code="BJ-LIGHTING",
+                            month="2026-09")
     kwargs: dict[str, Any] = {"headers": caller.headers(ctx)}
     if route.body is not None:
         kwargs["json"] = route.body(ctx, caller)
