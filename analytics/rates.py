@@ -235,7 +235,7 @@ async def frozen_months(conn: AsyncConnection, period: Period) -> list[date]:
 
 def _live_ranges(period: Period, frozen: Iterable[date]) -> list[tuple[datetime, datetime]]:
     """The instants of the period not covered by frozen months, merged into ranges."""
-    cuts = sorted(Period.month(m.year, m.month) for m in frozen)
+    cuts = [Period.month(m.year, m.month) for m in sorted(frozen)]
     ranges, cursor = [], period.start
     for month in cuts:
         if cursor < month.start:

@@ -27,7 +27,7 @@ District 110101 in September: base 8, contacted in time 6, resolved 6, satisfied
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -201,6 +201,13 @@ async def test_a_frozen_month_keeps_its_figures_and_its_appeals(own_engine, data
         await exclusions.review(conn, "T-A1", excluded=False, reason="reinstated on appeal", username="sup",
                                 role="supervisor")
         await rates.freeze(conn, SEPT, by="admin", weights=W, now=now, refreeze=True)
+        # two frozen months and live days on both sides: July (live, empty), August and September
+        # (frozen), October (live)
+        assert await rates.freeze(conn, Period.month(2026, 8), by="t", weights=W, now=now) == (1, True)
+        spread = await rates.counts_by(conn, Period.between(bj(2026, 7, 20).date(), bj(2026, 10, 5).date()),
+                                       Dimension.MONTH, Scope(unit=AND))
+        assert await rates.frozen_months(conn, Period.parse("2026")) == [date(2026, 8, 1), date(2026, 9, 1)]
+        assert {m.strftime("%Y-%m"): c.base for m, c in spread.items()} == {"2026-08": 1, "2026-09": 4, "2026-10": 1}
 
 
 async def test_a_month_not_over_cannot_be_frozen(own_engine):
