@@ -149,6 +149,14 @@ async def test_street_lights_story(api, tokens, dev_env):
     handle = dev_env.client.get_workflow_handle(f"appeal-{no}")
     assert (await handle.describe()).status.name == "COMPLETED"
 
+    # the projection feeds the three rates: in this month's base for the lighting centre,
+    # contacted in time, resolved, satisfied
+    drilled = await api.get("/assessment/appeals", headers=tokens["analyst"],
+                            params={"unit": "BJ-LIGHTING", "measure": "satisfied", "limit": 5000})
+    assert drilled.status_code == 200, drilled.text
+    mine = [i for i in drilled.json()["items"] if i["appeal_no"] == no]
+    assert mine and (mine[0]["contacted_in_time"], mine[0]["outcome"]) == (True, "resolved")
+
 
 async def test_upheld_objection_redispatches_to_the_suggested_unit(api, tokens):
     created = await intake(
