@@ -15,6 +15,8 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 #: The longest range a figure may cover (keeps every query bounded).
 MAX_DAYS = 366 * 3
+#: Figures exist for these years (the hotline's, with room for the period before).
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 1, 1)
 
 
 class PeriodError(ValueError):
@@ -42,6 +44,8 @@ class Period:
             raise PeriodError(f"the period is empty: {self.start} to {self.end - timedelta(days=1)}")
         if (self.end - self.start).days > MAX_DAYS:
             raise PeriodError(f"a period covers at most {MAX_DAYS} days")
+        if self.start < EARLIEST or self.end > LATEST:
+            raise PeriodError(f"periods lie between {EARLIEST} and {LATEST}")
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
