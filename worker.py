@@ -13,18 +13,31 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.appeals import AppealActivities
+from activities.assessment import AssessmentActivities
+from activities.governance import GovernanceActivities
 from activities.health import HealthActivities
 from db.session import make_engine
 from infra.appeals import resume_unstarted
+from infra.governance import resume_unstarted_tasks
+from infra.schedules import ensure_schedules
 from infra.temporal import connect
 from notify.relay import run_relay
 from notify.senders import sender_from_settings
 from settings import Settings, get_settings
+from workflows.analysis import MonthlyAnalysisWorkflow
 from workflows.appeal import AppealWorkflow
 from workflows.cohandling import CoHandlingWorkflow
+from workflows.governance import GovernanceInspectionWorkflow, GovernanceTaskWorkflow
 from workflows.health import HealthCheckWorkflow
 
-WORKFLOWS = [AppealWorkflow, CoHandlingWorkflow, HealthCheckWorkflow]
+WORKFLOWS = [
+    AppealWorkflow,
+    CoHandlingWorkflow,
+    HealthCheckWorkflow,
+    GovernanceTaskWorkflow,
+    GovernanceInspectionWorkflow,
+    MonthlyAnalysisWorkflow,
+]
 
 #: How long an intake may sit without its workflow before the reconciler starts it.
 INTAKE_GRACE = timedelta(seconds=60)
@@ -33,7 +46,13 @@ INTAKE_GRACE = timedelta(seconds=60)
 def activities_for(engine: AsyncEngine, settings: Settings) -> list:
     health = HealthActivities(engine)
     appeals = AppealActivities(engine, settings)
-    return [health.check_database, appeals.load_terms, appeals.route_appeal, appeals.project_appeal]
+    governance = GovernanceActivities(engine, settings)
+    assessment = AssessmentActivities(engine, settings)
+    return [
+        health.check_database, appeals.load_terms, appeals.route_appeal, appeals.project_appeal,
+        governance.check_place, governance.project_task, governance.schedule_inspections,
+        governance.remove_inspection_schedule, governance.propose_themes, assessment.freeze_month,
+    ]
 
 
 def build_worker(
@@ -51,10 +70,11 @@ def build_worker(
 
 
 async def reconcile_intakes(engine: AsyncEngine, client: Client, task_queue: str, stop: asyncio.Event) -> None:
-    """Every half minute, start the workflows of intakes whose start was lost."""
+    """Every half minute, start the workflows of intakes (and governance tasks) whose start was lost."""
     while not stop.is_set():
         try:
             await resume_unstarted(engine, client, task_queue, grace=INTAKE_GRACE)
+            await resume_unstarted_tasks(engine, client, task_queue, grace=INTAKE_GRACE)
         except Exception:  # PostgreSQL or Temporal away for a moment: try again next round
             logging.exception("intake reconciliation failed")
         try:
@@ -67,6 +87,10 @@ async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     engine = make_engine(settings)
     client = await connect(settings)
+    try:
+        logging.info("schedules: %s", await ensure_schedules(client, settings))
+    except Exception:  # the worker still serves; the next start (or `make dev`) tries again
+        logging.exception("could not ensure the schedules")
     worker = build_worker(client, engine, task_queue=settings.temporal_task_queue, settings=settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,259 @@
+"""GovernanceTaskWorkflow: one governance task (主动治理、未诉先办), id `governance-<task id>`;
+and GovernanceInspectionWorkflow, what the task's Temporal Schedule starts at each inspection.
+
+The task's Schedule (`governance-<id>-inspections`, created by the task's first activity, deleted
+when it ends) fires every `interval_days`; its action starts a small workflow that signals the
+task `inspection_due`. The task then opens a round, runs the data check (new appeals at the
+place since the last round) and waits for the owner unit's on-site finding, an Update with a
+validator and a Signal twin as on the appeal. The rules — what a clean round is, when the quiet
+period restarts, when the problem has stayed away long enough — are `domain.governance`'s.
+Every change is projected to PostgreSQL (task row and inspection rows) in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.governance import (
+        GovernanceActivities,
+        GovernanceProjectionInput,
+        InspectionScheduleInput,
+        PlaceCheckInput,
+    )
+    from domain import governance as rules
+    from domain.core import Refused
+    from domain.governance import (
+        FindingRecordInput,
+        GovernanceTaskInput,
+        GovernanceTaskView,
+        Inspection,
+        InspectionDue,
+        InspectionTrigger,
+        RoundOutcome,
+        TaskCancelInput,
+        TaskStatus,
+    )
+    from workflows import search_attributes as sa
+
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+def refusal(e: Refused) -> ApplicationError:
+    """A refused action, as the appeal workflow sends it (the API maps the code to 409/403/422)."""
+    return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
+
+
+@workflow.defn
+class GovernanceTaskWorkflow:
+    @workflow.init
+    def __init__(self, inp: GovernanceTaskInput) -> None:
+        self.inp = inp
+        self.view = rules.open_task(inp)
+        self.due: list[InspectionDue] = []
+        self._triggers: list[str] = []  # the latest scheduled runs seen (a repeat is ignored)
+        self._changed: dict[int, Inspection] = {}  # rounds changed since the last projection
+        self._projecting = asyncio.Lock()  # projections go out one at a time, in seq order
+        self._attrs: dict[str, object] = {}
+
+    @workflow.run
+    async def run(self, inp: GovernanceTaskInput) -> GovernanceTaskView:
+        """Create the inspection Schedule, then open a round each time it fires, until the
+        problem has stayed away for the agreed period or a supervisor cancels the task."""
+        if inp.carried is None:
+            await self._project()
+            await workflow.execute_activity_method(
+                GovernanceActivities.schedule_inspections,
+                InspectionScheduleInput(
+                    task_id=inp.task_id, interval_days=inp.terms.interval_days, created_at=inp.created_at
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=DB_RETRY,
+                summary=f"schedule an inspection every {inp.terms.interval_days} days",
+            )
+        self._upsert_search_attributes()
+        while self.view.status is TaskStatus.ACTIVE:
+            await workflow.wait_condition(lambda: bool(self.due) or self.view.status is not TaskStatus.ACTIVE)
+            if self.view.status is not TaskStatus.ACTIVE:
+                break
+            await self._inspect(self.due.pop(0))
+            if workflow.info().is_continue_as_new_suggested() and not self.due:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self.view.status is TaskStatus.ACTIVE and not self.due:
+                    workflow.continue_as_new(inp.model_copy(update={"carried": self.view}))
+        await workflow.execute_activity_method(
+            GovernanceActivities.remove_inspection_schedule,
+            inp.task_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+            summary=f"the task is {self.view.status.value}: delete its inspection schedule",
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    async def _inspect(self, due: InspectionDue) -> None:
+        """Open a round and run its data check (the unit's finding comes separately)."""
+        previous, insp = rules.open_round(self.view, workflow.now())
+        if previous is not None:
+            self._changed[previous.round] = previous
+        self._changed[insp.round] = insp
+        await self._project()
+        found = await workflow.execute_activity_method(
+            GovernanceActivities.check_place,
+            PlaceCheckInput(
+                task_id=self.view.task_id,
+                category=self.view.category,
+                district=self.view.district,
+                street=self.view.street,
+                since=insp.since,
+                until=insp.at,
+            ),
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=DB_RETRY,
+            summary=f"round {insp.round}: new appeals at the place since {insp.since:%Y-%m-%d}",
+        )
+        if self.view.status is not TaskStatus.ACTIVE:
+            return  # cancelled while the check ran
+        self._changed[insp.round] = rules.apply_data_check(self.view, insp.round, found.count, found.appeal_nos)
+        self._close_if_away()
+        await self._project()
+
+    def _close_if_away(self) -> None:
+        if rules.stays_away(self.view):
+            rules.close(self.view, workflow.now())
+
+    async def _project(self) -> None:
+        """Project the task row and the rounds that changed, and keep the search attributes
+        current."""
+        async with self._projecting:
+            self.view.seq += 1
+            changed = sorted(self._changed.values(), key=lambda i: i.round)
+            self._changed = {}
+            cur = self.view.current
+            await workflow.execute_local_activity_method(
+                GovernanceActivities.project_task,
+                GovernanceProjectionInput(
+                    view=self.view.model_copy(update={"inspections": []}),
+                    rounds=len(self.view.inspections),
+                    last_inspection_at=cur.at if cur else None,
+                    inspections=changed,
+                ),  # encoded now, when scheduled
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=DB_RETRY,
+                summary=f"record the task ({self.view.status.value}, {len(self.view.inspections)} rounds)",
+            )
+        self._upsert_search_attributes()
+
+    def _upsert_search_attributes(self) -> None:
+        v = self.view
+        last_closed = v.inspections[-2] if len(v.inspections) > 1 else None
+        wanted = {
+            sa.HANDLING_UNIT: v.owner_unit,
+            sa.CATEGORY: v.category,
+            sa.DISTRICT: v.district,
+            sa.STREET: v.street,
+            # the owner unit's on-site finding is what it owes next
+            sa.REPLY_DEADLINE: v.finding_due,
+            # the unit let a round pass without looking on site
+            sa.OVERDUE: last_closed is not None and last_closed.outcome is RoundOutcome.UNCONFIRMED,
+        }
+        updates: list[SearchAttributeUpdate] = []
+        for key, value in wanted.items():
+            if self._attrs.get(key.name, ...) == value:
+                continue
+            self._attrs[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    # --- queries ---------------------------------------------------------------------------
+    @workflow.query
+    def state(self) -> GovernanceTaskView:
+        return self.view
+
+    # --- from the Schedule ---------------------------------------------------------------------
+    @workflow.signal
+    def inspection_due(self, due: InspectionDue) -> None:
+        """The Schedule fired (or a supervisor asked for an inspection now): open a round."""
+        if self.view.status is not TaskStatus.ACTIVE or due.trigger in self._triggers:
+            return
+        self._triggers = [*self._triggers[-9:], due.trigger]
+        self.due.append(due)
+
+    # --- the owner unit's on-site finding: Update with validator, and Signal twin -----------
+    @workflow.update
+    async def record_finding(self, cmd: FindingRecordInput) -> GovernanceTaskView:
+        """现场核查: the owner unit reports whether the problem is there. Found there, the quiet
+        period starts again; found gone with no new appeal, the round is clean, and enough clean
+        rounds over the agreed period close the task."""
+        try:
+            insp = rules.apply_finding(self.view, cmd, workflow.now())
+        except Refused as e:
+            raise refusal(e) from None
+        self._changed[insp.round] = insp
+        self._close_if_away()
+        await self._project()
+        return self.view
+
+    @record_finding.validator
+    def _v_record_finding(self, cmd: FindingRecordInput) -> None:
+        try:
+            rules.check_finding(self.view, cmd)
+        except Refused as e:
+            raise refusal(e) from None
+
+    @workflow.signal
+    async def record_finding_signal(self, cmd: FindingRecordInput) -> None:
+        try:
+            await self.record_finding(cmd)
+        except ApplicationError as e:
+            workflow.logger.warning("on-site finding refused: %s", e.message)
+
+    # --- a supervisor's cancellation: Update with validator, and Signal twin -----------------
+    @workflow.update
+    async def cancel(self, cmd: TaskCancelInput) -> GovernanceTaskView:
+        """A supervisor ends the task before the problem is confirmed gone, with the reason
+        (merged into another task, outside any unit's powers ...). The schedule is deleted."""
+        try:
+            rules.cancel(self.view, cmd, workflow.now())
+        except Refused as e:
+            raise refusal(e) from None
+        for insp in self.view.inspections[-1:]:
+            self._changed[insp.round] = insp
+        await self._project()
+        return self.view
+
+    @cancel.validator
+    def _v_cancel(self, cmd: TaskCancelInput) -> None:
+        try:
+            rules.check_cancel(self.view, cmd)
+        except Refused as e:
+            raise refusal(e) from None
+
+    @workflow.signal
+    async def cancel_signal(self, cmd: TaskCancelInput) -> None:
+        try:
+            await self.cancel(cmd)
+        except ApplicationError as e:
+            workflow.logger.warning("cancellation refused: %s", e.message)
+
+
+@workflow.defn
+class GovernanceInspectionWorkflow:
+    """What the task's Schedule starts at each firing: tell the task an inspection is due."""
+
+    @workflow.run
+    async def run(self, trigger: InspectionTrigger) -> bool:
+        """True if the task took it; False if the task has ended (its schedule is on its way out)."""
+        try:
+            await workflow.get_external_workflow_handle(rules.workflow_id(trigger.task_id)).signal(
+                GovernanceTaskWorkflow.inspection_due, InspectionDue(trigger=workflow.info().workflow_id)
+            )
+        except FailureError:  # ended (or never existed): nothing to inspect
+            return False
+        return True
