@@ -1,7 +1,238 @@
-"""Active governance: governance tasks with scheduled inspections, and one problem a month."""
+"""Active governance (主动治理、未诉先办): governance tasks with scheduled inspections, and (in
+`api.routes.themes`, included here) one problem a month (每月一题).
+
+Supervisors create and cancel tasks, ask for an extra inspection and pick the month's theme; the
+owner unit's staff record on-site findings; analysts, supervisors and administrators read. Unit
+staff see their own unit's tasks only, a district supervisor the district's (another task is a
+404, as if it did not exist). Lists come as JSON with their period, or as CSV (`format=csv`).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, timedelta
+from typing import Annotated
 
-router = APIRouter(tags=["governance"])
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from analytics.export import csv_response
+from analytics.periods import PeriodError, resolve
+from api.auth import Principal, require
+from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import ApiError, ErrorResponse
+from api.governance import (
+    CSV,
+    READERS,
+    REFUSALS,
+    TASK_COLUMNS,
+    PeriodOut,
+    ProblemIn,
+    TaskOut,
+    draft_from,
+    period_out,
+    present,
+    start_tasks,
+    task_for,
+)
+from api.periods import FormatDep
+from api.routes import themes
+from db import governance as store
+from db.models import GovernanceTask
+from db.session import session_factory
+from domain import governance as rules
+from domain.governance import FindingRecordInput, GovernanceTaskView, TaskCancelInput, TaskSource, TaskStatus
+from domain.messages import TEXT
+from domain.types import Role
+from infra.schedules import trigger_inspection
+
+router = APIRouter(tags=["governance"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+
+UPDATE_RPC_TIMEOUT = timedelta(seconds=15)
+_REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "forbidden": 403, "invalid": 422}
+
+Code = Annotated[str | None, Query(max_length=40)]
+TaskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+class TaskCreate(ProblemIn):
+    source: TaskSource = Field(TaskSource.MANUAL, description="hotspot, recurring or manual")
+
+
+class FindingIn(BaseModel):
+    problem_present: bool = Field(description="is the problem there on site?")
+    note: str = Field(min_length=1, max_length=TEXT, description="what was found and done")
+    round: int | None = Field(None, ge=1, le=10_000, description="default: the round now open")
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class TaskPage(BaseModel):
+    period: PeriodOut | None = Field(description="created in this period (null: any time)")
+    items: list[TaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class InspectionRequested(BaseModel):
+    task_id: int
+    schedule_id: str
+    message: str
+
+
+async def _execute(row: GovernanceTask, update: str, cmd: BaseModel, temporal) -> GovernanceTaskView:
+    """Send one Update; refusals become 409/403/422, an unresponsive Temporal 503."""
+    handle = temporal.get_workflow_handle(row.workflow_id)
+    try:
+        return await handle.execute_update(update, cmd, result_type=GovernanceTaskView, rpc_timeout=UPDATE_RPC_TIMEOUT)
+    except WorkflowUpdateFailedError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == "Refused":
+            code = cause.details[0]["code"] if cause.details else "wrong_state"
+            raise ApiError(_REFUSAL_STATUS.get(code, 409), code, cause.message, {"status": row.status}) from e
+        raise ApiError(409, "refused", getattr(cause, "message", str(e))) from e
+    except WorkflowUpdateRPCTimeoutOrCancelledError as e:
+        raise ApiError(503, "temporal_unavailable", "the task's workflow did not answer in time; try again") from e
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, "wrong_state", f"the task is {row.status}: nothing more can be done",
+                           {"status": row.status}) from e
+        raise
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+@router.post("/governance/tasks", status_code=201, response_model=TaskOut, responses=REFUSALS)
+async def create_task(
+    body: TaskCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    directory: DirectoryDep,
+    principal: Principal = require(Role.SUPERVISOR),
+):
+    """Turn a hot spot or a recurring problem into a governance task owned by a unit: inspected
+    every `interval_days` by a Temporal Schedule, closed once the problem has stayed away
+    `quiet_days` with `clean_inspections` clean inspections in a row."""
+    if body.source is TaskSource.MONTHLY_PROBLEM:
+        raise ApiError(422, "validation_error", "a month's problems are set with POST /governance/themes",
+                       [{"field": "source"}])
+    draft = await draft_from(body, body.source, principal, await directory.get(), session)
+    await session.close()
+    async with session_factory(session.bind)() as tx:
+        row = await store.add_task(session=tx, draft=draft)
+        await tx.commit()
+    await start_tasks(temporal, settings, [row])
+    return present(row, [])
+
+
+@router.get("/governance/tasks", response_model=TaskPage, responses=CSV | {422: {"model": ErrorResponse}})
+async def list_tasks(
+    session: SessionDep,
+    principal: Principal = require(*READERS, Role.UNIT_STAFF),
+    fmt: FormatDep = "json",
+    status: Annotated[str | None, Query(pattern=r"^(starting|active|closed|cancelled)$")] = None,
+    unit: Code = None,
+    district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    category: Code = None,
+    source: TaskSource | None = None,
+    period: Annotated[str | None, Query(max_length=10, description="created in: YYYY-MM, YYYY-Www or YYYY")] = None,
+    first: Annotated[date | None, Query(alias="from", description="created from this day (with 'to')")] = None,
+    last: Annotated[date | None, Query(alias="to", description="created up to this day, included")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+):
+    """Governance tasks, newest first. Unit staff see their unit's; a district supervisor the
+    district's."""
+    p = None
+    if period is not None or first is not None or last is not None:
+        try:
+            p = resolve(period, first, last)
+        except PeriodError as e:
+            raise ApiError(422, "invalid_period", str(e), {"field": "period"}) from e
+    bounds = p.bounds() if p else (None, None)
+    f = store.TaskFilter(
+        status=status,
+        unit=principal.unit if principal.role is Role.UNIT_STAFF else unit,
+        district=principal.district if principal.role is Role.SUPERVISOR and principal.district else district,
+        category=category,
+        source=source.value if source else None,
+        created_from=bounds[0],
+        created_to=bounds[1],
+    )
+    rows, total = await store.search_tasks(session=session, f=f, limit=limit, offset=offset)
+    months = {r.id: await store.month_of_task(session=session, task_id=r.id) for r in rows if r.source == "monthly_problem"}
+    items = [present(r, None, months.get(r.id)) for r in rows]
+    if fmt == "csv":
+        return csv_response([i.model_dump() for i in items], TASK_COLUMNS, f"governance-tasks-{p.label if p else 'all'}")
+    return TaskPage(period=period_out(p) if p else None, items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/governance/tasks/{task_id}", response_model=TaskOut)
+async def get_task(task_id: TaskId, session: SessionDep, principal: Principal = require(*READERS, Role.UNIT_STAFF)):
+    """The task with every inspection: the data check and the unit's on-site finding."""
+    row = await task_for(task_id, session, principal)
+    rounds = await store.inspections_of(session=session, task_ids=[row.id])
+    return present(row, rounds[row.id], await store.month_of_task(session=session, task_id=row.id))
+
+
+@router.post("/governance/tasks/{task_id}/findings", response_model=TaskOut,
+             responses=REFUSALS | {403: {"model": ErrorResponse}})
+async def record_finding(
+    task_id: TaskId, body: FindingIn, session: SessionDep, temporal: TemporalDep,
+    principal: Principal = require(Role.UNIT_STAFF),
+):
+    """现场核查: the owner unit reports whether the problem is there, for the round now open. Found
+    there, the quiet period starts again; found gone with no new appeal, the round is clean, and
+    enough clean rounds over the agreed period close the task."""
+    row = await task_for(task_id, session, principal)
+    month = await store.month_of_task(session=session, task_id=row.id)
+    await session.close()
+    cmd = FindingRecordInput(actor=principal.actor, **body.model_dump())
+    return present(row, None, month, await _execute(row, "record_finding", cmd, temporal))
+
+
+
+@router.post("/governance/tasks/{task_id}/cancel", response_model=TaskOut, responses=REFUSALS)
+async def cancel_task(
+    task_id: TaskId, body: CancelIn, session: SessionDep, temporal: TemporalDep,
+    principal: Principal = require(Role.SUPERVISOR),
+):
+    """End the task before the problem is confirmed gone, with the reason (merged into another
+    task, outside any unit's powers ...); its inspection schedule is deleted."""
+    row = await task_for(task_id, session, principal)
+    month = await store.month_of_task(session=session, task_id=row.id)
+    await session.close()
+    cmd = TaskCancelInput(actor=principal.actor, reason=body.reason)
+    return present(row, None, month, await _execute(row, "cancel", cmd, temporal))
+
+
+
+@router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,
+             responses=REFUSALS)
+async def inspect_now(task_id: TaskId, session: SessionDep, temporal: TemporalDep,
+                      principal: Principal = require(Role.SUPERVISOR)):
+    """An inspection now, on top of the scheduled ones (the task's Schedule fires once more):
+    the data check runs at once and the owner unit owes an on-site finding."""
+    row = await task_for(task_id, session, principal)
+    await session.close()
+    if row.status != TaskStatus.ACTIVE.value:
+        raise ApiError(409, "wrong_state", f"the task is {row.status}", {"status": row.status})
+    try:
+        await trigger_inspection(temporal, row.id)
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, "wrong_state", "the task's schedule is not there: the task is ending",
+                           {"status": row.status}) from e
+        raise
+    return InspectionRequested(task_id=row.id, schedule_id=rules.schedule_id(row.id),
+                               message="inspection requested: the data check runs now")
+
+
+router.include_router(themes.router)
