@@ -41,9 +41,9 @@ pytestmark = pytest.mark.usefixtures("appeal_worker")
 
 # --- outcome classes -------------------------------------------------------------------------
 
-OK = frozenset({200, 201})
+OK = frozenset({200, 201, 202})
 #: through authorization; an action may still be refused for the appeal's state or a business rule
-PASSED = frozenset({200, 201, 409, 422})
+PASSED = frozenset({200, 201, 202, 409, 422})
 UNAUTHORIZED = frozenset({401})
 FORBIDDEN = frozenset({403})
 HIDDEN = frozenset({404})
@@ -69,6 +69,7 @@ class Ctx:
     headers: dict[str, dict[str, str]]
     units: dict[str, set[str]] = field(default_factory=dict)  # appeal → every unit that ever held it or a part
     districts: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, dict] = field(default_factory=dict)  # lights | garbage → a governance task there
 
     def no(self, target: str) -> str:
         return getattr(self, target)
@@ -107,6 +108,7 @@ async def ctx(api, tokens, engine) -> Ctx:
         return f"co_handling:{PART_UNIT}" in body["parts"]
 
     await _wait(part_projected)
+    tasks = await _governance(api, headers)
     return Ctx(
         lights=no,
         garbage=garbage["appeal"]["appeal_no"],
@@ -114,7 +116,40 @@ async def ctx(api, tokens, engine) -> Ctx:
         headers=headers,
         units={no: {"BJ-LIGHTING", PART_UNIT}, garbage["appeal"]["appeal_no"]: {"110105-CHAOWAI"}},
         districts={no: "110101", garbage["appeal"]["appeal_no"]: "110105"},
+        tasks=tasks,
     )
+
+
+GOVERNANCE_TASKS = {  # target → the place and owner of a governance task there
+    "lights": {"category": "MUNI.STREETLIGHT", "street": "110101-ANDINGMEN", "owner_unit": "BJ-LIGHTING"},
+    "garbage": {"category": "CITY.GARBAGE", "street": "110105-CHAOWAI", "owner_unit": "110105-CHAOWAI"},
+}
+THEME_MONTH = "2026-09"
+
+
+async def _governance(api, headers) -> dict[str, dict]:
+    """A governance task at each target's place (running, with its schedule), and the theme of
+    THEME_MONTH, for the governance routes."""
+    tasks = {}
+    for target, place in GOVERNANCE_TASKS.items():
+        r = await api.post("/governance/tasks", json={"title": f"authz matrix: {target}", **place},
+                           headers=headers["supervisor"])
+        assert r.status_code == 201, r.text
+        tasks[target] = r.json()
+    problems = [{"title": f"authz matrix: {t}", **place} for t, place in GOVERNANCE_TASKS.items()]
+    r = await api.post("/governance/themes", json={"month": THEME_MONTH, "title": "authz matrix", "problems": problems},
+                       headers=headers["supervisor"])
+    assert r.status_code in (201, 409), r.text
+
+    async def started():
+        for task in tasks.values():
+            body = (await api.get(f"/governance/tasks/{task['id']}", headers=headers["supervisor"])).json()
+            if body["status"] != "active":
+                return False
+        return True
+
+    await _wait(started)
+    return tasks
 
 
 # --- the callers -----------------------------------------------------------------------------
@@ -149,6 +184,15 @@ class Caller:
             return user.district_code == ctx.districts[no]
         return True
 
+    def sees_task(self, ctx: Ctx) -> bool:
+        """... and the governance task at its target's place?"""
+        user, task = ROLES[self.user], ctx.tasks[self.target]
+        if user.role is Role.UNIT_STAFF:
+            return user.unit_code == task["owner_unit"]
+        if user.role is Role.SUPERVISOR and user.district_code:
+            return user.district_code == task["district"]
+        return True
+
 
 CALLERS = [
     Caller("anonymous", "anonymous"),
@@ -177,6 +221,7 @@ class Route:
     path: str
     who: frozenset[Role] | None  # PUBLIC, or the roles that may
     appeal: bool = False  # about one appeal: the caller must be able to see it
+    task: bool = False  # about one governance task: the caller must be able to see it
     citizen: bool = False  # the appeal's X-Citizen-Token opens it too
     body: Body | None = None
     params: dict | None = None
@@ -270,6 +315,20 @@ ROUTES: list[Route] = [
       body=lambda ctx, caller: {"appeal_no": ctx.no(caller.target), "reason": "authz matrix: a review"}),
     r("GET", "/assessment/months", {A, S, ADM}),
     r("POST", "/assessment/months/{month}/freeze", {ADM, S}, body=j({})),
+    # active governance: tasks (one at each target's place) and one problem a month
+    r("POST", "/governance/tasks", {S}, body=j({"title": "authz matrix: cell", **GOVERNANCE_TASKS["lights"]})),
+    r("GET", "/governance/tasks", {A, S, ADM, U}),
+    r("GET", "/governance/tasks/{task_id}", {A, S, ADM, U}, task=True),
+    r("POST", "/governance/tasks/{task_id}/findings", {U}, task=True, body=j({"problem_present": False, "note": "ok"})),
+    r("POST", "/governance/tasks/{task_id}/inspections", {S}, task=True),
+    r("POST", "/governance/tasks/{task_id}/cancel", {S}, task=True, body=j({"reason": "authz matrix"}), last=True),
+    r("GET", "/governance/themes/candidates", {A, S, ADM}, params={"period": "2026-09"}),
+    r("GET", "/governance/themes", {A, S, ADM}, params={"year": 2026}),
+    r("GET", "/governance/themes/{month}", {A, S, ADM}),
+    r("POST", "/governance/themes", {S}, body=j({"month": THEME_MONTH, "title": "authz matrix", "problems": [
+        {"title": "a", **GOVERNANCE_TASKS["lights"]}, {"title": "b", **GOVERNANCE_TASKS["lights"]}]}),
+      special={name: (FORBIDDEN, "the month's theme is the city's: a district supervisor may not pick it")
+               for name in ("dongcheng-sup", "dongcheng-sup@own")}),
 ]
 
 #: served, but not part of the OpenAPI schema
@@ -291,6 +350,8 @@ def expected(route: Route, caller: Caller, ctx: Ctx) -> frozenset[int]:
     if ROLES[caller.user].role not in route.who:
         return FORBIDDEN
     if route.appeal and not caller.sees(ctx):
+        return HIDDEN
+    if route.task and not caller.sees_task(ctx):
         return HIDDEN
     return through
 
@@ -316,7 +377,7 @@ CELLS = list(_cells())
 @pytest.mark.parametrize(("route", "caller"), CELLS)
 async def test_authz_cell(api, ctx: Ctx, route: Route, caller: Caller):
     url = route.path.format(appeal_no=ctx.no(caller.target), segment="co", unit=PART_UNIT, code="BJ-LIGHTING",
-                            month="2026-09")
+                            month="2026-09", task_id=ctx.tasks[caller.target]["id"])
     kwargs: dict[str, Any] = {"headers": caller.headers(ctx)}
     if route.body is not None:
         kwargs["json"] = route.body(ctx, caller)
@@ -338,7 +399,7 @@ async def test_authz_cell(api, ctx: Ctx, route: Route, caller: Caller):
         assert not (status == 422 and error["message"].startswith("invalid input")), cell
         if status == 404:
             # hidden because of the appeal itself (not a missing part or unit)
-            assert error["message"].startswith("appeal "), cell
+            assert error["message"].startswith("governance task " if route.task else "appeal "), cell
     if route.path.endswith("/citizen-token") and status == 200:
         ctx.citizen_token = body["citizen_token"]  # the old one stops working: keep the citizen's cells valid
 
