@@ -22,6 +22,13 @@ def load(path: Path) -> WorkflowHistory:
     started = raw["events"][0]["workflowExecutionStartedEventAttributes"]
     first = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
     # the real workflow id: child ids and keys derive from it
+    kind = started["workflowType"]["name"]
+    if kind == "GovernanceTaskWorkflow":
+        return WorkflowHistory.from_json(f"governance-{first['task_id']}", raw)
+    if kind == "GovernanceInspectionWorkflow":  # as the task's Schedule names its runs
+        return WorkflowHistory.from_json(f"governance-{first['task_id']}-inspection-2026-11-22T00:00:00Z", raw)
+    if kind == "MonthlyAnalysisWorkflow":
+        return WorkflowHistory.from_json("monthly-analysis-2026-12-01T00:00:00Z", raw)
     if "parent_workflow_id" in first:  # a part (CoHandlingWorkflow)
         return WorkflowHistory.from_json(part_workflow_id(first["appeal_no"], first["kind"], first["unit"]), raw)
     return WorkflowHistory.from_json(f"appeal-{first['appeal_no']}", raw)
