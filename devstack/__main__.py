@@ -1,9 +1,9 @@
 """Start the whole dev stack in one command: `python -m devstack` (what `make dev` runs).
 
 PostgreSQL (embedded, unless DATABASE_URL is set) → Temporal dev server with its UI (unless
-TEMPORAL_ADDRESS is set) → search attributes → migrations → reference data → demo users →
-worker → API. Data lives under JIESU_DATA_DIR (default .data/) and survives restarts. Ctrl-C
-stops everything, in reverse order.
+TEMPORAL_ADDRESS is set) → search attributes and the standing Schedules (the monthly analysis) →
+migrations → reference data → demo users → worker → API. Data lives under JIESU_DATA_DIR
+(default .data/) and survives restarts. Ctrl-C stops everything, in reverse order.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from db.users import DEMO_PASSWORD, DEMO_USERS, ensure_users
 from devstack.ports import PortBusy, ensure_free
 from devstack.postgres import EmbeddedPostgres
 from devstack.temporal import DevServer
+from infra.schedules import ensure_schedules
 from infra.temporal import connect, register_search_attributes
 from settings import PROJECT_ROOT, Environment, Settings, get_settings
 
@@ -72,6 +73,8 @@ class Stack:
         client = await connect(settings)
         added = await register_search_attributes(client, settings.temporal_namespace)
         self.say(f"search attributes registered ({', '.join(added) or 'all present already'})")
+        done = await ensure_schedules(client, settings)
+        self.say("schedules ensured (" + ", ".join(f"{sid} {what}" for sid, what in done.items()) + ")")
 
         engine = make_engine(settings)
         try:

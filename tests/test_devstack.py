@@ -95,6 +95,7 @@ def test_dev_stack_starts_stops_and_keeps_its_data(tmp_path):
         banner = "".join(launcher.output)
         assert f"{launcher.api}/docs" in banner and "Temporal UI" in banner
         assert "operator" in banner and "password" in banner  # demo credentials
+        assert "schedules ensured (monthly-analysis created)" in banner  # the monthly analysis is scheduled
 
         assert httpx.get(f"{launcher.api}/healthz", timeout=10).status_code == 200
         ui = httpx.get(f"http://127.0.0.1:{launcher.ports['TEMPORAL_UI_PORT']}", timeout=10)
@@ -124,6 +125,7 @@ def test_dev_stack_starts_stops_and_keeps_its_data(tmp_path):
     try:
         assert asyncio.run(_sql(again.database_url, "SELECT name FROM calendar_day WHERE day = '2031-01-01'")) == "元旦"
         assert asyncio.run(_workflow_status(again.temporal, marker)) == "COMPLETED"
+        assert "schedules ensured (monthly-analysis updated)" in "".join(again.output)
     finally:
         assert again.interrupt() == 0
 
