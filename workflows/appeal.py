@@ -55,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEvent,
         part_key,
     )
-    from workflows import search_attributes as sa
+    import workflows.search_attributes as sa
     from workflows.cohandling import CoHandlingWorkflow
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))

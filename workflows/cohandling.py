@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         PartReportInput,
         PartView,
     )
-    from workflows import search_attributes as sa
+    import workflows.search_attributes as sa
 
 
 @workflow.defn
