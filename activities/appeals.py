@@ -12,14 +12,14 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db import reference
-from db.models import Appeal, AppealEvent, AppealPart, CalendarDay, Notification, TimeLimitPolicy
+from db.models import CalendarDay, TimeLimitPolicy
 from db.session import session_factory
 from domain.messages import AppealView, Limit, PolicyTerms, Terms, TimelineEvent
 from domain.routing import NoRoute
@@ -55,6 +55,8 @@ class AppealActivities:
         self.engine = engine
         self.settings = settings
         self.sessions = session_factory(engine)
+        # the projection is one statement: no BEGIN / COMMIT round trips around it
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.directory = reference.DirectoryCache(engine)
         self._terms: dict[tuple[AppealType, date], tuple[float, Terms]] = {}
 
@@ -105,119 +107,128 @@ class AppealActivities:
 
     @activity.defn(name="project_appeal")
     async def project_appeal(self, inp: ProjectionInput) -> int:
-        """Write the timeline events and move the appeal row forward. Returns events written."""
+        """Write the timeline events and move the appeal row forward. Returns events written.
+
+        One statement, so one round trip and its own transaction: the events and notifications
+        are inserted (duplicates ignored), the row moves only to a higher `seq` (its lock makes
+        later writers wait), and the parts follow the row only when it moved."""
         view = inp.view
-        async with self.engine.begin() as conn:
-            written = 0
-            if inp.events:
-                stmt = (
-                    insert(AppealEvent.__table__)
-                    .values(
-                        [
-                            dict(
-                                idem_key=f"{view.appeal_no}:{e.seq}",
-                                appeal_no=view.appeal_no,
-                                seq=e.seq,
-                                kind=e.kind,
-                                actor=e.actor.user if e.actor else None,
-                                actor_role=(e.actor.role.value if e.actor.role else "citizen") if e.actor else None,
-                                unit_code=e.unit,
-                                detail=e.detail,
-                                occurred_at=e.at,
-                            )
-                            for e in inp.events
-                        ]
-                    )
-                    .on_conflict_do_nothing(index_elements=["idem_key"])
-                    .returning(sa.literal(1))
+        limits = view.limits
+        params = dict(
+            appeal_no=view.appeal_no,
+            events=[
+                dict(
+                    seq=e.seq,
+                    kind=e.kind,
+                    actor=e.actor.user if e.actor else None,
+                    actor_role=(e.actor.role.value if e.actor.role else "citizen") if e.actor else None,
+                    unit_code=e.unit,
+                    detail=e.detail,
+                    occurred_at=e.at.isoformat(),
                 )
-                written = len((await conn.execute(stmt)).all())
-            if inp.notifications:
-                await conn.execute(
-                    insert(Notification.__table__)
-                    .values(
-                        [
-                            dict(
-                                idem_key=f"{view.appeal_no}:{n.seq}:{n.recipient}",
-                                appeal_no=view.appeal_no,
-                                recipient=n.recipient,
-                                topic=n.topic,
-                                payload={"appeal_no": view.appeal_no, "event": n.topic, "seq": n.seq,
-                                         "status": view.status.value, "handling_unit": view.handling_unit,
-                                         "detail": n.detail},
-                            )
-                            for n in inp.notifications
-                        ]
-                    )
-                    .on_conflict_do_nothing(index_elements=["idem_key"])
+                for e in inp.events
+            ],
+            notifications=[
+                dict(
+                    idem_key=f"{view.appeal_no}:{n.seq}:{n.recipient}",
+                    recipient=n.recipient,
+                    topic=n.topic,
+                    payload={"appeal_no": view.appeal_no, "event": n.topic, "seq": n.seq,
+                             "status": view.status.value, "handling_unit": view.handling_unit,
+                             "detail": n.detail},
                 )
-            limits = view.limits
-            result = await conn.execute(
-                sa.update(Appeal.__table__)
-                .where(Appeal.__table__.c.appeal_no == view.appeal_no, Appeal.__table__.c.seq < view.seq)
-                .values(
-                    status=view.status.value,
-                    urgency=view.urgency,
-                    handling_unit_code=view.handling_unit,
-                    dispatched_at=view.dispatched_at,
-                    contact_deadline=limits["contact"].due if "contact" in limits else None,
-                    completion_deadline=limits["completion"].due if "completion" in limits else None,
-                    closed_at=view.closed_at,
-                    contacted_in_time=_contacted_in_time(limits.get("contact")),
-                    overdue=view.overdue,
-                    supervised=view.supervised,
-                    rehandle_count=view.rehandle_count,
-                    resolved=view.resolved,
-                    satisfaction=view.satisfaction.value if view.satisfaction else None,
-                    outcome=view.outcome.value if view.outcome else None,
-                    supervision_level=view.supervision_level,
-                    master_no=view.master_no,
-                    link_kind=view.link_kind,
-                    state=view.model_dump(mode="json"),
-                    seq=view.seq,
-                    updated_at=sa.func.now(),
-                )
-            )
-            moved = result.rowcount == 1  # this write holds the row lock: later writers wait
-            if moved and view.parts:  # parts follow the row: never an older view over a newer
-                stmt = insert(AppealPart.__table__).values(
-                    [
-                        dict(
-                            appeal_no=view.appeal_no,
-                            unit_code=p.unit,
-                            kind=p.kind.value,
-                            workflow_id=p.workflow_id,
-                            task=p.task,
-                            status=p.status.value,
-                            requested_at=p.requested_at,
-                            due=p.due,
-                            accepted_at=p.accepted_at,
-                            done_at=p.done_at,
-                            overdue=p.overdue,
-                            rating=p.rating,
-                            rating_comment=p.rating_comment,
-                            closed_reason=p.closed_reason,
-                        )
-                        for p in view.parts.values()
-                    ]
-                )
-                updated = {c: stmt.excluded[c] for c in ("workflow_id", "task", "status", "requested_at", "due",
-                                                         "accepted_at", "done_at", "overdue", "rating",
-                                                         "rating_comment", "closed_reason")}
-                await conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["appeal_no", "unit_code", "kind"],
-                        set_=updated | {"updated_at": sa.func.now()},
-                    )
-                )
-            if not moved:
-                exists = await conn.scalar(
-                    sa.select(sa.literal(1)).where(Appeal.__table__.c.appeal_no == view.appeal_no)
-                )
-                if not exists:
-                    # the intake writes the row before starting the workflow; retry until it shows
-                    raise ApplicationError(f"appeal row {view.appeal_no} not found", type="AppealRowMissing")
+                for n in inp.notifications
+            ],
+            parts=[p.model_dump(mode="json", include=_PART_FIELDS) | {"unit_code": p.unit} for p in view.parts.values()],
+            status=view.status.value,
+            urgency=view.urgency.value,
+            handling_unit_code=view.handling_unit,
+            dispatched_at=view.dispatched_at,
+            contact_deadline=limits["contact"].due if "contact" in limits else None,
+            completion_deadline=limits["completion"].due if "completion" in limits else None,
+            closed_at=view.closed_at,
+            contacted_in_time=_contacted_in_time(limits.get("contact")),
+            overdue=view.overdue,
+            supervised=view.supervised,
+            rehandle_count=view.rehandle_count,
+            resolved=view.resolved,
+            satisfaction=view.satisfaction.value if view.satisfaction else None,
+            outcome=view.outcome.value if view.outcome else None,
+            supervision_level=view.supervision_level,
+            master_no=view.master_no,
+            link_kind=view.link_kind,
+            state=view.model_dump(mode="json"),
+            seq=view.seq,
+        )
+        async with self.autocommit.connect() as conn:
+            written, moved, known = (await conn.execute(_PROJECT, params)).one()
+        if not moved and not known:
+            # the intake writes the row before starting the workflow; retry until it shows
+            raise ApplicationError(f"appeal row {view.appeal_no} not found", type="AppealRowMissing")
         return written
+
+
+_PART_FIELDS = {"kind", "workflow_id", "task", "status", "requested_at", "due", "accepted_at", "done_at", "overdue",
+                "rating", "rating_comment", "closed_reason"}
+
+#: The projection of one workflow task (see `project_appeal`). Data-modifying CTEs all run,
+#: once, in the statement's snapshot; the parts' insert reads `moved`, so it follows the row.
+_PROJECT = sa.text(
+    """
+    WITH written AS (
+        INSERT INTO appeal_event (idem_key, appeal_no, seq, kind, actor, actor_role, unit_code, detail, occurred_at)
+        SELECT :appeal_no || ':' || e.seq, :appeal_no, e.seq, e.kind, e.actor, e.actor_role, e.unit_code,
+               coalesce(e.detail, '{}'), e.occurred_at
+        FROM jsonb_to_recordset(:events) AS e(seq int, kind text, actor text, actor_role text, unit_code text,
+                                              detail jsonb, occurred_at timestamptz)
+        ON CONFLICT (idem_key) DO NOTHING
+        RETURNING 1
+    ), notified AS (
+        INSERT INTO notification_outbox (idem_key, appeal_no, recipient, topic, payload, attempts)
+        SELECT n.idem_key, :appeal_no, n.recipient, n.topic, n.payload, 0
+        FROM jsonb_to_recordset(:notifications) AS n(idem_key text, recipient text, topic text, payload jsonb)
+        ON CONFLICT (idem_key) DO NOTHING
+    ), moved AS (
+        UPDATE appeal SET
+            status = :status, urgency = :urgency, handling_unit_code = :handling_unit_code,
+            dispatched_at = :dispatched_at, contact_deadline = :contact_deadline,
+            completion_deadline = :completion_deadline, closed_at = :closed_at,
+            contacted_in_time = :contacted_in_time, overdue = :overdue, supervised = :supervised,
+            rehandle_count = :rehandle_count, resolved = :resolved, satisfaction = :satisfaction,
+            outcome = :outcome, supervision_level = :supervision_level, master_no = :master_no,
+            link_kind = :link_kind, state = :state, seq = :seq, updated_at = now()
+        WHERE appeal_no = :appeal_no AND seq < :seq
+        RETURNING 1
+    ), parts AS (
+        INSERT INTO appeal_part (appeal_no, unit_code, kind, workflow_id, task, status, requested_at, due,
+                                 accepted_at, done_at, overdue, rating, rating_comment, closed_reason)
+        SELECT :appeal_no, p.unit_code, p.kind, p.workflow_id, p.task, p.status, p.requested_at, p.due,
+               p.accepted_at, p.done_at, p.overdue, p.rating, p.rating_comment, p.closed_reason
+        FROM jsonb_to_recordset(:parts) AS p(unit_code text, kind text, workflow_id text, task text, status text,
+                                             requested_at timestamptz, due timestamptz, accepted_at timestamptz,
+                                             done_at timestamptz, overdue boolean, rating int,
+                                             rating_comment text, closed_reason text)
+        WHERE EXISTS (SELECT FROM moved)
+        ON CONFLICT (appeal_no, unit_code, kind) DO UPDATE SET
+            workflow_id = excluded.workflow_id, task = excluded.task, status = excluded.status,
+            requested_at = excluded.requested_at, due = excluded.due, accepted_at = excluded.accepted_at,
+            done_at = excluded.done_at, overdue = excluded.overdue, rating = excluded.rating,
+            rating_comment = excluded.rating_comment, closed_reason = excluded.closed_reason,
+            updated_at = now()
+    )
+    SELECT (SELECT count(*) FROM written)::int, EXISTS (SELECT FROM moved),
+           EXISTS (SELECT FROM appeal WHERE appeal_no = :appeal_no)
+    """
+).bindparams(
+    sa.bindparam("events", type_=JSONB),
+    sa.bindparam("notifications", type_=JSONB),
+    sa.bindparam("parts", type_=JSONB),
+    sa.bindparam("state", type_=JSONB),
+    sa.bindparam("dispatched_at", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("contact_deadline", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("completion_deadline", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("closed_at", type_=sa.DateTime(timezone=True)),
+)
 
 
 def _contacted_in_time(contact: Limit | None) -> bool | None:
