@@ -106,7 +106,9 @@ class Life:
 
     def act(self, at: datetime, action: str, cmd: ActionInput) -> bool:
         """A staff action (an Update): checked, then applied. False when refused (the caller got
-        a 409; nothing is recorded) or past `as_of`."""
+        a 409; nothing is recorded) or past `as_of`. The workflow's clock never goes back: an
+        action asked for earlier than the last thing that happened happens now."""
+        at = max(at, self.now)
         if not self.advance(at):
             return False
         try:
@@ -124,6 +126,7 @@ class Life:
 
     def part_act(self, at: datetime, kind: PartKind, unit: str, action: str, cmd: PartActionInput) -> bool:
         """An action on a part's own workflow, which then tells the appeal."""
+        at = max(at, self.now)
         if not self.advance(at):
             return False
         part = self.children.get(part_key(kind, unit))

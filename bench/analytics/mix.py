@@ -154,6 +154,16 @@ CHANNEL_WEIGHTS = (0.62, 0.14, 0.12, 0.075, 0.015, 0.005, 0.025)
 #: Channels that send the phone's position with the appeal.
 LOCATED = {Channel.APP: 0.85, Channel.WECHAT: 0.7, Channel.WEB: 0.25}
 
+#: The intake decisions: consultations answered on the spot; of the categories that can be
+#: emergencies, those transferred to 110/119/120/122; of the rest, those not accepted (outside
+#: what the hotline handles) and those held for an operator; of those dispatched, those
+#: transferred out to the Tianjin or Hebei hotline.
+ANSWERED_SHARE = 0.55
+EMERGENCY_SHARE = 0.06
+NOT_ACCEPTED_SHARE = 0.012
+HOLD_SHARE = 0.006
+TRANSFER_OUT_SHARE = 0.003
+
 #: Emergencies are transferred: which service, for the categories that can be one.
 EMERGENCY_SERVICE = {"SAFETY.FIRE": "119", "UTIL.GAS.LEAK": "119", "SAFETY.ORDER": "110",
                      "TRAFFIC.CONGESTION": "122", "HEALTH.SERVICE": "120", "GREEN.TREEHAZARD": "119"}
@@ -208,7 +218,7 @@ def plan_days(n: int, as_of: datetime, seed: int, holidays: set[date], first_no:
     last = local_now.date()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     total_days = len(days)
-    surge_total = {s.name: round(n * s.share) for s in SURGES}
+    surge_total = {s.name: min(max(round(n * s.share), 12), n // 20) for s in SURGES}  # visible even in small sets
     base_n = n - sum(surge_total.values())
     weights = []
     for i, d in enumerate(days):

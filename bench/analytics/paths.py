@@ -245,17 +245,20 @@ def _parts(life: Life, world: World, rng: random.Random, t: datetime, me: Actor)
     task = "请协同处置：" + texts.result_for(rng, view.category)
     if not life.act(t, "request_parts", more.PartsRequestInput(actor=me, kind=kind, units=units, task=task)):
         return t
-    last = t
+    steps = []  # each unit works at its own pace: their actions interleave
     for unit in units:
         part = life.view.parts[f"{kind.value}:{unit}"]
         them = staff(unit, 1)
         accepted = t + hours(rng, 5)
         plan = "负责现场勘查和方案制定" if whistle else None
-        life.part_act(accepted, kind, unit, "accept", PartAcceptInput(actor=them, plan=plan))
+        steps.append((accepted, unit, "accept", PartAcceptInput(actor=them, plan=plan)))
         done = accepted + hours(rng, 30)
         late_reason = rng.choice(texts.LATE_REASONS) if done > part.due else None
-        life.part_act(done, kind, unit, "report", PartReportInput(actor=them, result="已完成本单位承担部分", late_reason=late_reason))
-        last = max(last, done)
+        steps.append((done, unit, "report", PartReportInput(actor=them, result="已完成本单位承担部分", late_reason=late_reason)))
+    steps.sort(key=lambda s: s[0])
+    for at, unit, action, cmd in steps:
+        life.part_act(at, kind, unit, action, cmd)
+    last = steps[-1][0]
     if whistle:
         for unit in units:
             last += timedelta(minutes=rng.randint(5, 120))

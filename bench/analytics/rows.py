@@ -212,15 +212,16 @@ class Generator:
         appeal_type = mix.TYPES[bisect(type_cum, rng.random() * type_cum[-1])]
         urgency = Urgency(cat.default_urgency)
         decision, reason, service = IntakeDecision.DISPATCH, None, None
-        r = rng.random()
-        if appeal_type is AppealType.CONSULTATION and r < 0.55:
+        if appeal_type is AppealType.CONSULTATION and rng.random() < mix.ANSWERED_SHARE:
             decision = IntakeDecision.ANSWER
-        elif category in mix.EMERGENCY_SERVICE and r < 0.06:
+        elif category in mix.EMERGENCY_SERVICE and rng.random() < mix.EMERGENCY_SHARE:
             decision, service = IntakeDecision.EMERGENCY, EmergencyService(mix.EMERGENCY_SERVICE[category])
-        elif r < 0.012:
-            decision, reason = IntakeDecision.NOT_ACCEPTED, rng.choice(NOT_ACCEPTED)
-        elif r < 0.018:
-            decision = IntakeDecision.HOLD
+        else:
+            r = rng.random()
+            if r < mix.NOT_ACCEPTED_SHARE:
+                decision, reason = IntakeDecision.NOT_ACCEPTED, rng.choice(NOT_ACCEPTED)
+            elif r < mix.NOT_ACCEPTED_SHARE + mix.HOLD_SHARE:
+                decision = IntakeDecision.HOLD
         inp = AppealInput(
             appeal_no=no, channel=channel, appeal_type=appeal_type, category=category, urgency=urgency,
             district=district, street=place.code if place else None, received_at=received, decision=decision,
@@ -233,7 +234,7 @@ class Generator:
             last = self.last_at.get(hot_id)
             if last is not None and last[1] is not None and last[1] < received and last[2] == "resolved" and rng.random() < 0.35:
                 extra.master_no = last[0]
-        if decision is IntakeDecision.DISPATCH and rng.random() < 0.003:
+        if decision is IntakeDecision.DISPATCH and rng.random() < mix.TRANSFER_OUT_SHARE:
             extra.transfer_out = rng.choice(("tianjin", "hebei"))
         life = live(inp, extra, world, rng, self.as_of, self.quality)
         view = life.view

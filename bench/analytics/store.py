@@ -102,13 +102,17 @@ class IndexDef:
 
 
 async def secondary_indexes(conn: asyncpg.Connection) -> list[IndexDef]:
-    """Every index of the filled tables except primary keys and what a foreign key relies on, as
-    PostgreSQL itself prints it (so new indexes from new migrations are handled too)."""
+    """Every plain index of the filled tables, as PostgreSQL itself prints it (so new indexes from
+    new migrations are handled too). Primary keys, what a foreign key relies on, and partial or
+    expression indexes stay: a predicate printed and parsed again is not always the same
+    expression (`outcome IN (…)` comes back as a different array), and the planner matches
+    queries to a partial index by its expression."""
     rows = await conn.fetch(
         """
         SELECT c.relname AS tbl, i.relname AS name, pg_get_indexdef(x.indexrelid) AS def,
                con.conname, con.contype, pg_get_constraintdef(con.oid) AS condef,
-               EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid) AS referenced
+               EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = x.indexrelid) AS referenced,
+               x.indpred IS NOT NULL OR x.indexprs IS NOT NULL AS special
         FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class c ON c.oid = x.indrelid
@@ -121,7 +125,7 @@ async def secondary_indexes(conn: asyncpg.Connection) -> list[IndexDef]:
     )
     out = []
     for r in rows:
-        if r["referenced"] or (r["contype"] is not None and r["contype"] != "u"):
+        if r["referenced"] or r["special"] or (r["contype"] is not None and r["contype"] != "u"):
             continue
         if r["contype"] == "u":
             create = f'ALTER TABLE {_q(r["tbl"])} ADD CONSTRAINT {_q(r["conname"])} {r["condef"]}'
