@@ -202,7 +202,7 @@ async def year_of_themes(
     session: SessionDep,
     _: Principal = require(*READERS),
     fmt: FormatDep = "json",
-    year: Annotated[int | None, Query(ge=1990, le=2100, description="default: this year")] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2099, description="default: this year")] = None,
 ):
     """The year's list of monthly problems with the progress of each (like Beijing's 27 problems
     of 2021): how many there were, how many are solved (closed), still being inspected or
