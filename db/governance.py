@@ -109,6 +109,16 @@ async def month_of_task(*, session: AsyncSession, task_id: int) -> str | None:
     return f"{month:%Y-%m}" if month else None
 
 
+async def months_of_tasks(*, session: AsyncSession, task_ids: list[int]) -> dict[int, str]:
+    """task id → YYYY-MM, for the tasks that are one of a month's problems."""
+    if not task_ids:
+        return {}
+    rows = await session.exec(
+        select(MonthlyProblem.task_id, MonthlyProblem.month).where(col(MonthlyProblem.task_id).in_(task_ids))
+    )
+    return {task_id: f"{month:%Y-%m}" for task_id, month in rows.all()}
+
+
 async def get_task(*, session: AsyncSession, task_id: int) -> GovernanceTask | None:
     return await session.get(GovernanceTask, task_id)
 

@@ -167,7 +167,7 @@ async def list_tasks(
         created_to=bounds[1],
     )
     rows, total = await store.search_tasks(session=session, f=f, limit=limit, offset=offset)
-    months = {r.id: await store.month_of_task(session=session, task_id=r.id) for r in rows if r.source == "monthly_problem"}
+    months = await store.months_of_tasks(session=session, task_ids=[r.id for r in rows if r.source == "monthly_problem"])
     items = [present(r, None, months.get(r.id)) for r in rows]
     if fmt == "csv":
         return csv_response([i.model_dump() for i in items], TASK_COLUMNS, f"governance-tasks-{p.label if p else 'all'}")

@@ -8,23 +8,22 @@ import asyncio
 import csv
 import io
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import ActivityEnvironment
-
-from activities.governance import GovernanceActivities, ThemeProposalInput
 from api.main import create_app
 from db.session import make_engine
 from devstack.ports import free_port
 from domain.calendar import CHINA_TZ
-from domain.governance import schedule_id
+from domain.governance import MonthlyAnalysisInput, schedule_id
 from tests.api.conftest import serve
 from tests.api.test_appeals_e2e import intake, street_lights
 from tests.conftest import settings_for
+from workflows.analysis import MonthlyAnalysisWorkflow
 
 pytestmark = pytest.mark.usefixtures("appeal_worker")
 
@@ -242,23 +241,28 @@ async def _appeals_in(engine, api, tokens, month: str, n: int, **over) -> list[s
     return nos
 
 
-async def test_the_monthly_theme_from_candidates_to_the_years_list(api, tokens, engine, settings):
-    nos = await _appeals_in(engine, api, tokens, "2032-04", 3)
-    await _appeals_in(engine, api, tokens, "2032-03", 1)
-    live = (await api.get("/governance/themes/candidates", params={"period": "2032-04"}, headers=tokens["analyst"])).json()
-    assert live["source"] == "live" and live["period"]["label"] == "2032-04"
+async def test_the_monthly_theme_from_candidates_to_the_years_list(api, tokens, engine, settings, dev_env):
+    nos = await _appeals_in(engine, api, tokens, "2019-04", 3)
+    await _appeals_in(engine, api, tokens, "2019-03", 1)
+    live = (await api.get("/governance/themes/candidates", params={"period": "2019-04"}, headers=tokens["analyst"])).json()
+    assert live["source"] == "live" and live["period"]["label"] == "2019-04"
     top = live["candidates"][0]
     assert (top["category"], top["district"], top["count"], top["previous"], top["change"]) == (
         "MUNI.STREETLIGHT", "110101", 3, 1, 2)
     assert set(top["examples"]) <= set(nos) and top["category_name_zh"]
 
-    # the monthly analysis keeps the proposal; from then on the month answers with it
-    stored = await ActivityEnvironment().run(
-        GovernanceActivities(engine, settings).propose_themes, ThemeProposalInput(month="2032-04"))
-    assert stored == len(live["candidates"])
-    kept = (await api.get("/governance/themes/candidates", params={"period": "2032-04"}, headers=tokens["supervisor"])).json()
+    # the monthly analysis (the session's worker: the real freeze_month) keeps the proposal; from
+    # then on the month answers with it
+    result = await dev_env.client.execute_workflow(
+        MonthlyAnalysisWorkflow.run, MonthlyAnalysisInput(month="2019-04"), id=f"monthly-analysis-{uuid.uuid4().hex[:6]}",
+        task_queue=settings.temporal_task_queue)
+    assert (result.month, result.frozen_appeals, result.candidates) == ("2019-04", 0, len(live["candidates"]))
+    async with engine.connect() as conn:
+        frozen_by = await conn.scalar(sa.text("SELECT frozen_by FROM assessment_run WHERE month = '2019-04-01'"))
+    assert frozen_by == "schedule"
+    kept = (await api.get("/governance/themes/candidates", params={"period": "2019-04"}, headers=tokens["supervisor"])).json()
     assert kept["source"] == "stored" and kept["proposed_at"] and kept["candidates"][0]["count"] == 3
-    r = await api.get("/governance/themes/candidates", params={"period": "2032-04", "format": "csv"},
+    r = await api.get("/governance/themes/candidates", params={"period": "2019-04", "format": "csv"},
                       headers=tokens["analyst"])
     assert r.status_code == 200 and "MUNI.STREETLIGHT" in r.text and "examples" in r.text.splitlines()[0]
     assert (await api.get("/governance/themes/candidates", headers=tokens["lighting"])).status_code == 403

@@ -31,7 +31,8 @@ from activities.governance import (
     inspection_schedule,
 )
 from db import governance as store
-from db.session import session_scope
+from db.models import GovernanceTask
+from db.session import session_factory, session_scope
 from domain.calendar import CHINA_TZ
 from domain.governance import (
     FindingRecordInput,
@@ -367,6 +368,32 @@ async def test_a_cancel_signal_ends_the_task_too(gov):
     handle = await gov.task()
     await handle.signal(GovernanceTaskWorkflow.cancel_signal, TaskCancelInput(actor=SUPERVISOR, reason="duplicate task"))
     assert (await handle.result()).status is TaskStatus.CANCELLED
+
+
+async def test_a_continued_run_carries_the_task_on(gov):
+    """What continue-as-new hands over (a long task's history grows with every round): the view
+    carries on, without a second schedule or a second first record."""
+    handle = await gov.task(terms=GovernanceTerms(interval_days=7, quiet_days=7, clean_inspections=2))
+    await gov.inspect(handle, after=7 * DAY)
+    view = await handle.execute_update(GovernanceTaskWorkflow.record_finding, found(False))
+    inp = store.task_input(await store_row(gov.engine, task_id(handle))).model_copy(update={"carried": view})
+    await handle.terminate("continued as new")  # as the old run ends
+    scheduled = len(gov.calls.scheduled)
+    again = await gov.client.start_workflow(
+        GovernanceTaskWorkflow.run, inp, id=handle.id, task_queue=gov.task_queue)
+    gov.handles.append(again)
+    v = await gov.inspect(again, after=7 * DAY)
+    assert [i.round for i in v.inspections] == [1, 2] and v.inspections[1].since == view.inspections[0].at
+    v = await again.execute_update(GovernanceTaskWorkflow.record_finding, found(False))
+    assert (v.status, v.clean_streak) == (TaskStatus.CLOSED, 2)
+    assert len(gov.calls.scheduled) == scheduled
+    row, inspections = await rows(gov.engine, task_id(handle))
+    assert (row["status"], [i["outcome"] for i in inspections]) == ("closed", ["clean", "clean"])
+
+
+async def store_row(engine, tid: int) -> GovernanceTask:
+    async with session_factory(engine)() as session:
+        return await session.get(GovernanceTask, tid)
 
 
 async def test_the_projection_never_goes_backwards(gov, settings):
