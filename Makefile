@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test bench migrate worker api clean-data
+.PHONY: dev test bench bench-analytics migrate worker api clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -22,6 +22,9 @@ test: $(STAMP)           ## run the whole test suite
 
 bench: $(STAMP)          ## appeals through the API vs the bare Temporal floor (BENCH_ARGS="-n 300 -c 25 --rounds 3")
 	$(PY) -m bench $(BENCH_ARGS)
+
+bench-analytics: $(STAMP)  ## assessment and analytics endpoints over N generated appeals (BENCH_ARGS="-n 1000000 -r 30")
+	$(PY) -m bench.analytics $(BENCH_ARGS)
 
 migrate: $(STAMP)        ## migrate DATABASE_URL to head and load the reference data
 	$(PY) -m db.migrate
