@@ -41,21 +41,23 @@ class Filters:
     district: str | None = None
     street: str | None = None
 
-    def sql(self, params: dict[str, Any]) -> str:
+    def sql(self, params: dict[str, Any], alias: str = "") -> str:
+        """` AND ...` conditions on category_code, district_code and street_code (of `alias`)."""
+        a = f"{alias}." if alias else ""
         where = []
         if self.category is not None:
             params["f_category"] = self.category
-            where.append("(category_code = :f_category OR starts_with(category_code, :f_category || '.'))")
+            where.append(f"({a}category_code = :f_category OR starts_with({a}category_code, :f_category || '.'))")
         if self.district == "none":
-            where.append("district_code IS NULL")
+            where.append(f"{a}district_code IS NULL")
         elif self.district is not None:
             params["f_district"] = self.district
-            where.append("district_code = :f_district")
+            where.append(f"{a}district_code = :f_district")
         if self.street == "none":
-            where.append("street_code IS NULL")
+            where.append(f"{a}street_code IS NULL")
         elif self.street is not None:
             params["f_street"] = self.street
-            where.append("street_code = :f_street")
+            where.append(f"{a}street_code = :f_street")
         return "".join(f" AND {w}" for w in where)
 
 

@@ -577,3 +577,96 @@ class ThemeCandidate(SQLModel, table=True):
     )
     proposed_at: datetime = Field(sa_column=_now_column())
 
+
+# --- topics and hot spots ----------------------------------------------------------------
+
+
+#: High-frequency counts and drill-downs (analytics.hotspots): a period of appeals is one range
+#: scan of this index, never the rows.
+Appeal.__table__.append_constraint(
+    sa.Index(
+        "ix_appeal_hotspot",
+        "received_at",
+        postgresql_include=["category_code", "district_code", "street_code", "appeal_no"],
+    )
+)
+#: The appeals resolved at an address, the latest first: what a new appeal at the same address
+#: is compared with (analytics.recurring).
+Appeal.__table__.append_constraint(
+    sa.Index(
+        "ix_appeal_resolved_address",
+        "category_code", "street_code", "location_address", "closed_at",
+        postgresql_include=["appeal_no"],
+        postgresql_where=sa.text("outcome = 'resolved' AND location_address IS NOT NULL"),
+    )
+)
+#: ... and the ones resolved near a point.
+Appeal.__table__.append_constraint(
+    sa.Index(
+        "ix_appeal_resolved_point",
+        "category_code", "latitude",
+        postgresql_include=["longitude", "closed_at", "appeal_no"],
+        postgresql_where=sa.text("outcome = 'resolved' AND latitude IS NOT NULL AND longitude IS NOT NULL"),
+    )
+)
+
+
+class AppealTopic(SQLModel, table=True):
+    """A topic key of an appeal's text (analytics.topics), written once at intake or by the
+    backfill. The appeal's time of receipt, category and place are copied here (none of them
+    changes after intake) so that topics over a period are counted from this table alone."""
+
+    __tablename__ = "appeal_topic"
+    __table_args__ = (
+        sa.Index(
+            "ix_appeal_topic_period",
+            "received_at",
+            postgresql_include=["topic", "category_code", "district_code", "street_code"],
+        ),
+        sa.Index("ix_appeal_topic_topic", "topic", "received_at"),
+    )
+
+    appeal_no: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("appeal.appeal_no", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    topic: str = Field(primary_key=True, max_length=32)
+    rank: int = Field(default=0, sa_type=sa.SmallInteger, description="0: the most specific key")
+    received_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    category_code: str = Field(max_length=40)
+    district_code: str | None = Field(default=None, max_length=12)
+    street_code: str | None = Field(default=None, max_length=40)
+
+
+class AppealReturn(SQLModel, table=True):
+    """An appeal that came back (analytics.recurring): when it was received, the latest appeal
+    of its category at its place — same street and address, or within the radius — that had
+    been closed as resolved (within a year). Known at intake, since the earlier appeal was
+    closed before this one came in; the appeal's own time, category and place are copied."""
+
+    __tablename__ = "appeal_return"
+    __table_args__ = (
+        sa.Index(
+            "ix_appeal_return_period",
+            "received_at",
+            postgresql_include=[
+                "previous_no", "previous_closed_at", "category_code", "district_code", "street_code",
+                "distance_m",
+            ],
+        ),
+    )
+
+    appeal_no: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("appeal.appeal_no", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    matched_by: str = Field(primary_key=True, max_length=8, description="address | radius")
+    previous_no: str = Field(max_length=32, description="the appeal resolved there before")
+    previous_closed_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    distance_m: float | None = Field(default=None, description="between the two points (radius)")
+    received_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    category_code: str = Field(max_length=40)
+    district_code: str | None = Field(default=None, max_length=12)
+    street_code: str | None = Field(default=None, max_length=40)

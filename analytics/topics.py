@@ -1,0 +1,373 @@
+"""Topics of the appeals' text (诉求内容主题): the Chinese text is cut into words with jieba and
+the words are mapped onto a small domain lexicon, so that "路灯不亮" and "路灯坏了" both land in
+the topic 路灯 (street lights), "暖气不热" and "供热温度太低" in 供暖 (heating).
+
+A topic key is the salient domain noun of the complaint, in Chinese, as a hotline analyst would
+name it. An appeal has one to three keys, the most specific first: the object that is broken or
+the nuisance (路灯, 噪音, 电梯) before the one responsible for it (物业) or the activity causing it
+(施工). Text the lexicon does not know falls back on its first content noun, and text with none
+on 其他 (other), so that every appeal has at least one key and "without topics" means "not yet
+processed".
+
+Keys are computed once per appeal, at intake (`db.appeals.record_intake`) or in bulk
+(`fill_topics`, `backfill_topics`), into `appeal_topic`; queries over a period read that table.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jieba
+import jieba.posseg
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from analytics.hotspots import Filters, _bounds, _conn
+from analytics.periods import Period
+from db.models import AppealTopic
+
+OTHER = "其他"
+MAX_KEYS = 3
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    label_en: str
+    specificity: int  # 3: the broken object or the nuisance; 2: a kind of work or place; 1: who is responsible
+    words: tuple[str, ...]
+
+
+# The domain lexicon: every word is also given to jieba as a user word, so that it is never
+# cut apart ("路灯不亮" is 路灯 / 不亮, not 路 / 灯不亮).
+LEXICON: tuple[Topic, ...] = (
+    Topic("路灯", "street lights", 3, ("路灯", "街灯", "路灯杆", "灯杆", "照明灯", "庭院灯")),
+    Topic("楼道灯", "stairwell lights", 3, ("楼道灯", "声控灯", "感应灯")),
+    Topic("信号灯", "traffic lights", 3, ("红绿灯", "信号灯", "交通信号灯")),
+    Topic("噪音", "noise", 3, ("噪音", "噪声", "吵闹", "吵", "喧哗", "太吵", "鸣笛", "广场舞", "音响", "打桩")),
+    Topic("供暖", "heating", 3, ("暖气", "暖气片", "供暖", "供热", "采暖", "室温", "热力", "地暖", "不热")),
+    Topic("垃圾分类", "waste sorting", 3, ("垃圾分类", "分类投放", "厨余垃圾", "可回收物")),
+    Topic("垃圾", "rubbish", 3, ("垃圾", "垃圾桶", "垃圾箱", "垃圾站", "垃圾堆", "垃圾楼", "清运", "暴露垃圾")),
+    Topic("停车", "parking", 3, ("停车", "车位", "停车位", "停车场", "乱停", "违停", "违章停车", "占道停车",
+                              "停车费", "停车难", "私家车")),
+    Topic("僵尸车", "abandoned vehicles", 3, ("僵尸车", "废弃车辆")),
+    Topic("供水", "water supply", 3, ("停水", "自来水", "水压", "供水", "没水", "断水", "水质", "水龙头",
+                                   "水管", "上水", "二次供水")),
+    Topic("供电", "power supply", 3, ("停电", "断电", "电压", "跳闸", "供电", "没电", "电线")),
+    Topic("燃气", "gas", 3, ("燃气", "天然气", "煤气", "燃气表", "漏气", "燃气灶")),
+    Topic("电梯", "lifts", 3, ("电梯", "困人", "电梯故障")),
+    Topic("加装电梯", "adding lifts", 3, ("加装电梯", "装电梯")),
+    Topic("井盖", "manhole covers", 3, ("井盖", "窨井盖")),
+    Topic("积水", "flooding", 3, ("积水", "内涝", "淹水")),
+    Topic("排水", "drains and sewage", 3, ("下水道", "污水", "排水", "化粪池", "返水", "管道堵塞", "冒水")),
+    Topic("道路", "road surface", 3, ("路面", "坑洼", "坑槽", "破损路面", "塌陷", "人行道", "步道", "盲道")),
+    Topic("油烟", "cooking fumes", 3, ("油烟", "油烟机")),
+    Topic("异味", "smells", 3, ("异味", "臭味", "恶臭", "臭气")),
+    Topic("绿化", "trees and greenery", 3, ("树枝", "树木", "杂草", "草坪", "绿化", "修剪", "枯树", "绿地")),
+    Topic("占道经营", "street vending", 3, ("摆摊", "摊贩", "小商贩", "游商", "占道经营", "早点摊")),
+    Topic("小广告", "flyers and ads", 3, ("小广告", "牛皮癣", "广告牌")),
+    Topic("违建", "illegal construction", 3, ("违建", "违章建筑", "私搭乱建", "违法建设", "加盖")),
+    Topic("共享单车", "shared bikes", 3, ("共享单车", "单车")),
+    Topic("电动车充电", "e-bike charging", 3, ("飞线充电", "充电桩", "电动车充电", "充电")),
+    Topic("群租", "group rentals", 3, ("群租", "群租房", "隔断房")),
+    Topic("欠薪", "unpaid wages", 3, ("拖欠工资", "欠薪", "工资", "工钱", "讨薪")),
+    Topic("预付卡", "prepaid cards", 3, ("预付卡", "会员卡", "退费", "退卡", "储值卡")),
+    Topic("入学", "school places", 3, ("入学", "学位", "幼儿园", "入园", "转学")),
+    Topic("挂号", "hospital appointments", 3, ("挂号", "号源", "专家号")),
+    Topic("医保", "medical insurance", 3, ("医保", "报销")),
+    Topic("养老", "elderly care", 3, ("养老", "养老院", "助餐", "老年餐桌", "居家养老")),
+    Topic("拥堵", "congestion", 3, ("堵车", "拥堵", "交通拥堵")),
+    Topic("公交", "buses", 3, ("公交", "公交车", "公交站", "站牌")),
+    Topic("房产证", "property certificates", 3, ("房产证", "不动产证", "产权证")),
+    Topic("漏水", "leaks in the building", 2, ("漏水", "渗水", "跑水")),
+    Topic("施工", "construction works", 2, ("施工", "工地", "渣土车", "夜间施工")),
+    Topic("社保", "social insurance", 3, ("社保", "社会保险", "养老保险", "失业保险")),
+    Topic("楼道", "stairwells", 1, ("楼道", "堆物", "杂物")),
+    Topic("物业", "property management", 1, ("物业", "物业公司", "物业费", "物业服务", "物业管理")),
+)
+
+#: Words that never make a topic on their own (when the text matches no lexicon word).
+STOP_WORDS = frozenset(
+    """
+    问题 情况 小区 居民 市民 来电 反映 希望 相关 部门 相关部门 尽快 处理 解决 附近 楼 号 家 家里 门口 现在 一直
+    已经 多次 经常 我们 他们 这里 那里 时间 每天 晚上 早上 白天 凌晨 最近 目前 今年 去年 上个月 这个 那个 东西
+    事情 地方 人员 工作人员 单位 公司 社区 街道 政府 区 市 北京 北京市 路口 楼下 楼上 院子 院里 胡同 周边 影响 生活
+    老人 孩子 有人 大家 业主 住户 领导 电话 热线 12345 诉求 要求 原因 结果 效果 方面 部分 全部 现象 进展 通知
+    咨询 投诉 举报 询问 办理 手续 帮助 答复 回复 管理 服务 态度 工作 问题反映
+    """.split()
+)
+
+#: Parts of speech that name things (jieba's tags), for the fallback.
+_NOUN_TAGS = ("n", "nz", "vn", "nl", "ng")
+
+_WORD_TOPIC: dict[str, Topic] = {w: t for t in LEXICON for w in t.words}
+_LABELS: dict[str, str] = {t.key: t.label_en for t in LEXICON} | {OTHER: "other"}
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+_pos: jieba.posseg.POSTokenizer | None = None
+
+
+def _tokenizers() -> tuple[jieba.Tokenizer, jieba.posseg.POSTokenizer]:
+    """jieba with the domain words added, built once per process (about a second)."""
+    global _tokenizer, _pos
+    with _lock:
+        if _tokenizer is None:
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            for word in _WORD_TOPIC:
+                # frequent enough to win over any cut through it (路/灯不亮 ...)
+                tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 200_000), tag="n")
+            _pos = jieba.posseg.POSTokenizer(tokenizer)
+            _tokenizer = tokenizer
+        return _tokenizer, _pos  # type: ignore[return-value]
+
+
+def warm_up() -> None:
+    """Load the dictionary now rather than on the first appeal."""
+    _tokenizers()
+
+
+def label(key: str) -> str | None:
+    """The English label of a topic key (None for a fallback noun)."""
+    return _LABELS.get(key)
+
+
+@lru_cache(maxsize=8192)
+def _keys(text: str) -> tuple[str, ...]:
+    tokenizer, pos = _tokenizers()
+    found: dict[str, tuple[int, int]] = {}  # key → (specificity, first position)
+    for i, word in enumerate(tokenizer.cut(text, HMM=False)):
+        topic = _WORD_TOPIC.get(word)
+        if topic is not None and topic.key not in found:
+            found[topic.key] = (topic.specificity, i)
+    if found:
+        ranked = sorted(found, key=lambda k: (-found[k][0], found[k][1]))
+        return tuple(ranked[:MAX_KEYS])
+    for pair in pos.cut(text, HMM=False):
+        word, flag = pair.word, pair.flag
+        if flag in _NOUN_TAGS and len(word) >= 2 and word not in STOP_WORDS and not word.isascii():
+            return (word,)
+    return (OTHER,)
+
+
+def topic_keys(text: str) -> list[str]:
+    """The topic keys of an appeal's text, the most specific first (one to three; never empty).
+
+    Pure: the same text always gives the same keys. Texts are cut with jieba (no HMM, so only
+    dictionary words) and matched on whole words, never on substrings.
+    """
+    text = (text or "").strip()
+    if not text:
+        return [OTHER]
+    return list(_keys(text[:2000]))
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+def topic_rows(appeal: Any) -> list[dict[str, Any]]:
+    """`appeal_topic` rows for an appeal (anything with appeal_no, content, received_at,
+    category_code, district_code, street_code: a row, a model, a namespace)."""
+    return [
+        {
+            "appeal_no": appeal.appeal_no,
+            "topic": key,
+            "rank": rank,
+            "received_at": appeal.received_at,
+            "category_code": appeal.category_code,
+            "district_code": appeal.district_code,
+            "street_code": appeal.street_code,
+        }
+        for rank, key in enumerate(topic_keys(appeal.content))
+    ]
+
+
+async def insert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Write topic rows; rows already there are left alone (so a retry is harmless)."""
+    if rows:
+        stmt = insert(AppealTopic.__table__).on_conflict_do_nothing(index_elements=["appeal_no", "topic"])
+        await conn.execute(stmt, list(rows))  # executemany, batched by the driver
+
+
+_APPEAL_COLUMNS = "appeal_no, content, received_at, category_code, district_code, street_code"
+
+
+async def fill_topics(conn: AsyncConnection, appeal_nos: Iterable[str]) -> int:
+    """Compute and store the topics of these appeals (in the caller's transaction). Appeals that
+    already have theirs are skipped; returns the number of appeals given topics."""
+    numbers = list(dict.fromkeys(appeal_nos))
+    if not numbers:
+        return 0
+    rows = await conn.execute(
+        sa.text(
+            f"""
+            SELECT {_APPEAL_COLUMNS} FROM appeal a
+            WHERE a.appeal_no = ANY(CAST(:nos AS text[]))
+              AND NOT EXISTS (SELECT 1 FROM appeal_topic t WHERE t.appeal_no = a.appeal_no)
+            """
+        ),
+        {"nos": numbers},
+    )
+    appeals = rows.all()
+    await insert_rows(conn, [r for appeal in appeals for r in topic_rows(appeal)])
+    return len(appeals)
+
+
+async def backfill_topics(engine: AsyncEngine, *, batch: int = 2000, limit: int | None = None) -> int:
+    """Fill the topics of every appeal that has none, a batch per transaction, in the order of
+    their numbers. Returns the number of appeals processed."""
+    done, after = 0, ""
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        async with engine.begin() as conn:
+            appeals = (
+                await conn.execute(
+                    sa.text(
+                        f"""
+                        SELECT {_APPEAL_COLUMNS} FROM appeal a
+                        WHERE a.appeal_no > :after
+                          AND NOT EXISTS (SELECT 1 FROM appeal_topic t WHERE t.appeal_no = a.appeal_no)
+                        ORDER BY a.appeal_no LIMIT :size
+                        """
+                    ),
+                    {"after": after, "size": size},
+                )
+            ).all()
+            if not appeals:
+                break
+            await insert_rows(conn, [r for appeal in appeals for r in topic_rows(appeal)])
+        done += len(appeals)
+        after = appeals[-1].appeal_no
+    return done
+
+
+# --- topics of a period ----------------------------------------------------------------------
+
+
+@dataclass
+class TopicCount:
+    topic: str
+    count: int  # appeals of the period with this topic
+    previous: int  # ... of the period before
+    examples: list[str]
+
+    @property
+    def label_en(self) -> str | None:
+        return label(self.topic)
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+    @property
+    def change_pct(self) -> float | None:
+        return round(self.change / self.previous, 4) if self.previous else None
+
+
+@dataclass
+class TopicPage:
+    topics: list[TopicCount]
+    total_topics: int
+    appeals: int  # appeals received in the period (with the filters), each counted once
+    appeals_previous: int
+
+
+async def topic_counts(
+    session: AsyncSession | AsyncConnection,
+    period: Period,
+    *,
+    filters: Filters = Filters(),
+    limit: int = 50,
+    offset: int = 0,
+    examples: int = 3,
+) -> TopicPage:
+    """The topics of the appeals received in the period, the most frequent first, against the
+    period before; an appeal counts once in each of its topics. With the latest appeal numbers
+    of each topic on the page."""
+    conn = await _conn(session)
+    params = _bounds(period) | {"limit": limit, "offset": offset}
+    where = filters.sql(params)
+    rows = (
+        await conn.execute(
+            sa.text(
+                f"""
+                WITH t AS (
+                    SELECT topic,
+                           count(*) FILTER (WHERE received_at >= :start) AS n,
+                           count(*) FILTER (WHERE received_at < :start) AS before
+                    FROM appeal_topic
+                    WHERE received_at >= :p_start AND received_at < :end{where}
+                    GROUP BY topic
+                )
+                SELECT k.topic, k.n, k.before, (SELECT count(*) FROM t) AS topics
+                FROM (SELECT 1) one LEFT JOIN LATERAL (
+                    SELECT * FROM t ORDER BY n DESC, n - before DESC, topic LIMIT :limit OFFSET :offset
+                ) k ON true
+                """
+            ),
+            params,
+        )
+    ).all()
+    appeals = (
+        await conn.execute(
+            sa.text(
+                f"""
+                SELECT count(*) FILTER (WHERE received_at >= :start) AS n,
+                       count(*) FILTER (WHERE received_at < :start) AS before
+                FROM appeal WHERE received_at >= :p_start AND received_at < :end{where}
+                """
+            ),
+            params,
+        )
+    ).one()
+    page = [TopicCount(r.topic, r.n, r.before, []) for r in rows if r.topic is not None]
+    if page and examples > 0:
+        start, end = period.bounds()
+        ex_params: dict[str, Any] = {"topics": [t.topic for t in page], "start": start, "end": end, "per": examples}
+        ex_where = filters.sql(ex_params, alias="x")
+        found: dict[str, list[str]] = {}
+        for r in await conn.execute(
+            sa.text(
+                f"""
+                SELECT k.topic, e.appeal_no
+                FROM unnest(CAST(:topics AS text[])) AS k(topic)
+                CROSS JOIN LATERAL (
+                    SELECT x.appeal_no FROM appeal_topic x
+                    WHERE x.topic = k.topic AND x.received_at >= :start AND x.received_at < :end{ex_where}
+                    ORDER BY x.received_at DESC, x.appeal_no DESC LIMIT :per
+                ) e
+                """
+            ),
+            ex_params,
+        ):
+            found.setdefault(r.topic, []).append(r.appeal_no)
+        for t in page:
+            t.examples = found.get(t.topic, [])
+    return TopicPage(page, rows[0].topics, appeals.n, appeals.before)
+
+
+async def _main() -> None:
+    """`python -m analytics.topics`: give topics to every appeal without them."""
+    from db.session import make_engine
+
+    engine = make_engine()
+    try:
+        warm_up()
+        print(f"topics worked out for {await backfill_topics(engine)} appeals")
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(_main())
