@@ -44,3 +44,9 @@ def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], file
         media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
     )
+
+
+#: The OpenAPI declaration of a route that answers JSON, or CSV with `format=csv`.
+CSV_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
+}

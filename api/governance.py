@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from analytics.periods import Period
+from analytics.export import CSV_RESPONSES
 from api.auth import Principal
 from api.errors import ApiError, ErrorResponse, not_found
 from db import governance as store
@@ -30,7 +31,7 @@ from infra.governance import start_task_workflow
 from infra.temporal import unreachable
 
 READERS = (Role.ANALYST, Role.SUPERVISOR, Role.ADMINISTRATOR)
-CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}}
+CSV = CSV_RESPONSES
 REFUSALS = {409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from analytics import exclusions, rates
-from analytics.export import csv_response
+from analytics.export import CSV_RESPONSES, csv_response
 from analytics.periods import Period, PeriodError
 from analytics.rates import Counts, Dimension, Measure, Rates, Scope, UnitClass, Weights
 from api.auth import Principal, require
@@ -240,7 +240,7 @@ def _flat(row: RateRow | RankRow) -> dict[str, Any]:
 # --- the three rates ---------------------------------------------------------------------------
 
 
-@router.get("/assessment/rates", response_model=RatesPage, responses={422: {"model": ErrorResponse}})
+@router.get("/assessment/rates", response_model=RatesPage, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
 async def three_rates(
     session: SessionDep,
     settings: SettingsDep,
@@ -290,7 +290,7 @@ async def three_rates(
     )
 
 
-@router.get("/assessment/rankings", response_model=Rankings, responses={422: {"model": ErrorResponse}})
+@router.get("/assessment/rankings", response_model=Rankings, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
 async def rankings(
     session: SessionDep,
     settings: SettingsDep,
@@ -334,7 +334,7 @@ async def rankings(
     )
 
 
-@router.get("/assessment/appeals", response_model=DrillPage, responses={422: {"model": ErrorResponse}})
+@router.get("/assessment/appeals", response_model=DrillPage, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
 async def drilldown(
     session: SessionDep,
     period: PeriodDep,
@@ -390,7 +390,7 @@ async def review_appeal(body: ReviewIn, session: SessionDep, principal: Principa
     return ReviewOut(**saved.__dict__)
 
 
-@router.get("/assessment/exclusions", response_model=ReviewPage, responses={422: {"model": ErrorResponse}})
+@router.get("/assessment/exclusions", response_model=ReviewPage, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
 async def list_reviews(
     session: SessionDep,
     fmt: FormatDep = "json",
