@@ -40,6 +40,7 @@ class Filters:
     category: str | None = None
     district: str | None = None
     street: str | None = None
+    subcategories: bool = True  # False: the category exactly as filed
 
     def sql(self, params: dict[str, Any], alias: str = "") -> str:
         """` AND ...` conditions on category_code, district_code and street_code (of `alias`)."""
@@ -47,7 +48,8 @@ class Filters:
         where = []
         if self.category is not None:
             params["f_category"] = self.category
-            where.append(f"({a}category_code = :f_category OR starts_with({a}category_code, :f_category || '.'))")
+            narrower = f" OR starts_with({a}category_code, :f_category || '.')" if self.subcategories else ""
+            where.append(f"({a}category_code = :f_category{narrower})")
         if self.district == "none":
             where.append(f"{a}district_code IS NULL")
         elif self.district is not None:
@@ -256,6 +258,46 @@ async def series(
     for r in rows:
         out.setdefault((r.category, r.place or None), {})[r.bucket] = r.n
     return out
+
+
+# --- drill-down ------------------------------------------------------------------------------
+
+
+async def drilldown(
+    session: AsyncSession | AsyncConnection,
+    period: Period,
+    *,
+    filters: Filters = Filters(),
+    topic: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The appeals received in the period with these filters (and this topic), the latest
+    first: how many, and a page of them."""
+    conn = await _conn(session)
+    start, end = period.bounds()
+    params: dict[str, Any] = {"start": start, "end": end, "limit": limit, "offset": offset}
+    if topic is None:
+        source = f"FROM appeal x WHERE x.received_at >= :start AND x.received_at < :end{filters.sql(params, 'x')}"
+    else:
+        params["topic"] = topic
+        source = ("FROM appeal_topic x WHERE x.topic = :topic AND x.received_at >= :start AND x.received_at < :end"
+                  + filters.sql(params, "x"))
+    total = await conn.scalar(sa.text(f"SELECT count(*) {source}"), params)
+    rows = await conn.execute(
+        sa.text(
+            f"""
+            SELECT a.appeal_no, a.received_at, a.category_code AS category, a.district_code AS district,
+                   a.street_code AS street, a.status, a.outcome, a.closed_at
+            FROM (SELECT x.appeal_no, x.received_at {source}
+                  ORDER BY x.received_at DESC, x.appeal_no DESC LIMIT :limit OFFSET :offset) page
+            JOIN appeal a USING (appeal_no)
+            ORDER BY page.received_at DESC, page.appeal_no DESC
+            """
+        ),
+        params,
+    )
+    return total, [dict(r._mapping) for r in rows]
 
 
 # --- names -----------------------------------------------------------------------------------

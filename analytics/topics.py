@@ -174,9 +174,10 @@ def topic_keys(text: str) -> list[str]:
 # --- storage ---------------------------------------------------------------------------------
 
 
-def topic_rows(appeal: Any) -> list[dict[str, Any]]:
+def topic_rows(appeal: Any, keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """`appeal_topic` rows for an appeal (anything with appeal_no, content, received_at,
-    category_code, district_code, street_code: a row, a model, a namespace)."""
+    category_code, district_code, street_code: a row, a model, a namespace), with its keys when
+    they were worked out already."""
     return [
         {
             "appeal_no": appeal.appeal_no,
@@ -187,7 +188,7 @@ def topic_rows(appeal: Any) -> list[dict[str, Any]]:
             "district_code": appeal.district_code,
             "street_code": appeal.street_code,
         }
-        for rank, key in enumerate(topic_keys(appeal.content))
+        for rank, key in enumerate(topic_keys(appeal.content) if keys is None else keys)
     ]
 
 

@@ -3,6 +3,7 @@ projection for lists, detail and timeline."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from analytics import recurring, topics
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
@@ -72,6 +74,8 @@ async def record_intake(
         if existing is not None:
             _same_request(existing, request_fingerprint)
             return existing, False
+    # the text's topics for the analysts (jieba is CPU work: off the event loop)
+    topic_keys = await asyncio.to_thread(topics.topic_keys, details.content)
     sessions = session_factory(engine)
     try:
         async with sessions() as session:
@@ -103,6 +107,9 @@ async def record_intake(
             session.add(appeal)
             await session.flush()
             session.add(CitizenContact(appeal_no=number, **details.contact.__dict__))
+            conn = await session.connection()
+            await topics.insert_rows(conn, topics.topic_rows(appeal, topic_keys))
+            await recurring.fill_returns(conn, [number])  # came back after a resolution there?
             await session.commit()
             return appeal, True
     except IntegrityError:

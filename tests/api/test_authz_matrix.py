@@ -329,6 +329,12 @@ ROUTES: list[Route] = [
         {"title": "a", **GOVERNANCE_TASKS["lights"]}, {"title": "b", **GOVERNANCE_TASKS["lights"]}]}),
       special={name: (FORBIDDEN, "the month's theme is the city's: a district supervisor may not pick it")
                for name in ("dongcheng-sup", "dongcheng-sup@own")}),
+    # high-frequency problems, topics, recurring problems
+    r("GET", "/analytics/hotspots", {A, S, ADM}, params={"period": "2026-10", "bucket": "week"}),
+    r("GET", "/analytics/rising", {A, S, ADM}, params={"period": "2026-10", "place": "street"}),
+    r("GET", "/analytics/topics", {A, S, ADM}, params={"period": "2026-10"}),
+    r("GET", "/analytics/recurring", {A, S, ADM}, params={"period": "2026-10"}),
+    r("GET", "/analytics/drilldown", {A, S, ADM}, params={"period": "2026-10", "topic": "路灯"}),
 ]
 
 #: served, but not part of the OpenAPI schema
