@@ -19,7 +19,6 @@ from datetime import datetime
 import pytest_asyncio
 
 from analytics import hotspots
-from analytics.hotspots import Filters
 from analytics.periods import Period
 from domain.calendar import CHINA_TZ
 from tests.analytics.conftest import add_appeal
