@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import asyncpg
+import sqlalchemy as sa
 
 from analytics.periods import month_start, next_month
 from bench.analytics import load, mix, store
@@ -82,6 +83,7 @@ def generate(url: str, n: int, *, seed: int = DEFAULT_SEED, as_of: datetime | No
         report.parts += result.parts
         report.exclusions += result.exclusions
         report.topics += result.topics
+        report.timings["worker_cpu"] = report.timings.get("worker_cpu", 0.0) + result.cpu
         if i % max(1, len(chunks) // 8) == 0 or i == len(chunks):
             log(f"  {i:>3}/{len(chunks)} chunks: {report.appeals:>10,} appeals, {report.events:>11,} events "
                 f"({time.perf_counter() - t:6.1f} s)")
@@ -93,6 +95,12 @@ def generate(url: str, n: int, *, seed: int = DEFAULT_SEED, as_of: datetime | No
     t = time.perf_counter()
     asyncio.run(store.vacuum_analyze(dsn, jobs))
     report.timings["vacuum"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    filled = asyncio.run(_derived(url, jobs, log))
+    if filled:
+        report.timings["derived"] = time.perf_counter() - t
+        report.notes.extend(filled)
 
     if freeze:
         t = time.perf_counter()
@@ -148,6 +156,52 @@ async def _restore(dsn: str, indexes, days, jobs: int) -> None:
         await store.numbers_used(conn, last.first_no + last.count - 1)
     finally:
         await conn.close()
+
+
+#: Tables other modules fill from the appeal rows (at intake, or in bulk for appeals already
+#: there): (module, its bulk function taking a connection and appeal numbers, the table).
+DERIVED = (("analytics.recurring", "fill_returns", "appeal_return"),)
+DERIVED_BATCH = 5000
+
+
+async def _derived(url: str, jobs: int, log) -> list[str]:
+    """Fill them through their own functions, `jobs` transactions at a time (skipping those not
+    there yet). Topics are not here: the workers write them with the appeals, as the intake does."""
+    import importlib
+
+    from db.session import make_engine
+
+    done = []
+    engine = make_engine(Settings(database_url=url), pool_size=jobs + 1, max_overflow=0,
+                         connect_args={"command_timeout": 600})
+    try:
+        async with engine.connect() as conn:
+            numbers = None
+            for module_name, function, table in DERIVED:
+                try:
+                    fill = getattr(importlib.import_module(module_name), function)
+                except (ImportError, AttributeError):
+                    continue
+                if not await conn.scalar(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}):
+                    continue
+                if numbers is None:
+                    numbers = (await conn.scalars(sa.text("SELECT appeal_no FROM appeal ORDER BY appeal_no"))).all()
+                t = time.perf_counter()
+                batches = [numbers[i : i + DERIVED_BATCH] for i in range(0, len(numbers), DERIVED_BATCH)]
+
+                async def worker() -> None:
+                    while batches:
+                        batch = batches.pop(0)
+                        async with engine.begin() as tx:
+                            await fill(tx, batch)
+
+                await asyncio.gather(*(worker() for _ in range(max(1, jobs))))
+                rows = await conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+                done.append(f"{table}: {rows:,} rows by {module_name}.{function} in {time.perf_counter() - t:.1f} s")
+                log(f"  {done[-1]}")
+    finally:
+        await engine.dispose()
+    return done
 
 
 def closed_months(days) -> list[str]:
@@ -217,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     except NotEmpty as e:
         print(f"generate: {e}", file=sys.stderr)
         return 2
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items())
+    steps = ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in report.timings.items())
     print(f"{report.appeals:,} appeals, {report.events:,} events, {report.parts:,} parts, "
           f"{report.exclusions:,} exclusion reviews, {report.topics:,} topic rows "
           f"in {report.generation_seconds:.1f} s ({steps})")

@@ -125,7 +125,9 @@ def _took(timings: dict[str, float]) -> str:
     """Generation time (the steps that write the appeals), then freezing the months on its own."""
     core = sum(timings.get(k, 0.0) for k in STEPS)
     parts = ", ".join(f"{k} {timings[k]:.1f} s" for k in STEPS if k in timings)
-    extra = "".join(f"; then {k} {v:.1f} s" for k, v in timings.items() if k not in STEPS)
+    if "worker_cpu" in timings:
+        parts += f"; the row workers used {timings['worker_cpu']:.0f} s of CPU"
+    extra = "".join(f"; then {k} {v:.1f} s" for k, v in timings.items() if k not in (*STEPS, "worker_cpu"))
     return f"{core:.1f} s ({parts}){extra}"
 
 

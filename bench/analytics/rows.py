@@ -313,5 +313,4 @@ _MS = timedelta(milliseconds=1)
 _CHANNEL_CUM = [c / sum(mix.CHANNEL_WEIGHTS) for c in itertools.accumulate(mix.CHANNEL_WEIGHTS)]
 
 
-def _json(detail: dict) -> str:
-    return json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per event

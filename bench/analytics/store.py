@@ -21,7 +21,7 @@ import asyncpg
 #: The tables the generator fills (`appeal_topic` once the topics work has created it).
 TABLES = ("appeal", "appeal_event", "appeal_part", "assessment_exclusion", "appeal_topic")
 #: Derived from appeals: emptied with them (when they exist).
-DERIVED = ("assessment_fact", "assessment_rollup", "assessment_run", "notification_outbox",
+DERIVED = ("assessment_fact", "assessment_rollup", "assessment_run", "appeal_return", "notification_outbox",
            "citizen_contact", "personal_data_access")
 
 MARKER_DDL = """

@@ -172,6 +172,8 @@ async def test_rising_problems_and_recurring_places_are_there_to_find(db):
         """SELECT count(*) FROM (SELECT 1 FROM appeal WHERE location_address IS NOT NULL
            GROUP BY category_code, street_code, location_address HAVING count(*) >= 3) p""")
     assert places >= 5
+    if await db.fetchval("SELECT to_regclass('appeal_return') IS NOT NULL"):  # filled by analytics.recurring
+        assert await db.fetchval("SELECT count(*) FROM appeal_return") > 0
 
 
 async def test_every_constraint_holds(db):
