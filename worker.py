@@ -19,6 +19,7 @@ from activities.health import HealthActivities
 from db.session import make_engine
 from infra.appeals import resume_unstarted
 from infra.governance import resume_unstarted_tasks
+from infra.sandbox import SandboxRunner
 from infra.schedules import ensure_schedules
 from infra.temporal import connect
 from notify.relay import run_relay
@@ -59,13 +60,12 @@ def build_worker(
     client: Client, engine: AsyncEngine, *, task_queue: str, settings: Settings | None = None
 ) -> Worker:
     settings = settings or get_settings()
-    extra = {} if settings.workflow_sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()}
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities_for(engine, settings),
-        **extra,
+        workflow_runner=SandboxRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner(),
     )
 
 
