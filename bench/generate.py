@@ -97,7 +97,7 @@ def generate(url: str, n: int, *, seed: int = DEFAULT_SEED, as_of: datetime | No
     report.timings["vacuum"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    filled = asyncio.run(_derived(url, jobs, log))
+    filled = asyncio.run(_derived(url, log))
     if filled:
         report.timings["derived"] = time.perf_counter() - t
         report.notes.extend(filled)
@@ -158,47 +158,38 @@ async def _restore(dsn: str, indexes, days, jobs: int) -> None:
         await conn.close()
 
 
-#: Tables other modules fill from the appeal rows (at intake, or in bulk for appeals already
-#: there): (module, its bulk function taking a connection and appeal numbers, the table).
-DERIVED = (("analytics.recurring", "fill_returns", "appeal_return"),)
-DERIVED_BATCH = 5000
+#: Tables other modules fill from the appeal rows, at intake or in bulk for appeals already there:
+#: (module, its bulk function taking an engine, the table). Their own functions, since what they
+#: hold may depend on earlier rows (`appeal_return` follows chains of returns in order of receipt).
+DERIVED = (("analytics.recurring", "backfill_returns", "appeal_return"),)
 
 
-async def _derived(url: str, jobs: int, log) -> list[str]:
-    """Fill them through their own functions, `jobs` transactions at a time (skipping those not
-    there yet). Topics are not here: the workers write them with the appeals, as the intake does."""
+async def _derived(url: str, log) -> list[str]:
+    """Fill them (skipping those not there yet). Topics are not here: the workers write them with
+    the appeals, as the intake does."""
     import importlib
 
     from db.session import make_engine
 
     done = []
-    engine = make_engine(Settings(database_url=url), pool_size=jobs + 1, max_overflow=0,
+    engine = make_engine(Settings(database_url=url), pool_size=2, max_overflow=0,
                          connect_args={"command_timeout": 600})
     try:
-        async with engine.connect() as conn:
-            numbers = None
-            for module_name, function, table in DERIVED:
-                try:
-                    fill = getattr(importlib.import_module(module_name), function)
-                except (ImportError, AttributeError):
-                    continue
+        for module_name, function, table in DERIVED:
+            try:
+                fill = getattr(importlib.import_module(module_name), function)
+            except (ImportError, AttributeError):
+                continue
+            async with engine.connect() as conn:
                 if not await conn.scalar(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}):
                     continue
-                if numbers is None:
-                    numbers = (await conn.scalars(sa.text("SELECT appeal_no FROM appeal ORDER BY appeal_no"))).all()
-                t = time.perf_counter()
-                batches = [numbers[i : i + DERIVED_BATCH] for i in range(0, len(numbers), DERIVED_BATCH)]
-
-                async def worker() -> None:
-                    while batches:
-                        batch = batches.pop(0)
-                        async with engine.begin() as tx:
-                            await fill(tx, batch)
-
-                await asyncio.gather(*(worker() for _ in range(max(1, jobs))))
+            t = time.perf_counter()
+            await fill(engine)
+            async with engine.begin() as conn:
                 rows = await conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
-                done.append(f"{table}: {rows:,} rows by {module_name}.{function} in {time.perf_counter() - t:.1f} s")
-                log(f"  {done[-1]}")
+                await conn.execute(sa.text(f"ANALYZE {table}"))
+            done.append(f"{table}: {rows:,} rows by {module_name}.{function} in {time.perf_counter() - t:.1f} s")
+            log(f"  {done[-1]}")
     finally:
         await engine.dispose()
     return done
