@@ -69,11 +69,23 @@ def percentile(values: list[float], p: float) -> float:
 # --- the database ----------------------------------------------------------------------------
 
 
-async def tune(pg: EmbeddedPostgres) -> None:
+EXPLAIN_SETTINGS = ("session_preload_libraries", "auto_explain.log_min_duration", "auto_explain.log_analyze",
+                    "auto_explain.log_buffers")
+
+
+async def tune(pg: EmbeddedPostgres, explain_ms: int | None) -> None:
+    """The server settings; with `explain_ms`, auto_explain logs the plan (with actual times) of
+    every statement that takes that long, for `--explain`."""
     conn = await asyncpg.connect(pg.url())
     try:
         for name, value in SERVER_SETTINGS.items():
             await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        if explain_ms is not None:
+            for name, value in zip(EXPLAIN_SETTINGS, ("auto_explain", f"{explain_ms}ms", "on", "on")):
+                await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        else:
+            for name in EXPLAIN_SETTINGS:
+                await conn.execute(f"ALTER SYSTEM RESET {name}")
         await conn.execute("SELECT pg_reload_conf()")
         await asyncio.sleep(0.5)
         restart = await conn.fetchval("SELECT count(*) FROM pg_settings WHERE pending_restart")
@@ -257,7 +269,7 @@ async def main(args: argparse.Namespace) -> None:
         if pg.running():
             pg.stop()
         pg.start()
-        await tune(pg)
+        await tune(pg, args.explain)
         await pg.ensure_database(DATABASE)
         url = pg.url(DATABASE)
         where = f"embedded PostgreSQL in {data.relative_to(PROJECT_ROOT) if data.is_relative_to(PROJECT_ROOT) else data}"
@@ -296,7 +308,14 @@ async def main(args: argparse.Namespace) -> None:
                         print(f"    ?{_label(v)}")
                 return
             print(f"calling {len(found)} endpoints, {args.repeat} times each …")
+            log_start = pg.log_file.stat().st_size if pg is not None and pg.log_file.exists() else 0
             results = await measure(api, found, args.repeat, headers)
+            if args.explain is not None and pg is not None:
+                plans = Path(args.data_dir) / "slow-plans.log"
+                with open(pg.log_file, "rb") as log:
+                    log.seek(log_start)
+                    plans.write_bytes(log.read())
+                print(f"plans of the statements that took {args.explain} ms or more: {plans}")
         finally:
             server.should_exit = True
             await task
@@ -330,4 +349,7 @@ if __name__ == "__main__":
     parser.add_argument("--fresh", action="store_true", help="generate again even when the dataset is there")
     parser.add_argument("--only", default=None, help="only endpoints whose path contains this")
     parser.add_argument("--list", action="store_true", help="print the endpoints and their variants, call nothing")
+    parser.add_argument("--explain", type=int, default=None, metavar="MS",
+                        help="embedded server: log the plans (EXPLAIN ANALYZE) of statements taking MS ms or more "
+                             "to slow-plans.log in the data folder (the instrumentation slows every query a little)")
     asyncio.run(main(parser.parse_args()))
