@@ -85,9 +85,9 @@ class Skill:
 
 def skill(quality: float, category: str) -> Skill:
     return Skill(
-        contact_in_time=0.9 + 0.095 * quality,
-        late=0.01 + 0.08 * (1 - quality),
-        resolve=DIFFICULTY.get(category, 0.9) * (0.72 + 0.3 * quality),
+        contact_in_time=0.93 + 0.065 * quality,
+        late=0.005 + 0.06 * (1 - quality),
+        resolve=DIFFICULTY.get(category, 0.95) * (0.8 + 0.22 * quality),
         satisfied=0.62 + 0.3 * quality,
     )
 
@@ -192,11 +192,11 @@ def _work(life: Life, world: World, rng: random.Random, t: datetime, sk: Skill, 
         if t is None:
             return None
     late = rng.random() < sk.late
-    if late:
-        done = completion.due + span * rng.lognormvariate(-1.6, 0.9)
-    else:
-        done = completion.started_at + span * rng.betavariate(1.6, 2.6)
-    done = max(done, t + timedelta(minutes=rng.randint(10, 240)))
+    left = completion.due - t
+    if late or left <= span * 0.02:
+        done = max(completion.due, t) + span * rng.lognormvariate(-1.6, 0.9)
+    else:  # in time: somewhere in what is left of the limit, rarely at the last minute
+        done = t + left * (0.02 + 0.96 * rng.betavariate(1.6, 2.6))
     if view.urgency in (Urgency.ORDINARY, Urgency.COMPLEX) and rng.random() < 0.12:
         mid = t + (done - t) * rng.uniform(0.4, 0.8)
         past = mid > completion.due
