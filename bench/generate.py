@@ -36,7 +36,7 @@ from domain.calendar import CHINA_TZ
 from settings import Settings
 
 #: Bumped when the generated data changes shape: an older dataset is then generated again.
-VERSION = 1
+VERSION = 2
 DEFAULT_SEED = 12345
 
 
