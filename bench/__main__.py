@@ -23,9 +23,8 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import httpx
-
 from bench.floor import STEPS, TASK_QUEUE, FloorWorkflow
+from bench.http import JsonClient
 from db.users import DEMO_PASSWORD
 from devstack.__main__ import Stack
 from devstack.ports import free_port
@@ -88,21 +87,22 @@ async def run_floor(client, n: int, concurrency: int) -> float:
 async def run_appeals(api: str, n: int, concurrency: int) -> tuple[float, dict[str, list[float]]]:
     latencies: dict[str, list[float]] = defaultdict(list)
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
-    async with httpx.AsyncClient(base_url=api, timeout=60, limits=limits) as http:
+    async with JsonClient(api) as http:
         tokens = {}
         for user in ("operator", "lighting"):
-            r = await http.post("/auth/token", json={"username": user, "password": DEMO_PASSWORD})
-            r.raise_for_status()
-            tokens[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            status, answer = await http.post("/auth/token", {"username": user, "password": DEMO_PASSWORD})
+            if status != 200:
+                raise RuntimeError(f"login {user}: {status} {answer}")
+            tokens[user] = {"Authorization": f"Bearer {answer['access_token']}"}
 
         async def call(name: str, path: str, body: dict, headers: dict) -> dict:
             t = time.perf_counter()
-            r = await http.post(path, json=body, headers=headers)
+            async with asyncio.timeout(60):
+                status, answer = await http.post(path, body, headers)
             latencies[name].append((time.perf_counter() - t) * 1000)
-            if r.status_code >= 300:
-                raise RuntimeError(f"{name}: {r.status_code} {r.text}")
-            return r.json()
+            if status >= 300:
+                raise RuntimeError(f"{name}: {status} {answer}")
+            return answer
 
         async def one(i: int) -> None:
             async with gate:
