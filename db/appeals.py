@@ -68,17 +68,18 @@ async def record_intake(
     request_fingerprint: str,
 ) -> tuple[Appeal, bool]:
     """Write the appeal row and its contact in one transaction. With a key already used, return
-    the appeal it created (and False) instead of writing anything."""
-    if idempotency_key is not None:
-        existing = await find_by_idempotency_key(engine=engine, key=idempotency_key)
-        if existing is not None:
-            _same_request(existing, request_fingerprint)
-            return existing, False
+    the appeal it created (and False) instead of writing anything. The key is looked up in the
+    same transaction, on the same connection."""
     # the text's topics for the analysts (jieba is CPU work: off the event loop)
     topic_keys = await asyncio.to_thread(topics.topic_keys, details.content)
     sessions = session_factory(engine)
     try:
         async with sessions() as session:
+            if idempotency_key is not None:
+                existing = await _by_idempotency_key(session, idempotency_key)
+                if existing is not None:
+                    _same_request(existing, request_fingerprint)
+                    return existing, False
             number = appeal_number(received_at, await session.scalar(APPEAL_NO_SEQ.next_value()))
             inp: AppealInput = build_input(number)
             appeal = Appeal(
@@ -137,7 +138,11 @@ def intake_input(appeal: Appeal) -> AppealInput | None:
 
 async def find_by_idempotency_key(*, engine: AsyncEngine, key: str) -> Appeal | None:
     async with session_factory(engine)() as session:
-        return (await session.exec(select(Appeal).where(Appeal.idempotency_key == key))).first()
+        return await _by_idempotency_key(session, key)
+
+
+async def _by_idempotency_key(session: AsyncSession, key: str) -> Appeal | None:
+    return (await session.exec(select(Appeal).where(Appeal.idempotency_key == key))).first()
 
 
 async def unstarted(*, engine: AsyncEngine, older_than: datetime, limit: int = 100) -> list[Appeal]:
