@@ -112,7 +112,8 @@ class Generator:
         self.roads = {c: texts.roads(p, mix.rng_for(seed, "roads", c)) for c, p in self.by_code.items()}
         self.centre = {c: self._street_centre(p) for c, p in self.by_code.items()}
         self.hot = self._hot_places(max(20, n // 450))
-        self.hot_cum = list(itertools.accumulate(1 / (i + 1) ** 0.7 for i in range(len(self.hot))))
+        # a gentle Zipf: the busiest place has a few appeals a week, the quietest one or two a month
+        self.hot_cum = list(itertools.accumulate(1 / (i + 1) ** 0.2 for i in range(len(self.hot))))
         self._quality: dict[str, float] = {}
         self._cum_by_day: dict[Any, list[float]] = {}
         self._type_cum: dict[str, list[float]] = {}
