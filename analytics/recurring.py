@@ -9,15 +9,16 @@ once, at intake (`db.appeals.record_intake`) or in bulk (`fill_returns`, `backfi
 within a year before, by address and by distance. The latest one is enough: for any N, an
 appeal came back within N days exactly when the latest resolution before it is that recent.
 
-Appeals linked by coming back form one recurring problem (A resolved → B → B resolved → C is
-one problem), listed with its history in order.
+Appeals linked by coming back are one recurring problem (A resolved → B → B resolved → C ...),
+named by the appeal its chain starts from (`problem_no`), so that a period's problems are
+counted, ordered and paged in the database however many there are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,10 +48,11 @@ def _haversine(a: str, b: str) -> str:
 
 # For each appeal b: the latest appeal of its category resolved at its address (a), and near its
 # point (within RADIUS_M, looked up in a box of latitude × longitude first), within a year before.
-_FILL = f"""
-INSERT INTO appeal_return (appeal_no, matched_by, previous_no, previous_closed_at, distance_m,
+# The problem starts as that appeal; _join_problems then follows it back to where its chain starts.
+_FILL = sa.text(f"""
+INSERT INTO appeal_return (appeal_no, matched_by, previous_no, previous_closed_at, problem_no, distance_m,
                            received_at, category_code, district_code, street_code)
-SELECT b.appeal_no, 'address', p.appeal_no, p.closed_at, NULL,
+SELECT b.appeal_no, 'address', p.appeal_no, p.closed_at, p.appeal_no, NULL,
        b.received_at, b.category_code, b.district_code, b.street_code
 FROM appeal b
 CROSS JOIN LATERAL (
@@ -63,7 +65,7 @@ CROSS JOIN LATERAL (
 ) p
 WHERE b.appeal_no = ANY(CAST(:nos AS text[])) AND b.street_code IS NOT NULL AND b.location_address IS NOT NULL
 UNION ALL
-SELECT b.appeal_no, 'radius', p.appeal_no, p.closed_at, p.distance_m,
+SELECT b.appeal_no, 'radius', p.appeal_no, p.closed_at, p.appeal_no, p.distance_m,
        b.received_at, b.category_code, b.district_code, b.street_code
 FROM appeal b
 CROSS JOIN LATERAL (
@@ -80,44 +82,98 @@ CROSS JOIN LATERAL (
 WHERE b.appeal_no = ANY(CAST(:nos AS text[])) AND b.latitude IS NOT NULL AND b.longitude IS NOT NULL
 ON CONFLICT (appeal_no, matched_by) DO UPDATE SET
     previous_no = excluded.previous_no, previous_closed_at = excluded.previous_closed_at,
-    distance_m = excluded.distance_m
+    problem_no = excluded.problem_no, distance_m = excluded.distance_m
 WHERE excluded.previous_closed_at > appeal_return.previous_closed_at
-"""
+""")
+
+# What the problems of these appeals are made of: the appeals they came back after, and the
+# problems those belong to when they came back themselves. (Two plain lookups by number: even
+# with the table's statistics out of date, the worst plan is one scan each.)
+_CHAINS = sa.text("""
+SELECT appeal_no, previous_no, problem_no FROM appeal_return WHERE appeal_no = ANY(CAST(:nos AS text[]))
+""")
+_PROBLEMS = sa.text("""
+SELECT appeal_no, min(problem_no) AS problem_no FROM appeal_return
+WHERE appeal_no = ANY(CAST(:nos AS text[])) GROUP BY appeal_no
+""")
+_SET_PROBLEMS = sa.text("""
+UPDATE appeal_return r SET problem_no = u.problem_no
+FROM unnest(CAST(:nos AS text[]), CAST(:problems AS text[])) AS u(appeal_no, problem_no)
+WHERE r.appeal_no = u.appeal_no AND r.problem_no <> u.problem_no
+""")
+
+
+async def _join_problems(conn: AsyncConnection, numbers: list[str]) -> None:
+    """An appeal belongs to the problem of the appeal it came back after (the first of them when
+    it came back after two, by address and by distance), following chains inside `numbers`."""
+    rows = (await conn.execute(_CHAINS, {"nos": numbers})).all()
+    outside = sorted({prev for _, prev, _ in rows} - set(numbers))
+    problem_there = dict((await conn.execute(_PROBLEMS, {"nos": outside})).all()) if outside else {}
+    previous: dict[str, list[tuple[str, str | None]]] = {}
+    current: dict[str, set[str]] = {}  # one row by address and one by distance may differ
+    for no, prev, problem in rows:
+        previous.setdefault(no, []).append((prev, problem_there.get(prev)))
+        current.setdefault(no, set()).add(problem)
+    problem_of: dict[str, str] = {}
+
+    def resolve(no: str) -> str:
+        stack = [no]
+        while stack:  # iteratively, so that a long chain cannot exhaust the recursion limit
+            x = stack.pop()
+            if x in problem_of:
+                continue
+            pending = [p for p, _ in previous[x] if p in previous and p not in problem_of]
+            if pending:
+                stack.append(x)
+                stack.extend(pending)
+                continue
+            problem_of[x] = min(problem_of[p] if p in previous else (pp or p) for p, pp in previous[x])
+        return problem_of[no]
+
+    changed = {no: resolve(no) for no in previous}
+    changed = {no: p for no, p in changed.items() if current[no] != {p}}
+    if changed:
+        await conn.execute(_SET_PROBLEMS, {"nos": list(changed), "problems": list(changed.values())})
 
 
 async def fill_returns(conn: AsyncConnection, appeal_nos: Iterable[str]) -> None:
-    """Work out whether these appeals came back (in the caller's transaction). Call it once the
-    appeals, and the earlier ones with their outcomes, are in the table; running it again is
-    harmless (a later resolution found since replaces the one recorded)."""
+    """Work out whether these appeals came back, and to which problem (in the caller's
+    transaction). Call it once the appeals, and the earlier ones with their outcomes, are in
+    the table, the earlier appeals first (or in the same call); running it again is harmless."""
     numbers = list(dict.fromkeys(appeal_nos))
     for i in range(0, len(numbers), 5000):
-        await conn.execute(sa.text(_FILL), {"nos": numbers[i : i + 5000]})
+        chunk = numbers[i : i + 5000]
+        await conn.execute(_FILL, {"nos": chunk})
+        await _join_problems(conn, chunk)
 
 
 async def backfill_returns(engine: AsyncEngine, *, batch: int = 5000, since: datetime | None = None) -> int:
-    """`fill_returns` for every appeal received since `since` (all by default), a batch per
-    transaction in the order of their numbers. Returns the number of appeals looked at."""
-    done, after = 0, ""
+    """`fill_returns` for every appeal received since `since` (all by default), in the order
+    they were received, a batch per transaction. Returns the number of appeals looked at."""
+    done, after = 0, (since or datetime(1970, 1, 1, tzinfo=timezone.utc), "")
     while True:
+        if done % (batch * 50) == 0:  # the table grows fast: keep the planner's picture of it current
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("ANALYZE appeal_return"))
         async with engine.begin() as conn:
-            numbers = (
-                await conn.scalars(
+            rows = (
+                await conn.execute(
                     sa.text(
                         """
-                        SELECT appeal_no FROM appeal
-                        WHERE appeal_no > :after AND (CAST(:since AS timestamptz) IS NULL OR received_at >= :since)
+                        SELECT appeal_no, received_at FROM appeal
+                        WHERE (received_at, appeal_no) > (:at, :no)
                           AND ((street_code IS NOT NULL AND location_address IS NOT NULL) OR latitude IS NOT NULL)
-                        ORDER BY appeal_no LIMIT :size
+                        ORDER BY received_at, appeal_no LIMIT :size
                         """
                     ),
-                    {"after": after, "since": since, "size": batch},
+                    {"at": after[0], "no": after[1], "size": batch},
                 )
             ).all()
-            if not numbers:
+            if not rows:
                 return done
-            await fill_returns(conn, numbers)
-        done += len(numbers)
-        after = numbers[-1]
+            await fill_returns(conn, [r.appeal_no for r in rows])
+        done += len(rows)
+        after = (rows[-1].received_at, rows[-1].appeal_no)
 
 
 # --- the recurring problems of a period ------------------------------------------------------
@@ -149,6 +205,7 @@ class Appearance:
 class Recurrence:
     """One recurring problem: a category at a place, and its appeals in order."""
 
+    problem_no: str
     category: str
     district: str | None
     street: str | None
@@ -171,53 +228,9 @@ class RecurrencePage:
     total: int
 
 
-def _find(parent: dict[str, str], x: str) -> str:
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
-
-
-async def _earlier_returns(
-    conn: AsyncConnection,
-    groups: dict[str, list[str]],
-    back: dict[str, list[Any]],
-    within_days: int,
-    match: tuple[str, ...],
-    depth: int = 12,
-) -> None:
-    """Complete each problem's history before the period: the resolved appeal it came back
-    after may itself have come back after an earlier one, and so on."""
-    owner = {x: root for root, members in groups.items() for x in members}
-    frontier = [x for x in owner if x not in back]
-    for _ in range(depth):
-        if not frontier:
-            return
-        found = (
-            await conn.execute(
-                sa.text(
-                    """
-                    SELECT appeal_no, previous_no, previous_closed_at, received_at, matched_by FROM appeal_return
-                    WHERE appeal_no = ANY(CAST(:nos AS text[])) AND matched_by = ANY(CAST(:match AS text[]))
-                      AND received_at - previous_closed_at <= make_interval(days => :days)
-                    """
-                ),
-                {"nos": frontier, "match": list(match), "days": within_days},
-            )
-        ).all()
-        frontier = []
-        for no, previous, closed, received, how in found:
-            seen = back.get(no)
-            if seen is None:
-                back[no] = [previous, closed, received, {how}]
-            else:
-                seen[3].add(how)
-                if closed > seen[1]:
-                    seen[0], seen[1] = previous, closed
-            if previous not in owner:
-                owner[previous] = owner[no]
-                groups[owner[no]].append(previous)
-                frontier.append(previous)
+_RETURNS = """
+    matched_by = ANY(CAST(:match AS text[])) AND received_at - previous_closed_at <= make_interval(days => :days)
+"""
 
 
 async def recurring(
@@ -231,77 +244,79 @@ async def recurring(
     offset: int = 0,
 ) -> RecurrencePage:
     """The problems that came back in the period — appeals received in it within `within_days`
-    of a resolution at their place — most returns first, then the latest, paged."""
+    of a resolution at their place — the most returns in the period first, then the latest;
+    each with its history up to the end of the period."""
     if not 1 <= within_days <= MAX_WITHIN_DAYS:
         raise ValueError(f"within_days is 1 to {MAX_WITHIN_DAYS}")
     conn = await _conn(session)
     start, end = period.bounds()
-    params: dict[str, Any] = {"start": start, "end": end, "days": within_days, "match": list(match)}
-    links = (
+    params: dict[str, Any] = {"start": start, "end": end, "days": within_days, "match": list(match),
+                              "limit": limit, "offset": offset}
+    page = (
         await conn.execute(
             sa.text(
                 f"""
-                SELECT appeal_no, previous_no, previous_closed_at, received_at, matched_by
-                FROM appeal_return
-                WHERE received_at >= :start AND received_at < :end
-                  AND matched_by = ANY(CAST(:match AS text[]))
-                  AND received_at - previous_closed_at <= make_interval(days => :days){filters.sql(params)}
+                WITH b AS (
+                    SELECT DISTINCT ON (appeal_no) appeal_no, problem_no, received_at FROM appeal_return
+                    WHERE received_at >= :start AND received_at < :end AND {_RETURNS}{filters.sql(params)}
+                    ORDER BY appeal_no, matched_by
+                ), p AS (
+                    SELECT problem_no, count(*) AS returns, max(received_at) AS latest FROM b GROUP BY problem_no
+                )
+                SELECT k.problem_no, k.returns, (SELECT count(*) FROM p) AS total
+                FROM (SELECT 1) one LEFT JOIN LATERAL (
+                    SELECT * FROM p ORDER BY returns DESC, latest DESC, problem_no LIMIT :limit OFFSET :offset
+                ) k ON true
                 """
             ),
             params,
         )
     ).all()
+    problems = {r.problem_no: r.returns for r in page if r.problem_no is not None}
+    if not problems:
+        return RecurrencePage([], page[0].total)
 
-    parent: dict[str, str] = {}
-    # appeal → [the resolved appeal it came back after (the latest), its closure, received, how]
-    back: dict[str, list[Any]] = {}
-    for no, previous, closed, received, how in links:
-        parent.setdefault(no, no)
-        parent.setdefault(previous, previous)
-        ra, rb = _find(parent, previous), _find(parent, no)
-        if ra != rb:
-            parent[ra] = rb
+    # each problem's history: where it started, and every return up to the end of the period
+    links = (
+        await conn.execute(
+            sa.text(
+                f"""
+                SELECT appeal_no, problem_no, previous_no, previous_closed_at, matched_by FROM appeal_return
+                WHERE problem_no = ANY(CAST(:problems AS text[])) AND received_at < :end AND {_RETURNS}
+                """
+            ),
+            {"problems": list(problems), "end": end, "days": within_days, "match": list(match)},
+        )
+    ).all()
+    members: dict[str, dict[str, None]] = {p: {p: None} for p in problems}  # ordered sets
+    back: dict[str, list[Any]] = {}  # appeal → [the latest resolved before it, when it closed, how]
+    for no, problem, previous, closed, how in links:
+        members[problem][no] = members[problem][previous] = None
         seen = back.get(no)
         if seen is None:
-            back[no] = [previous, closed, received, {how}]
+            back[no] = [previous, closed, {how}]
         else:
-            seen[3].add(how)
+            seen[2].add(how)
             if closed > seen[1]:
                 seen[0], seen[1] = previous, closed
-    # one problem per set of linked appeals: its members, how many came back, the latest return
-    problems: dict[str, list[Any]] = {}
-    for x in parent:
-        root = _find(parent, x)
-        problem = problems.setdefault(root, [[], 0, None])
-        problem[0].append(x)
-        if (b := back.get(x)) is not None:
-            problem[1] += 1
-            if problem[2] is None or b[2] > problem[2]:
-                problem[2] = b[2]
-    order = sorted(problems, key=lambda r: (-problems[r][1], -problems[r][2].timestamp(), r))
-    page = order[offset : offset + limit]
-    groups = {root: problems[root][0] for root in page}
-    await _earlier_returns(conn, groups, back, within_days, match)
-    numbers = [x for root in page for x in groups[root]]
-    rows = {}
-    if numbers:
-        rows = {
-            r.appeal_no: r
-            for r in await conn.execute(
-                sa.text(
-                    """
-                    SELECT appeal_no, category_code, district_code, street_code, location_address, latitude,
-                           longitude, received_at, closed_at, outcome, status
-                    FROM appeal WHERE appeal_no = ANY(CAST(:nos AS text[]))
-                    """
-                ),
-                {"nos": numbers},
-            )
-        }
+    numbers = [x for m in members.values() for x in m]
+    rows = {
+        r.appeal_no: r
+        for r in await conn.execute(
+            sa.text(
+                """
+                SELECT appeal_no, category_code, district_code, street_code, location_address, latitude, longitude,
+                       received_at, closed_at, outcome, status
+                FROM appeal WHERE appeal_no = ANY(CAST(:nos AS text[]))
+                """
+            ),
+            {"nos": numbers},
+        )
+    }
     items = []
-    for root in page:
+    for problem, returns in problems.items():
         history = []
-        for x in sorted(groups[root], key=lambda n: (rows[n].received_at, n)):
+        for x in sorted((x for x in members[problem] if x in rows), key=lambda n: (rows[n].received_at, n)):
             r, b = rows[x], back.get(x)
             days = round((r.received_at - b[1]).total_seconds() / 86400, 1) if b else None
             history.append(
@@ -310,14 +325,14 @@ async def recurring(
         last = rows[history[-1].appeal_no]
         items.append(
             Recurrence(
-                category=last.category_code, district=last.district_code, street=last.street_code,
-                address=last.location_address, latitude=last.latitude, longitude=last.longitude,
-                matched_by=sorted({m for x in groups[root] if x in back for m in back[x][3]}),
-                returns_in_period=problems[root][1],
-                history=history,
+                problem_no=problem, category=last.category_code, district=last.district_code,
+                street=last.street_code, address=last.location_address, latitude=last.latitude,
+                longitude=last.longitude,
+                matched_by=sorted({m for x in members[problem] if x in back for m in back[x][2]}),
+                returns_in_period=returns, history=history,
             )
         )
-    return RecurrencePage(items, len(order))
+    return RecurrencePage(items, page[0].total)
 
 
 async def _main() -> None:

@@ -643,7 +643,8 @@ class AppealReturn(SQLModel, table=True):
     """An appeal that came back (analytics.recurring): when it was received, the latest appeal
     of its category at its place — same street and address, or within the radius — that had
     been closed as resolved (within a year). Known at intake, since the earlier appeal was
-    closed before this one came in; the appeal's own time, category and place are copied."""
+    closed before this one came in; the appeal's own time, category and place are copied, and
+    the problem it belongs to (the first appeal of the chain A resolved → B → ...)."""
 
     __tablename__ = "appeal_return"
     __table_args__ = (
@@ -651,10 +652,10 @@ class AppealReturn(SQLModel, table=True):
             "ix_appeal_return_period",
             "received_at",
             postgresql_include=[
-                "previous_no", "previous_closed_at", "category_code", "district_code", "street_code",
-                "distance_m",
+                "previous_closed_at", "problem_no", "category_code", "district_code", "street_code",
             ],
         ),
+        sa.Index("ix_appeal_return_problem", "problem_no", "received_at"),
     )
 
     appeal_no: str = Field(
@@ -665,6 +666,9 @@ class AppealReturn(SQLModel, table=True):
     matched_by: str = Field(primary_key=True, max_length=8, description="address | radius")
     previous_no: str = Field(max_length=32, description="the appeal resolved there before")
     previous_closed_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    problem_no: str = Field(
+        max_length=32, description="where the chain of returns starts: one recurring problem"
+    )
     distance_m: float | None = Field(default=None, description="between the two points (radius)")
     received_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     category_code: str = Field(max_length=40)

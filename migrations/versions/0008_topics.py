@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("matched_by", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("previous_no", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("previous_closed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("problem_no", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("distance_m", sa.Float(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("category_code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -66,10 +67,9 @@ def upgrade() -> None:
         "appeal_return",
         ["received_at"],
         unique=False,
-        postgresql_include=[
-            "previous_no", "previous_closed_at", "category_code", "district_code", "street_code", "distance_m",
-        ],
+        postgresql_include=["previous_closed_at", "problem_no", "category_code", "district_code", "street_code"],
     )
+    op.create_index("ix_appeal_return_problem", "appeal_return", ["problem_no", "received_at"], unique=False)
     op.create_index(
         "ix_appeal_hotspot",
         "appeal",
@@ -99,6 +99,7 @@ def downgrade() -> None:
     op.drop_index("ix_appeal_resolved_point", table_name="appeal")
     op.drop_index("ix_appeal_resolved_address", table_name="appeal")
     op.drop_index("ix_appeal_hotspot", table_name="appeal")
+    op.drop_index("ix_appeal_return_problem", table_name="appeal_return")
     op.drop_index("ix_appeal_return_period", table_name="appeal_return")
     op.drop_table("appeal_return")
     op.drop_index("ix_appeal_topic_topic", table_name="appeal_topic")

@@ -25,6 +25,7 @@ from datetime import datetime
 
 import pytest
 import pytest_asyncio
+import sqlalchemy as sa
 
 from analytics import recurring
 from analytics.hotspots import Filters
@@ -96,7 +97,7 @@ async def test_the_problems_that_came_back_in_the_month_with_their_history(engin
     weeds = got[("W1", "W2", "W3", "W4")]
     assert page.items[0] is weeds  # most returns in the period first
     assert (weeds.returns_in_period, weeds.returns, weeds.matched_by) == (2, 3, ["address"])
-    assert (weeds.category, weeds.district, weeds.street) == (WEEDS, "110101", AND)
+    assert (weeds.category, weeds.district, weeds.street, weeds.problem_no) == (WEEDS, "110101", AND, "W1")
     history = {a.appeal_no: a for a in weeds.history}
     assert (history["W1"].after, history["W2"].after, history["W3"].after, history["W4"].after) == (
         None, "W1", "W2", "W2")
@@ -137,3 +138,38 @@ async def test_a_window_outside_the_year_looked_back_is_refused(engine):
     async with engine.connect() as conn:
         with pytest.raises(ValueError):
             await recurring.recurring(conn, OCT, within_days=366)
+
+
+async def test_a_chain_of_returns_is_one_problem_however_it_was_filled(engine):
+    """W2 and W3 were first filled together (one statement), then everything again in batches of
+    four in the order received: the chain still starts at W1."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT appeal_no, previous_no, problem_no FROM appeal_return WHERE appeal_no LIKE 'W%' ORDER BY 1"))).all()
+    assert [tuple(r) for r in rows] == [("W2", "W1", "W1"), ("W3", "W2", "W1"), ("W4", "W2", "W1")]
+
+
+async def test_an_appeal_back_by_address_and_by_distance_joins_one_problem(own_engine):
+    """X2 came back after X0 by address and after Y0 (a little earlier, 100 m away) by distance:
+    both its links name one problem, and X3 after it joins the same one. (In 2025, away from the
+    other tests' months.)"""
+    lat, lon = 39.95, 116.45
+    rows = [
+        ("Y0", None, (lat + 0.0009, lon), bj(2025, 8, 1, 9), bj(2025, 8, 2, 9), "resolved"),
+        ("X0", "东四十条1号", None, bj(2025, 8, 3, 9), bj(2025, 8, 4, 9), "resolved"),
+        ("X2", "东四十条1号", (lat, lon), bj(2025, 8, 20, 9), bj(2025, 8, 25, 9), "resolved"),
+        ("X3", "东四十条1号", None, bj(2025, 9, 20, 9), None, None),
+    ]
+    async with own_engine.begin() as conn:
+        for no, address, point, received, closed, outcome in rows:
+            p_lat, p_lon = point or (None, None)
+            await add_appeal(conn, no, unit="110101-CGW", category="MUNI.DRAIN", district="110101", street=AND,
+                             address=address, latitude=p_lat, longitude=p_lon, received_at=received,
+                             closed_at=closed, outcome=outcome)
+        for no in ("X2", "X3"):  # one at a time, as at intake
+            await fill_returns(conn, [no])
+        got = (await conn.execute(sa.text(
+            "SELECT appeal_no, matched_by, previous_no, problem_no FROM appeal_return WHERE appeal_no IN ('X2', 'X3')"
+            " ORDER BY 1, 2"))).all()
+    assert [tuple(r) for r in got] == [
+        ("X2", "address", "X0", "X0"), ("X2", "radius", "Y0", "X0"), ("X3", "address", "X2", "X0")]
