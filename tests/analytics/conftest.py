@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.migrate import migrate
 from db.models import Appeal
+from domain.messages import AppealStatus, AppealView, Outcome, Satisfaction
+from domain.types import AppealType, Channel, Urgency
 from db.session import make_engine
 from tests.conftest import settings_for
 
@@ -83,4 +85,24 @@ async def add_appeal(
         rehandle_count=0,
         seq=1,
     )
+    # the workflow's view as the projection stores it, so every reader of the row (the appeal
+    # list and detail too) sees a consistent appeal
+    values["state"] = AppealView(
+        appeal_no=appeal_no,
+        appeal_type=AppealType.COMPLAINT,
+        category=category,
+        urgency=Urgency.ORDINARY,
+        channel=Channel.PHONE,
+        district=district,
+        street=street,
+        received_at=received_at,
+        status=AppealStatus(values["status"]),
+        handling_unit=unit,
+        units=[unit] if unit else [],
+        resolved=values["resolved"],
+        satisfaction=Satisfaction(satisfaction) if satisfaction else None,
+        outcome=Outcome(outcome) if outcome else None,
+        closed_at=closed_at,
+        seq=1,
+    ).model_dump(mode="json")
     await conn.execute(sa.insert(Appeal.__table__).values(values))
