@@ -90,11 +90,12 @@ class CellPage:
     total_previous: int
 
 
-async def _conn(session: AsyncSession | AsyncConnection) -> AsyncConnection:
+async def as_connection(session: AsyncSession | AsyncConnection) -> AsyncConnection:
+    """The connection under a session (an ORM or SQLModel one), or the connection itself."""
     return session if isinstance(session, AsyncConnection) else await session.connection()
 
 
-def _bounds(period: Period) -> dict[str, Any]:
+def both_periods(period: Period) -> dict[str, Any]:
     """One range scan covers the period and the one before (they always meet)."""
     before = period.previous()
     p_start, _ = before.bounds()
@@ -123,8 +124,8 @@ async def cells(
 ) -> CellPage:
     """Counts per category × place, in the period and the period before, sorted and paged in
     the database; the totals cover every cell, not only the page."""
-    conn = await _conn(session)
-    params = _bounds(period) | {"limit": limit, "offset": offset, "min_count": min_count}
+    conn = await as_connection(session)
+    params = both_periods(period) | {"limit": limit, "offset": offset, "min_count": min_count}
     cat, col = _CATEGORY_EXPR[category_level], _PLACE_COLUMN[place]
     keep = "n >= :min_count AND n > before" if rising_only else "n >= :min_count AND (n > 0 OR before > 0)"
     rows = (
@@ -154,30 +155,9 @@ async def cells(
             params,
         )
     ).all()
-    first = rows[0]
+    first = rows[0]  # always one row, with the totals, even past the last page
     page = [Cell(r.category, r.place, r.n, r.before) for r in rows if r.category is not None]
-    # the count of kept cells is only known with a row on the page; past the end, count apart
-    total_cells = first.cells if page else await _count_kept(conn, period, place, category_level, filters, keep, min_count)
-    return CellPage(page, total_cells, int(first.total), int(first.total_before))
-
-
-async def _count_kept(conn, period, place, category_level, filters, keep, min_count) -> int:
-    params = _bounds(period) | {"min_count": min_count}
-    cat, col = _CATEGORY_EXPR[category_level], _PLACE_COLUMN[place]
-    return await conn.scalar(
-        sa.text(
-            f"""
-            SELECT count(*) FROM (
-                SELECT count(*) FILTER (WHERE received_at >= :start) AS n,
-                       count(*) FILTER (WHERE received_at < :start) AS before
-                FROM appeal
-                WHERE received_at >= :p_start AND received_at < :end{filters.sql(params)}
-                GROUP BY {cat}, {col}
-            ) cell WHERE {keep}
-            """
-        ),
-        params,
-    )
+    return CellPage(page, first.cells, int(first.total), int(first.total_before))
 
 
 def _on_cell(category_level: CategoryLevel, place: Place) -> str:
@@ -202,7 +182,7 @@ async def add_examples(
     """The latest `per_cell` appeal numbers of the period behind each cell."""
     if not page:
         return
-    conn = await _conn(session)
+    conn = await as_connection(session)
     start, end = period.bounds()
     rows = await conn.execute(
         sa.text(
@@ -238,7 +218,7 @@ async def series(
     """Counts of the page's cells per week (ISO, from Monday) or calendar month of the period."""
     if not page:
         return {}
-    conn = await _conn(session)
+    conn = await as_connection(session)
     start, end = period.bounds()
     rows = await conn.execute(
         sa.text(
@@ -274,7 +254,7 @@ async def drilldown(
 ) -> tuple[int, list[dict[str, Any]]]:
     """The appeals received in the period with these filters (and this topic), the latest
     first: how many, and a page of them."""
-    conn = await _conn(session)
+    conn = await as_connection(session)
     start, end = period.bounds()
     params: dict[str, Any] = {"start": start, "end": end, "limit": limit, "offset": offset}
     if topic is None:
@@ -324,7 +304,7 @@ async def names(
     units: Sequence[str | None] = (),
 ) -> dict[tuple[str, str | None], Name]:
     """Display names keyed by ("category" | "district" | "unit", code); None is "no place"."""
-    conn = await _conn(session)
+    conn = await as_connection(session)
     out: dict[tuple[str, str | None], Name] = {("district", None): NOWHERE, ("unit", None): NOWHERE}
     for kind, table, codes in (("category", "category", categories), ("district", "district", districts),
                                ("unit", "unit", units)):

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from analytics.hotspots import Filters, _conn
+from analytics.hotspots import Filters, as_connection
 from analytics.periods import Period
 
 DEFAULT_WITHIN_DAYS = 90
@@ -248,7 +248,7 @@ async def recurring(
     each with its history up to the end of the period."""
     if not 1 <= within_days <= MAX_WITHIN_DAYS:
         raise ValueError(f"within_days is 1 to {MAX_WITHIN_DAYS}")
-    conn = await _conn(session)
+    conn = await as_connection(session)
     start, end = period.bounds()
     params: dict[str, Any] = {"start": start, "end": end, "days": within_days, "match": list(match),
                               "limit": limit, "offset": offset}

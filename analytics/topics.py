@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from analytics.hotspots import Filters, _bounds, _conn
+from analytics.hotspots import Filters, as_connection, both_periods
 from analytics.periods import Period
 from db.models import AppealTopic
 
@@ -294,8 +294,8 @@ async def topic_counts(
     """The topics of the appeals received in the period, the most frequent first, against the
     period before; an appeal counts once in each of its topics. With the latest appeal numbers
     of each topic on the page."""
-    conn = await _conn(session)
-    params = _bounds(period) | {"limit": limit, "offset": offset}
+    conn = await as_connection(session)
+    params = both_periods(period) | {"limit": limit, "offset": offset}
     where = filters.sql(params)
     rows = (
         await conn.execute(

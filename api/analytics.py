@@ -168,8 +168,9 @@ def name_out(n: Name) -> NameOut:
     return NameOut(code=n.code, name_zh=n.name_zh, name_en=n.name_en)
 
 
-async def visible_filters(session, principal: Principal, category: str | None, district: str | None,
-                   street: str | None) -> Filters:
+async def visible_filters(
+    session, principal: Principal, category: str | None, district: str | None, street: str | None
+) -> Filters:
     """Known codes only (422 otherwise); a district supervisor is held to the district."""
     if principal.role is Role.SUPERVISOR and principal.district:
         if district is not None and district != principal.district:
@@ -179,9 +180,9 @@ async def visible_filters(session, principal: Principal, category: str | None, d
     checks = (("category", category, "SELECT 1 FROM category WHERE code = :c"),
               ("district", district, "SELECT 1 FROM district WHERE code = :c"),
               ("street", street, "SELECT 1 FROM unit WHERE code = :c AND kind IN ('street', 'township')"))
-    for field, code, sql in checks:
+    for what, code, sql in checks:
         if code is not None and code != "none" and await conn.scalar(sa.text(sql), {"c": code}) is None:
-            raise ApiError(422, "validation_error", f"unknown {field} {code!r}", {"field": field})
+            raise ApiError(422, "validation_error", f"unknown {what} {code!r}", {"field": what})
     if category == "none":
         raise ApiError(422, "validation_error", "unknown category 'none'", {"field": "category"})
     return Filters(category, district, street)

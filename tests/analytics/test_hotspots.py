@@ -14,11 +14,12 @@ October 2026 against September:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest_asyncio
 
 from analytics import hotspots
+from analytics.hotspots import Filters
 from analytics.periods import Period
 from domain.calendar import CHINA_TZ
 from tests.analytics.conftest import add_appeal
@@ -96,3 +97,41 @@ async def test_one_problem_a_month_candidates_are_the_largest_and_the_rising(eng
     assert (lights["category_name_zh"], lights["district_name_zh"]) == ("路灯不亮/路灯故障", "东城区")
     assert got[2]["change_pct"] is None  # none before: no percentage
     assert all(len(c["examples"]) <= 3 for c in got)
+
+
+async def test_streets_filters_rising_and_paging(engine):
+    async with engine.connect() as conn:
+        streets = await hotspots.cells(conn, OCT, place="street", filters=Filters(district="110101"))
+        assert {(c.place, c.count, c.previous) for c in streets.cells} == {(AND, 3, 1), (DHM, 2, 0)}
+        # L-SEP-1 and both August appeals were at Andingmen: only September's counts as before
+        rising = await hotspots.cells(conn, OCT, order="rising", rising_only=True, min_count=2)
+        assert [(c.category, c.change) for c in rising.cells] == [(LIGHTS, 4), (HEAT, 3), (WATER, 1)]
+        nowhere = await hotspots.cells(conn, OCT, filters=Filters(district="none"))
+        assert [(c.category, c.place, c.count) for c in nowhere.cells] == [(WATER, None, 2)]
+        themes = await hotspots.cells(conn, OCT, category_level="theme", filters=Filters(category="UTIL"))
+        assert {(c.category, c.place, c.count) for c in themes.cells} == {("UTIL", "110108", 3), ("UTIL", None, 2)}
+        past = await hotspots.cells(conn, OCT, limit=2, offset=10)
+        assert past.cells == [] and (past.total_cells, past.total) == (5, 17)
+        second = await hotspots.cells(conn, OCT, limit=2, offset=2)
+        assert [c.category for c in second.cells] == [HEAT, WATER]
+
+
+async def test_weekly_series_and_examples(engine):
+    async with engine.connect() as conn:
+        page = (await hotspots.cells(conn, OCT, filters=Filters(category=LIGHTS))).cells
+        weeks = await hotspots.series(conn, OCT, page, bucket="week")
+        await hotspots.add_examples(conn, OCT, page, per_cell=2)
+    # 2026-10-01 is a Thursday: its week starts on Monday 28 September
+    assert weeks[(LIGHTS, "110101")] == {
+        date(2026, 9, 28): 1, date(2026, 10, 5): 1, date(2026, 10, 19): 2, date(2026, 10, 26): 1}
+    assert page[0].examples == ["L-OCT-5", "L-OCT-4"]
+
+
+async def test_the_drilldown_lists_the_appeals_behind_a_count(engine):
+    async with engine.connect() as conn:
+        total, rows = await hotspots.drilldown(conn, OCT, filters=Filters(category=LIGHTS, district="110101"))
+        assert total == 5 and [r["appeal_no"] for r in rows] == ["L-OCT-5", "L-OCT-4", "L-OCT-3", "L-OCT-2", "L-OCT-1"]
+        total, rows = await hotspots.drilldown(conn, OCT.previous(), filters=Filters(category=LIGHTS), limit=1)
+        assert total == 1 and rows[0]["appeal_no"] == "L-SEP-1" and rows[0]["street"] == AND
+        exact = await hotspots.drilldown(conn, OCT, filters=Filters(category="UTIL", subcategories=False))
+        assert exact == (0, [])
