@@ -97,7 +97,7 @@ def generate(url: str, n: int, *, seed: int = DEFAULT_SEED, as_of: datetime | No
     report.timings["vacuum"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    if asyncio.run(_derived(url, log)):
+    if asyncio.run(fill_derived(url, log)):
         report.timings["derived"] = time.perf_counter() - t
 
     if freeze:
@@ -162,9 +162,9 @@ async def _restore(dsn: str, indexes, days, jobs: int) -> None:
 DERIVED = (("analytics.recurring", "backfill_returns", "appeal_return"),)
 
 
-async def _derived(url: str, log) -> list[str]:
-    """Fill them (skipping those not there yet). Topics are not here: the workers write them with
-    the appeals, as the intake does."""
+async def fill_derived(url: str, log, *, only_empty: bool = False) -> list[str]:
+    """Fill them (skipping, with a word, those not there yet; with `only_empty`, those already
+    filled). Topics are not here: the workers write them with the appeals, as the intake does."""
     import importlib
 
     from db.session import make_engine
@@ -174,13 +174,16 @@ async def _derived(url: str, log) -> list[str]:
                          connect_args={"command_timeout": 600})
     try:
         for module_name, function, table in DERIVED:
-            try:
-                fill = getattr(importlib.import_module(module_name), function)
-            except (ImportError, AttributeError):
-                continue
             async with engine.connect() as conn:
                 if not await conn.scalar(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}):
                     continue
+                if only_empty and await conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")):
+                    continue
+            try:
+                fill = getattr(importlib.import_module(module_name), function)
+            except (ImportError, AttributeError) as e:
+                log(f"  {table} left empty: {module_name}.{function} cannot be loaded ({type(e).__name__}: {e})")
+                continue
             t = time.perf_counter()
             await fill(engine)
             async with engine.begin() as conn:

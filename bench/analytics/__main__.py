@@ -29,7 +29,8 @@ import httpx
 import uvicorn
 
 from bench.analytics import endpoints, store
-from bench.generate import DEFAULT_SEED, VERSION, generate
+from bench.generate import DEFAULT_SEED, VERSION, fill_derived, generate
+
 from db.migrate import migrate
 from db.session import make_engine
 from db.users import DemoUser, ensure_users
@@ -115,6 +116,7 @@ async def ensure_dataset(url: str, n: int, seed: int, jobs: int | None, fresh: b
     ):
         print(f"reusing the {n:,} appeals generated for {current.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} "
               f"(generation took {_took(current.timings)})")
+        await fill_derived(url, print, only_empty=True)  # a table another module added since
         return current
     if appeals and external and current is None:
         raise SystemExit(f"{dsn.rsplit('@', 1)[-1]} holds {appeals:,} appeals the generator did not write: "
