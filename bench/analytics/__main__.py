@@ -310,6 +310,7 @@ async def main(args: argparse.Namespace) -> None:
                         print(f"    ?{_label(v)}")
                 return
             print(f"calling {len(found)} endpoints, {args.repeat} times each …")
+            load_before = os.getloadavg()[0]
             log_start = pg.log_file.stat().st_size if pg is not None and pg.log_file.exists() else 0
             results = await measure(api, found, args.repeat, headers)
             if args.explain is not None and pg is not None:
@@ -322,7 +323,8 @@ async def main(args: argparse.Namespace) -> None:
             server.should_exit = True
             await task
         header = [
-            f"jiesu analytics benchmark — N={dataset.n:,} appeals, {os.cpu_count()} CPUs, "
+            f"jiesu analytics benchmark — N={dataset.n:,} appeals, {os.cpu_count()} CPUs "
+            f"(load average {load_before:.1f} before the calls, {os.getloadavg()[0]:.1f} after), "
             f"PostgreSQL {version.split()[0]} ({where})",
             f"  rows: {counts['appeals']:,} appeals, {counts['events']:,} timeline events; "
             f"generated for {dataset.as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} (Beijing) in {_took(dataset.timings)}",
