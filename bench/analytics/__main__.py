@@ -141,7 +141,8 @@ def _took(timings: dict[str, float]) -> str:
     parts = ", ".join(f"{k} {timings[k]:.1f} s" for k in STEPS if k in timings)
     if "worker_cpu" in timings:
         parts += f"; the row workers used {timings['worker_cpu']:.0f} s of CPU"
-    extra = "".join(f"; then {k} {v:.1f} s" for k, v in timings.items() if k not in (*STEPS, "worker_cpu"))
+    later = ("derived", "freeze")  # in the order they ran
+    extra = "".join(f"; then {k} {timings[k]:.1f} s" for k in later if k in timings)
     return f"{core:.1f} s ({parts}){extra}"
 
 
