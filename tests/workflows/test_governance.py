@@ -417,19 +417,20 @@ async def test_the_projection_never_goes_backwards(gov, settings):
 
 
 async def test_the_monthly_analysis_freezes_the_month_then_proposes_its_themes(gov, engine):
-    """A month of its own (far from the other tests' appeals): street lights in Dongcheng went
+    """A month of its own, far from the other tests' appeals (the time-skipping server's clock runs
+    years ahead over a session, so the near future is not empty): street lights in Dongcheng went
     from 1 to 4 appeals; it is the largest and the fastest-rising problem."""
-    nos = [await gov.appeal_at(datetime.fromisoformat(f"2031-03-{d:02d}T10:00:00+08:00")) for d in (3, 9, 17, 28)]
-    await gov.appeal_at(datetime.fromisoformat("2031-02-11T10:00:00+08:00"))
+    nos = [await gov.appeal_at(datetime.fromisoformat(f"2091-03-{d:02d}T10:00:00+08:00")) for d in (3, 9, 17, 28)]
+    await gov.appeal_at(datetime.fromisoformat("2091-02-11T10:00:00+08:00"))
     result = await gov.client.execute_workflow(
-        MonthlyAnalysisWorkflow.run, MonthlyAnalysisInput(month="2031-03"), id=f"analysis-{uuid.uuid4().hex[:6]}",
+        MonthlyAnalysisWorkflow.run, MonthlyAnalysisInput(month="2091-03"), id=f"analysis-{uuid.uuid4().hex[:6]}",
         task_queue=gov.task_queue,
     )
-    assert (result.month, result.frozen_appeals, result.candidates) == ("2031-03", 42, 1)
-    assert gov.calls.frozen == ["2031-03"]  # the name contract: "freeze_month", "YYYY-MM" → int
+    assert (result.month, result.frozen_appeals, result.candidates) == ("2091-03", 42, 1)
+    assert gov.calls.frozen == ["2091-03"]  # the name contract: "freeze_month", "YYYY-MM" → int
     async with engine.connect() as conn:
         stored = (
-            await conn.execute(sa.text("SELECT * FROM theme_candidate WHERE month = '2031-03-01' ORDER BY rank"))
+            await conn.execute(sa.text("SELECT * FROM theme_candidate WHERE month = '2091-03-01' ORDER BY rank"))
         ).mappings().all()
     top = stored[0]
     assert (top["category_code"], top["district_code"], top["count"], top["previous"], top["change"]) == (
@@ -437,11 +438,11 @@ async def test_the_monthly_analysis_freezes_the_month_then_proposes_its_themes(g
     assert set(top["reasons"]) == {"largest", "rising"} and set(top["examples"]) <= set(nos)
     # a re-run gives the month the same proposal, not a second one
     again = await gov.client.execute_workflow(
-        MonthlyAnalysisWorkflow.run, MonthlyAnalysisInput(month="2031-03"), id=f"analysis-{uuid.uuid4().hex[:6]}",
+        MonthlyAnalysisWorkflow.run, MonthlyAnalysisInput(month="2091-03"), id=f"analysis-{uuid.uuid4().hex[:6]}",
         task_queue=gov.task_queue,
     )
     async with engine.connect() as conn:
-        count = await conn.scalar(sa.text("SELECT count(*) FROM theme_candidate WHERE month = '2031-03-01'"))
+        count = await conn.scalar(sa.text("SELECT count(*) FROM theme_candidate WHERE month = '2091-03-01'"))
     assert again.candidates == count == len(stored)
 
 
