@@ -322,6 +322,8 @@ async def test_503_when_temporal_or_postgresql_is_down(api, tokens, settings, en
     from infra.temporal import connect
 
     tid = (await create(api, tokens["supervisor"], lights_task()))["id"]
+    # active first (its workflow has projected it), so what follows can only be refused for Temporal
+    await wait_task(api, tokens["supervisor"], tid, lambda t: t["status"] == "active")
     nowhere = await connect(settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"}), lazy=True)
     async with serve(create_app(settings, engine=engine, temporal=nowhere)) as broken:
         r = await broken.post(f"/governance/tasks/{tid}/cancel", json={"reason": "x"}, headers=tokens["supervisor"])
