@@ -4,9 +4,8 @@ summoned by a street, 吹哨报到).
 
 The part has its own actions and timers; every change is signalled to the appeal, which keeps
 the timeline and the projection (the lead unit answers to the citizen). Rules: `domain.parts`.
+No postponed annotations, for the reason given in `workflows.appeal`.
 """
-
-from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
