@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import session_factory
 from settings import Settings
@@ -33,7 +34,12 @@ async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def _sealer(request: Request) -> Sealer:
+    return request.app.state.sealer
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DirectoryDep = Annotated[DirectoryCache, Depends(_directory)]
+SealerDep = Annotated[Sealer, Depends(_sealer)]

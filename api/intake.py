@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.privacy import scrubbed
 from db import appeals as store
 from db.pii import FIELDS, Sealer
 from db.reference import Directory
@@ -28,6 +29,7 @@ from domain.messages import (
     IntakeDecision,
     NotAcceptedReason,
 )
+from domain.privacy import Person
 from domain.types import AppealType, Channel, UnitKind, Urgency
 from infra.appeals import start_appeal_with_view, workflow_id
 from infra.temporal import unreachable
@@ -113,6 +115,8 @@ async def take_intake(
         raise _invalid("unit", f"unknown unit {body.unit!r}")
     urgency = body.urgency or category.default_urgency
     received_at = datetime.now(timezone.utc)
+    person = Person(**{f: getattr(body.citizen, f) for f in FIELDS})
+    answer = scrubbed({"answer": body.answer}, AppealInput, person)["answer"] if body.answer else None
 
     def build(appeal_no: str) -> AppealInput:
         return AppealInput(
@@ -128,7 +132,7 @@ async def take_intake(
             unit=body.unit,
             not_accepted_reason=body.not_accepted_reason,
             emergency_service=body.emergency_service,
-            answer=body.answer,
+            answer=answer,
             operator=operator,
         )
 

@@ -17,9 +17,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
-from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.intake import AppealCreate, start_appeal, take_intake
+from api.privacy import scrubbed_for_appeal
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
@@ -405,6 +406,7 @@ def add_action(
         settings: SettingsDep,
         temporal: TemporalDep,
         directory: DirectoryDep,
+        sealer: SealerDep,
         principal: OptionalPrincipal,
         token: CitizenToken = None,
     ) -> AppealOut:
@@ -420,6 +422,7 @@ def add_action(
         fields = body.model_dump() | (fixed or {})
         if prepare is not None:
             fields = await prepare(fields, row, known, session)
+        fields = await scrubbed_for_appeal(fields, input_type, appeal_no=row.appeal_no, session=session, sealer=sealer)
         await session.close()  # give the connection back while the workflow works
         view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), AppealView, row, temporal)
         return present(row, view)

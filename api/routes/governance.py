@@ -38,6 +38,7 @@ from api.governance import (
     task_for,
 )
 from api.periods import FormatDep
+from api.privacy import scrubbed
 from api.routes import themes
 from db import governance as store
 from db.models import GovernanceTask
@@ -194,7 +195,7 @@ async def record_finding(
     row = await task_for(task_id, session, principal)
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
-    cmd = FindingRecordInput(actor=principal.actor, **body.model_dump())
+    cmd = FindingRecordInput(actor=principal.actor, **scrubbed(body.model_dump(), FindingRecordInput, None))
     return present(row, None, month, await _execute(row, "record_finding", cmd, temporal))
 
 
@@ -209,7 +210,7 @@ async def cancel_task(
     row = await task_for(task_id, session, principal)
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
-    cmd = TaskCancelInput(actor=principal.actor, reason=body.reason)
+    cmd = TaskCancelInput(actor=principal.actor, **scrubbed({"reason": body.reason}, TaskCancelInput, None))
     return present(row, None, month, await _execute(row, "cancel", cmd, temporal))
 
 

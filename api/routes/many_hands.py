@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.auth import require
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
+from api.privacy import scrubbed_for_appeal
 from api.routes.appeals import (
     AppealOut,
     AppealPage,
@@ -98,6 +99,7 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
         session: SessionDep,
         settings: SettingsDep,
         temporal: TemporalDep,
+        sealer: SealerDep,
         principal: OptionalPrincipal,
     ) -> PartView:
         if principal is None:
@@ -106,11 +108,14 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
             raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in roles)}")
         kind = SEGMENTS.get(segment)
         row, actor = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
-        await session.close()
         part = (row.state or {}).get("parts", {}).get(f"{kind.value}:{unit}") if kind else None
         if part is None:
             raise not_found("part", f"{appeal_no}/{segment}/{unit}")
-        cmd = input_type(actor=actor, **body.model_dump())
+        fields = await scrubbed_for_appeal(
+            body.model_dump(), input_type, appeal_no=row.appeal_no, session=session, sealer=sealer
+        )
+        await session.close()
+        cmd = input_type(actor=actor, **fields)
         return await execute(part["workflow_id"], update, cmd, PartView, row, temporal)
 
     action.__doc__ = (getattr(CoHandlingWorkflow, update).__doc__ or "").strip()

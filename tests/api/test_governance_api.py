@@ -104,14 +104,15 @@ async def test_a_supervisors_task_is_inspected_and_closes_when_the_problem_stays
     assert task["finding_due"] is not None
 
     done = await api.post(f"/governance/tasks/{tid}/findings",
-                          json={"problem_present": False, "note": "12 盏路灯全部点亮"}, headers=tokens["lighting"])
+                          json={"problem_present": False, "note": "12 盏路灯全部点亮，巡查员 139 0000 1111"},
+                          headers=tokens["lighting"])
     assert done.status_code == 200, done.text
     body = done.json()
     assert (body["status"], body["closed_by"], body["clean_streak"]) == ("closed", "schedule", 1)
     assert body["inspections"][0]["finding_by"] == "lighting"
     assert await schedule_gone(dev_env.client, tid)  # the schedule went with the task
     task = await wait_task(api, tokens["supervisor"], tid, lambda t: t["status"] == "closed")
-    assert task["inspections"][0]["outcome"] == "clean" and task["inspections"][0]["finding_note"] == "12 盏路灯全部点亮"
+    assert task["inspections"][0]["outcome"] == "clean" and task["inspections"][0]["finding_note"] == "12 盏路灯全部点亮，巡查员 〔电话〕"
     assert task["next_inspection"] is None and task["finding_due"] is None
 
     # an ended task takes no more actions
