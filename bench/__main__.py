@@ -48,8 +48,10 @@ def cpu_seconds(stack: Stack, floor_worker: subprocess.Popen) -> dict[str, float
     roots["floor worker"] = floor_worker.pid
     if stack.temporal and stack.temporal.process:
         roots["temporal"] = stack.temporal.process.pid
+    data_dir = os.environ["JIESU_DATA_DIR"]  # the stack's own server, not another on the machine
     for proc in psutil.process_iter(["name", "cmdline"]):
-        if proc.info["name"] == "postgres" and "-D" in (proc.info["cmdline"] or []):
+        cmdline = proc.info["cmdline"] or []
+        if proc.info["name"] == "postgres" and "-D" in cmdline and cmdline[cmdline.index("-D") + 1].startswith(data_dir):
             roots["postgresql"] = proc.pid
     roots["bench driver"] = os.getpid()
     used = {}
