@@ -31,13 +31,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.hotspots import propose_candidates
 from analytics.periods import Period
-from db.models import Appeal, GovernanceInspection, GovernanceTask, ThemeCandidate
+from db.models import Appeal, GovernanceInspection, GovernanceTask, Notification, ThemeCandidate
 from db.session import session_factory
 from domain.governance import (
     EVIDENCE_KEPT,
     GovernanceTaskView,
     Inspection,
     InspectionTrigger,
+    notices,
     parse_month,
     schedule_id,
 )
@@ -208,6 +209,14 @@ class GovernanceActivities:
                         set_={c: stmt.excluded[c] for c in changed} | {"updated_at": sa.func.now()},
                     )
                 )
+                # the owner unit hears of it in the same transaction (the outbox; once per key)
+                if told := notices(v, inp.inspections):
+                    await conn.execute(
+                        insert(Notification.__table__)
+                        .values([dict(idem_key=n.key, recipient=n.recipient, topic=n.topic, payload=n.payload)
+                                 for n in told])
+                        .on_conflict_do_nothing(index_elements=["idem_key"])
+                    )
             if not moved:
                 exists = await conn.scalar(sa.select(sa.literal(1)).where(t.c.id == v.task_id))
                 if not exists:  # the API writes the row before starting the workflow

@@ -20,6 +20,7 @@ the task's text stay in PostgreSQL) and the month the scheduled analysis works o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -130,7 +131,11 @@ class GovernanceTaskView(BaseModel):
         cur = self.current
         if self.status is not TaskStatus.ACTIVE or cur is None or not cur.awaits_finding:
             return None
-        return cur.at + timedelta(days=self.terms.interval_days)
+        return self.due(cur)
+
+    def due(self, insp: Inspection) -> datetime:
+        """When a round's on-site finding is due: before the next round opens."""
+        return insp.at + timedelta(days=self.terms.interval_days)
 
     @property
     def next_inspection(self) -> datetime | None:
@@ -298,6 +303,41 @@ def close(view: GovernanceTaskView, now: datetime) -> None:
         f"(agreed: {view.terms.quiet_days} days, {view.terms.clean_inspections} inspections)"
     )
     view.closed_by = "schedule"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification for the outbox; `key` makes writing it again a no-op."""
+
+    key: str
+    recipient: str
+    topic: str
+    payload: dict
+
+
+def notices(view: GovernanceTaskView, rounds: list[Inspection]) -> list[Notice]:
+    """What the owner unit is told about the rounds just recorded: a round opened and its
+    on-site finding is due; the round's data check found new appeals at the place."""
+    if view.status is not TaskStatus.ACTIVE:
+        return []
+    out = []
+    for insp in rounds:
+        if not insp.awaits_finding:
+            continue
+        about = {
+            "task_id": view.task_id,
+            "round": insp.round,
+            "category": view.category,
+            "district": view.district,
+            "street": view.street,
+            "finding_due": view.due(insp).isoformat(),
+        }
+        key = f"governance-{view.task_id}-round-{insp.round}"
+        out.append(Notice(f"{key}-opened", view.owner_unit, "inspection_opened", about))
+        if insp.outcome is RoundOutcome.RECURRED and insp.new_appeals:
+            found = {"new_appeals": insp.new_appeals, "appeal_nos": insp.appeal_nos}
+            out.append(Notice(f"{key}-recurred", view.owner_unit, "problem_recurred", about | found))
+    return out
 
 
 def _active(view: GovernanceTaskView) -> None:

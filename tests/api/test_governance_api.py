@@ -78,7 +78,7 @@ async def schedule_gone(client, task_id, timeout=20) -> bool:
     return False
 
 
-async def test_a_supervisors_task_is_inspected_and_closes_when_the_problem_stays_away(api, tokens, dev_env):
+async def test_a_supervisors_task_is_inspected_and_closes_when_the_problem_stays_away(api, tokens, dev_env, engine):
     evidence = (await intake(api, tokens, street_lights(content="方家胡同路灯又不亮了")))["appeal"]["appeal_no"]
     created = await create(api, tokens["supervisor"], lights_task(evidence=[evidence, evidence]))
     assert created["status"] == "starting" and created["evidence"] == [evidence]
@@ -102,6 +102,13 @@ async def test_a_supervisors_task_is_inspected_and_closes_when_the_problem_stays
     first = task["inspections"][0]
     assert (first["round"], first["outcome"], first["new_appeals"]) == (1, "pending", 0)  # the evidence predates it
     assert task["finding_due"] is not None
+    # the owner unit is told, once, though the round was recorded twice (opened, then checked)
+    async with engine.connect() as conn:
+        told = (await conn.execute(sa.text(
+            "SELECT recipient, topic, payload FROM notification_outbox WHERE idem_key LIKE :k"
+        ), {"k": f"governance-{tid}-%"})).all()
+    assert [(t.recipient, t.topic) for t in told] == [("BJ-LIGHTING", "inspection_opened")]
+    assert datetime.fromisoformat(told[0].payload["finding_due"]) == datetime.fromisoformat(task["finding_due"])
 
     done = await api.post(f"/governance/tasks/{tid}/findings",
                           json={"problem_present": False, "note": "12 盏路灯全部点亮，巡查员 139 0000 1111"},

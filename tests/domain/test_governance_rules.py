@@ -128,3 +128,22 @@ def test_the_analysis_works_on_the_beijing_month_just_closed(now, month):
 def test_months_are_read_strictly(text):
     with pytest.raises(ValueError):
         rules.parse_month(text)
+
+
+def test_the_owner_unit_is_told_when_a_round_opens_and_when_the_problem_is_back():
+    v = task(interval=14)
+    _, opened = rules.open_round(v, T0 + 14 * DAY)
+    [told] = rules.notices(v, [opened])
+    assert (told.key, told.recipient, told.topic) == ("governance-1-round-1-opened", "BJ-LIGHTING", "inspection_opened")
+    assert told.payload["finding_due"] == (T0 + 28 * DAY).isoformat() and told.payload["round"] == 1
+
+    back = rules.apply_data_check(v, 1, 2, ["A1", "A2"])
+    opened_again, recurred = rules.notices(v, [back])
+    assert opened_again.key == told.key  # the outbox writes a key once: the unit hears of the round once
+    assert recurred.topic == "problem_recurred" and recurred.payload["appeal_nos"] == ["A1", "A2"]
+
+    rules.apply_finding(v, finding(present=True), T0 + 15 * DAY)
+    assert rules.notices(v, [v.current]) == []  # the unit has reported: nothing more to tell it
+    _, cancelled_round = rules.open_round(v, T0 + 28 * DAY)
+    rules.cancel(v, TaskCancelInput(actor=Actor(user="s", role=Role.SUPERVISOR), reason="merged"), T0 + 29 * DAY)
+    assert rules.notices(v, [cancelled_round]) == []
