@@ -177,6 +177,8 @@ class GovernanceActivities:
                     closed_at=v.closed_at,
                     close_reason=v.close_reason,
                     closed_by=v.closed_by,
+                    owner_unit_code=v.owner_unit,
+                    reassignments=[r.model_dump(mode="json") for r in v.reassignments],
                     seq=v.seq,
                     updated_at=sa.func.now(),
                 )
@@ -209,14 +211,14 @@ class GovernanceActivities:
                         set_={c: stmt.excluded[c] for c in changed} | {"updated_at": sa.func.now()},
                     )
                 )
-                # the owner unit hears of it in the same transaction (the outbox; once per key)
-                if told := notices(v, inp.inspections):
-                    await conn.execute(
-                        insert(Notification.__table__)
-                        .values([dict(idem_key=n.key, recipient=n.recipient, topic=n.topic, payload=n.payload)
-                                 for n in told])
-                        .on_conflict_do_nothing(index_elements=["idem_key"])
-                    )
+            # the units hear of it in the same transaction (the outbox; once per key)
+            if moved and (told := notices(v, inp.inspections)):
+                await conn.execute(
+                    insert(Notification.__table__)
+                    .values([dict(idem_key=n.key, recipient=n.recipient, topic=n.topic, payload=n.payload)
+                             for n in told])
+                    .on_conflict_do_nothing(index_elements=["idem_key"])
+                )
             if not moved:
                 exists = await conn.scalar(sa.select(sa.literal(1)).where(t.c.id == v.task_id))
                 if not exists:  # the API writes the row before starting the workflow

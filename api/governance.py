@@ -21,6 +21,7 @@ from domain.governance import (
     QUIET_DAYS,
     GovernanceTaskView,
     GovernanceTerms,
+    Reassignment,
     RoundOutcome,
     TaskSource,
     TaskStatus,
@@ -125,6 +126,7 @@ class TaskOut(BaseModel):
     closed_at: datetime | None
     close_reason: str | None
     closed_by: str | None
+    reassignments: list[Reassignment] = Field(description="each handing to another unit, oldest first")
     inspections: list[InspectionOut] | None = Field(None, description="in the task's detail")
 
 
@@ -159,11 +161,12 @@ def present(
         id=row.id, workflow_id=row.workflow_id, title=row.title, description=row.description,
         source=TaskSource(row.source), month=month, category=row.category_code, district=row.district_code,
         street=row.street_code, address=row.location_address, latitude=row.latitude, longitude=row.longitude,
-        radius_m=row.radius_m, owner_unit=row.owner_unit_code, evidence=row.evidence,
+        radius_m=row.radius_m, owner_unit=view.owner_unit if view else row.owner_unit_code, evidence=row.evidence,
         interval_days=row.interval_days, quiet_days=row.quiet_days, clean_inspections=row.clean_inspections,
         status=status, created_by=row.created_by, created_at=row.created_at, quiet_since=quiet,
         clean_streak=streak, inspection_count=count, last_inspection_at=last, next_inspection=next_at,
         finding_due=due, closed_at=closed_at, close_reason=reason, closed_by=by, inspections=rounds,
+        reassignments=view.reassignments if view else [Reassignment(**r) for r in row.reassignments],
     )
 
 

@@ -502,6 +502,10 @@ class GovernanceTask(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     close_reason: str | None = Field(default=None, sa_type=sa.Text)
     closed_by: str | None = Field(default=None, max_length=64)
+    # each handing to another unit: at, by, from_unit, to_unit, reason
+    reassignments: list[dict] = Field(
+        default_factory=list, sa_column=sa.Column(JSONB, nullable=False, server_default="[]")
+    )
     seq: int = 0
     updated_at: datetime = Field(sa_column=_now_column())
 

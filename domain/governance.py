@@ -102,6 +102,16 @@ class GovernanceTaskInput(BaseModel):
     carried: GovernanceTaskView | None = None  # the state carried over a continue-as-new
 
 
+class Reassignment(BaseModel):
+    """The task handed from one unit to another by a supervisor."""
+
+    at: datetime
+    by: str
+    from_unit: str
+    to_unit: str
+    reason: str
+
+
 class GovernanceTaskView(BaseModel):
     task_id: int
     category: str
@@ -119,6 +129,7 @@ class GovernanceTaskView(BaseModel):
     closed_at: datetime | None = None
     close_reason: str | None = None
     closed_by: str | None = None
+    reassignments: list[Reassignment] = Field(default_factory=list)
     seq: int = 0  # projections applied; the row only moves forward
 
     @property
@@ -175,6 +186,15 @@ class FindingRecordInput(BaseModel):
 
 class TaskCancelInput(BaseModel):
     actor: Actor
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class TaskReassignInput(BaseModel):
+    """A supervisor hands the task to another unit (the owner was the wrong one, or the work has
+    moved); the open round's finding is then the new unit's to give."""
+
+    actor: Actor
+    unit: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
@@ -283,6 +303,23 @@ def cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime) -> Non
     view.closed_by = cmd.actor.user
 
 
+def check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput) -> None:
+    if cmd.actor.role is not Role.SUPERVISOR:
+        raise Refused("only a supervisor reassigns a governance task", "forbidden")
+    _active(view)
+    if cmd.unit == view.owner_unit:
+        raise Refused(f"the task is owned by {view.owner_unit} already", "wrong_unit")
+    if not cmd.reason.strip():
+        raise Refused("give the reason for reassigning", "invalid")
+
+
+def reassign(view: GovernanceTaskView, cmd: TaskReassignInput, now: datetime) -> None:
+    check_reassign(view, cmd)
+    view.reassignments.append(Reassignment(
+        at=now, by=cmd.actor.user, from_unit=view.owner_unit, to_unit=cmd.unit, reason=cmd.reason.strip()))
+    view.owner_unit = cmd.unit
+
+
 def stays_away(view: GovernanceTaskView) -> bool:
     """The agreed period is over: the last `clean_inspections` rounds were clean and the latest
     of them came `quiet_days` or more after the problem was last seen."""
@@ -316,11 +353,19 @@ class Notice:
 
 
 def notices(view: GovernanceTaskView, rounds: list[Inspection]) -> list[Notice]:
-    """What the owner unit is told about the rounds just recorded: a round opened and its
-    on-site finding is due; the round's data check found new appeals at the place."""
+    """What the units are told at a projection: the task handed to a unit (both units hear of
+    it), a round opened and its on-site finding is due, the round's data check found new
+    appeals at the place. The keys make a notice written again a no-op."""
     if view.status is not TaskStatus.ACTIVE:
         return []
     out = []
+    waiting = [i for i in rounds if i.awaits_finding][-1:]
+    for n, moved in enumerate(view.reassignments, start=1):
+        handed = {"task_id": view.task_id, "from_unit": moved.from_unit, "to_unit": moved.to_unit,
+                  "reason": moved.reason, "finding_due": view.due(waiting[0]).isoformat() if waiting else None}
+        key = f"governance-{view.task_id}-reassigned-{n}"
+        out.append(Notice(f"{key}-to", moved.to_unit, "task_assigned", handed))
+        out.append(Notice(f"{key}-from", moved.from_unit, "task_unassigned", handed))
     for insp in rounds:
         if not insp.awaits_finding:
             continue

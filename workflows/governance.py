@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         InspectionTrigger,
         RoundOutcome,
         TaskCancelInput,
+        TaskReassignInput,
         TaskStatus,
     )
     from workflows import search_attributes as sa
@@ -241,6 +242,34 @@ class GovernanceTaskWorkflow:
             await self.cancel(cmd)
         except ApplicationError as e:
             workflow.logger.warning("cancellation refused: %s", e.message)
+
+    # --- a supervisor's reassignment: Update with validator, and Signal twin ------------------
+    @workflow.update
+    async def reassign(self, cmd: TaskReassignInput) -> GovernanceTaskView:
+        """A supervisor hands the task to another unit, with the reason; the open round's on-site
+        finding is then the new unit's to give. Both units are notified."""
+        try:
+            rules.reassign(self.view, cmd, workflow.now())
+        except Refused as e:
+            raise refusal(e) from None
+        for insp in self.view.inspections[-1:]:
+            self._changed[insp.round] = insp  # the projection tells the new unit what it owes
+        await self._project()
+        return self.view
+
+    @reassign.validator
+    def _v_reassign(self, cmd: TaskReassignInput) -> None:
+        try:
+            rules.check_reassign(self.view, cmd)
+        except Refused as e:
+            raise refusal(e) from None
+
+    @workflow.signal
+    async def reassign_signal(self, cmd: TaskReassignInput) -> None:
+        try:
+            await self.reassign(cmd)
+        except ApplicationError as e:
+            workflow.logger.warning("reassignment refused: %s", e.message)
 
 
 @workflow.defn

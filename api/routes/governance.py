@@ -44,7 +44,14 @@ from db import governance as store
 from db.models import GovernanceTask
 from db.session import session_factory
 from domain import governance as rules
-from domain.governance import FindingRecordInput, GovernanceTaskView, TaskCancelInput, TaskSource, TaskStatus
+from domain.governance import (
+    FindingRecordInput,
+    GovernanceTaskView,
+    TaskCancelInput,
+    TaskReassignInput,
+    TaskSource,
+    TaskStatus,
+)
 from domain.messages import TEXT
 from domain.types import Role
 from infra.schedules import trigger_inspection
@@ -69,6 +76,11 @@ class FindingIn(BaseModel):
 
 
 class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=TEXT)
+
+
+class ReassignIn(BaseModel):
+    unit: str = Field(min_length=1, max_length=40, description="the unit that answers for the task from now on")
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
@@ -213,6 +225,26 @@ async def cancel_task(
     cmd = TaskCancelInput(actor=principal.actor, **scrubbed({"reason": body.reason}, TaskCancelInput, None))
     return present(row, None, month, await _execute(row, "cancel", cmd, temporal))
 
+
+
+@router.post("/governance/tasks/{task_id}/reassign", response_model=TaskOut,
+             responses=REFUSALS | {403: {"model": ErrorResponse}})
+async def reassign_task(
+    task_id: TaskId, body: ReassignIn, session: SessionDep, temporal: TemporalDep, directory: DirectoryDep,
+    principal: Principal = require(Role.SUPERVISOR),
+):
+    """Hand the task to another unit, with the reason (the owner was the wrong one, or the work
+    has moved). The open round's on-site finding is then the new unit's to give; both units are
+    notified, and the task lists every reassignment."""
+    row = await task_for(task_id, session, principal)
+    unit = (await directory.get()).units.get(body.unit)
+    if unit is None or not unit.active:
+        message = f"unknown or inactive unit {body.unit!r}"
+        raise ApiError(422, "validation_error", message, [{"field": "unit", "message": message}])
+    month = await store.month_of_task(session=session, task_id=row.id)
+    await session.close()
+    cmd = TaskReassignInput(actor=principal.actor, **scrubbed(body.model_dump(), TaskReassignInput, None))
+    return present(row, None, month, await _execute(row, "reassign", cmd, temporal))
 
 
 @router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,

@@ -321,6 +321,9 @@ ROUTES: list[Route] = [
     r("GET", "/governance/tasks/{task_id}", {A, S, ADM, U}, task=True),
     r("POST", "/governance/tasks/{task_id}/findings", {U}, task=True, body=j({"problem_present": False, "note": "ok"})),
     r("POST", "/governance/tasks/{task_id}/inspections", {S}, task=True),
+    # to the unit that owns it already: refused (409) once past the checks, so nothing changes
+    r("POST", "/governance/tasks/{task_id}/reassign", {S}, task=True,
+      body=lambda ctx, caller: {"unit": ctx.tasks[caller.target]["owner_unit"], "reason": "authz matrix"}),
     r("POST", "/governance/tasks/{task_id}/cancel", {S}, task=True, body=j({"reason": "authz matrix"}), last=True),
     r("GET", "/governance/themes/candidates", {A, S, ADM}, params={"period": "2026-09"}),
     r("GET", "/governance/themes", {A, S, ADM}, params={"year": 2026}),

@@ -129,6 +129,57 @@ async def test_a_supervisors_task_is_inspected_and_closes_when_the_problem_stays
     assert r.status_code == 409 and r.json()["error"]["code"] == "wrong_state"
 
 
+async def test_a_supervisor_hands_a_task_to_another_unit(api, tokens, dev_env, engine):
+    """The lamps turn out to be on the water group's pumping station: the task goes to it, with the
+    open round's finding, and both units hear of it."""
+    tid = (await create(api, tokens["supervisor"], lights_task(title="泵站外墙路灯")))["id"]
+    await wait_task(api, tokens["supervisor"], tid, lambda t: t["status"] == "active")
+    r = await api.post(f"/governance/tasks/{tid}/inspections", headers=tokens["supervisor"])
+    assert r.status_code == 202, r.text
+    before = await wait_task(api, tokens["lighting"], tid,
+                             lambda t: t["inspections"] and t["inspections"][0]["new_appeals"] is not None)
+
+    moved = await api.post(f"/governance/tasks/{tid}/reassign", headers=tokens["supervisor"],
+                           json={"unit": "BJ-WATER", "reason": "路灯装在泵站外墙上，由泵站管理"})
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    assert body["owner_unit"] == "BJ-WATER" and body["finding_due"] == before["finding_due"]
+    [handed] = body["reassignments"]
+    assert (handed["from_unit"], handed["to_unit"], handed["by"]) == ("BJ-LIGHTING", "BJ-WATER", "supervisor")
+
+    # the row follows: the old unit no longer sees the task, the new one does and owes the finding
+    await wait_task(api, tokens["supervisor"], tid, lambda t: t["owner_unit"] == "BJ-WATER" and t["reassignments"])
+    assert (await api.get(f"/governance/tasks/{tid}", headers=tokens["lighting"])).status_code == 404
+    finding = {"problem_present": False, "note": "泵站已更换灯具"}
+    r = await api.post(f"/governance/tasks/{tid}/findings", json=finding, headers=tokens["lighting"])
+    assert r.status_code == 404
+    r = await api.post(f"/governance/tasks/{tid}/findings", json=finding, headers=tokens["water"])
+    assert r.status_code == 200, r.text
+    desc = await dev_env.client.get_workflow_handle(f"governance-{tid}").describe()
+    assert desc.search_attributes.get("HandlingUnit") == ["BJ-WATER"]
+
+    async with engine.connect() as conn:
+        told = (await conn.execute(sa.text(
+            "SELECT recipient, topic, payload FROM notification_outbox WHERE idem_key LIKE :k ORDER BY id"
+        ), {"k": f"governance-{tid}-reassigned-%"})).all()
+    assert [(t.recipient, t.topic) for t in told] == [("BJ-WATER", "task_assigned"), ("BJ-LIGHTING", "task_unassigned")]
+    assert datetime.fromisoformat(told[0].payload["finding_due"]) == datetime.fromisoformat(before["finding_due"])
+
+
+async def test_a_reassignment_names_a_real_other_unit_and_comes_from_a_supervisor(api, tokens):
+    tid = (await create(api, tokens["supervisor"], lights_task(title="换单位的规则")))["id"]
+    await wait_task(api, tokens["supervisor"], tid, lambda t: t["status"] == "active")
+    url = f"/governance/tasks/{tid}/reassign"
+    r = await api.post(url, json={"unit": "NO-SUCH-UNIT", "reason": "x"}, headers=tokens["supervisor"])
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "unit"
+    r = await api.post(url, json={"unit": "BJ-LIGHTING", "reason": "x"}, headers=tokens["supervisor"])
+    assert r.status_code == 409 and "already" in r.json()["error"]["message"]
+    r = await api.post(url, json={"unit": "BJ-WATER", "reason": "x"}, headers=tokens["lighting"])
+    assert r.status_code == 403
+    r = await api.post(url, json={"unit": "BJ-WATER", "reason": ""}, headers=tokens["supervisor"])
+    assert r.status_code == 422
+
+
 @pytest_asyncio.fixture(scope="module")
 async def two_tasks(api, tokens) -> tuple[int, int]:
     lights = await create(api, tokens["supervisor"], lights_task(quiet_days=60, clean_inspections=3))

@@ -13,6 +13,7 @@ from domain.governance import (
     GovernanceTerms,
     RoundOutcome,
     TaskCancelInput,
+    TaskReassignInput,
     TaskStatus,
 )
 from domain.messages import Actor
@@ -147,3 +148,26 @@ def test_the_owner_unit_is_told_when_a_round_opens_and_when_the_problem_is_back(
     _, cancelled_round = rules.open_round(v, T0 + 28 * DAY)
     rules.cancel(v, TaskCancelInput(actor=Actor(user="s", role=Role.SUPERVISOR), reason="merged"), T0 + 29 * DAY)
     assert rules.notices(v, [cancelled_round]) == []
+
+
+def test_a_supervisor_hands_the_task_and_its_open_round_to_another_unit():
+    v = task(interval=14)
+    _, opened = rules.open_round(v, T0 + 14 * DAY)
+    sup = Actor(user="s", role=Role.SUPERVISOR)
+    with pytest.raises(Refused, match="only a supervisor"):
+        rules.check_reassign(v, TaskReassignInput(actor=UNIT, unit="BJ-WATER", reason="pump"))
+    with pytest.raises(Refused, match="already"):
+        rules.check_reassign(v, TaskReassignInput(actor=sup, unit="BJ-LIGHTING", reason="same"))
+    rules.reassign(v, TaskReassignInput(actor=sup, unit="BJ-WATER", reason=" pumping station "), T0 + 15 * DAY)
+    assert v.owner_unit == "BJ-WATER"
+    assert v.reassignments[0].model_dump(exclude={"at"}) == {
+        "by": "s", "from_unit": "BJ-LIGHTING", "to_unit": "BJ-WATER", "reason": "pumping station"}
+
+    with pytest.raises(Refused, match="owned by BJ-WATER"):
+        rules.check_finding(v, finding())  # the old owner's staff
+    water = Actor(user="w", role=Role.UNIT_STAFF, unit="BJ-WATER")
+    assert rules.check_finding(v, FindingRecordInput(actor=water, problem_present=False, note="ok")) is opened
+
+    handed = [n for n in rules.notices(v, [opened]) if "reassigned" in n.key]
+    assert [(n.recipient, n.topic) for n in handed] == [("BJ-WATER", "task_assigned"), ("BJ-LIGHTING", "task_unassigned")]
+    assert handed[0].payload["finding_due"] == (T0 + 28 * DAY).isoformat()

@@ -76,6 +76,7 @@ def test_every_free_text_field_of_every_message_is_known():
         "TransferOutInput": ["reason"],
         "FindingRecordInput": ["note"],
         "TaskCancelInput": ["reason"],
+        "TaskReassignInput": ["reason"],
     }
 
 

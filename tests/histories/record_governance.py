@@ -22,7 +22,15 @@ from db.migrate import migrate
 from db.session import make_engine
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
-from domain.governance import GovernanceTerms, InspectionTrigger, MonthlyAnalysisInput, TaskCancelInput
+from domain.governance import (
+    GovernanceTerms,
+    InspectionTrigger,
+    MonthlyAnalysisInput,
+    TaskCancelInput,
+    TaskReassignInput,
+)
+from domain.messages import Actor
+from domain.types import Role
 from infra.temporal import register_search_attributes, venv_bin
 from tests.conftest import settings_for
 from tests.workflows.test_governance import LIGHTING, SUPERVISOR, Calls, Gov, found, governance_worker, settle, task_id
@@ -68,6 +76,21 @@ async def governance_cancelled(gov: Gov):
     return h
 
 
+async def governance_reassigned_in_flight(gov: Gov):
+    """Handed to the water group with a round open: the old owner's signal is refused, the new
+    owner's finding taken, and the next round waits for it."""
+    water = Actor(user="wang", role=Role.UNIT_STAFF, unit="BJ-WATER")
+    h = await gov.task()
+    await gov.inspect(h, after=14 * DAY)
+    await h.execute_update(
+        GovernanceTaskWorkflow.reassign, TaskReassignInput(actor=SUPERVISOR, unit="BJ-WATER", reason="pumping station")
+    )
+    await h.signal(GovernanceTaskWorkflow.record_finding_signal, found(False, "checked", actor=LIGHTING))
+    await h.execute_update(GovernanceTaskWorkflow.record_finding, found(False, "lamps replaced", actor=water))
+    await gov.inspect(h, after=14 * DAY)
+    return h
+
+
 async def governance_inspection_trigger(gov: Gov):
     h = await gov.task()
     trigger = gov.client.get_workflow_handle(f"{h.id}-inspection-2026-11-22T00:00:00Z")
@@ -91,6 +114,7 @@ SCENARIOS = [
     governance_closed_after_recurrence,
     governance_finding_awaited_in_flight,
     governance_cancelled,
+    governance_reassigned_in_flight,
     governance_inspection_trigger,
     monthly_analysis_finished,
 ]
