@@ -16,6 +16,13 @@ from settings import Settings
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Reads: each statement on its own, on the read-only engine (a write raises)."""
+    async with session_factory(request.app.state.reads)() as session:
+        yield session
+
+
+async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction for a route that writes; the route commits it."""
     async with session_factory(request.app.state.engine)() as session:
         yield session
 
@@ -39,6 +46,7 @@ async def _sealer(request: Request) -> Sealer:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+WriteSessionDep = Annotated[AsyncSession, Depends(_write_session)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DirectoryDep = Annotated[DirectoryCache, Depends(_directory)]

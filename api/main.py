@@ -15,7 +15,7 @@ from api.limits import BodyLimit, RateLimit
 from api.routes import analytics, appeals, assessment, contact, governance, health, many_hands, reference
 from db.pii import Sealer
 from db.reference import DirectoryCache
-from db.session import make_engine
+from db.session import make_engine, make_read_engine
 from infra.temporal import connect
 from settings import Settings, get_settings
 
@@ -38,6 +38,8 @@ def create_app(
         own_engine = engine is None
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings)
+        # a request's own lookups (who calls, the appeal, lists, figures) go through this one
+        app.state.reads = make_read_engine(settings, url=app.state.engine.url)
         app.state.directory = DirectoryCache(app.state.engine)
         app.state.sealer = Sealer.from_settings(settings)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down
@@ -45,6 +47,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.reads.dispose()
             if own_engine:
                 await app.state.engine.dispose()
 

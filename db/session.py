@@ -1,23 +1,42 @@
-"""Engine and sessions. One engine per process, created from the settings."""
+"""Engines and sessions, created from the settings: one engine per process for writes (and
+reads that belong with them), and the API's read-only engine beside it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from settings import Settings, get_settings
 
 
-def make_engine(settings: Settings | None = None, **kwargs) -> AsyncEngine:
+def make_engine(settings: Settings | None = None, *, url: URL | str | None = None, **kwargs) -> AsyncEngine:
     settings = settings or get_settings()
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("connect_args", {"timeout": 5, "command_timeout": 30})
-    return create_async_engine(settings.sqlalchemy_url, **kwargs)
+    return create_async_engine(url or settings.sqlalchemy_url, **kwargs)
+
+
+def make_read_engine(settings: Settings | None = None, *, url: URL | str | None = None) -> AsyncEngine:
+    """An engine for reads only: each statement runs on its own (no BEGIN / ROLLBACK around a
+    request's lookups, and the liveness check before each use is one round trip, not three),
+    and PostgreSQL refuses any write on it (`default_transaction_read_only`), so code that
+    writes through it fails at once instead of losing its transaction."""
+    return make_engine(
+        settings,
+        url=url,
+        isolation_level="AUTOCOMMIT",
+        connect_args={
+            "timeout": 5,
+            "command_timeout": 30,
+            "server_settings": {"default_transaction_read_only": "on"},
+        },
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,7 +17,7 @@ from analytics.export import CSV_RESPONSES, csv_response
 from analytics.periods import Period, PeriodError
 from analytics.rates import Counts, Dimension, Measure, Rates, Scope, UnitClass, Weights
 from api.auth import Principal, require
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.periods import FormatDep, PeriodDep
 from api.routes.appeals import _visible
@@ -369,7 +369,7 @@ async def drilldown(
     response_model=ReviewOut,
     responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
-async def review_appeal(body: ReviewIn, session: SessionDep, principal: Principal = require(*REVIEWERS)):
+async def review_appeal(body: ReviewIn, session: WriteSessionDep, principal: Principal = require(*REVIEWERS)):
     """Take an appeal found unreasonable on review out of the three rates (or put it back), with
     the reason. Every review is kept in an append-only audit. A month already frozen keeps its
     figures until it is frozen again."""
@@ -457,7 +457,7 @@ async def frozen_month_list(
 )
 async def freeze_month(
     month: str,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
     body: FreezeIn | None = None,
     principal: Principal = require(Role.ADMINISTRATOR, Role.SUPERVISOR),

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from api.auth import CitizenToken, Principal, citizen_token, require
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse
 from api.routes.appeals import OptionalPrincipal, _appeal_for
 from db.models import CitizenContact, PersonalDataAccess
@@ -62,7 +62,8 @@ def masked(contact: CitizenContact) -> ContactOut:
     responses={403: {"model": ErrorResponse, "description": "a reporter's identity, asked by a unit"}},
 )
 async def get_contact(
-    appeal_no: str, request: Request, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
+    appeal_no: str, request: Request, session: SessionDep, audit: WriteSessionDep, settings: SettingsDep,
+    principal: OptionalPrincipal, token: CitizenToken = None
 ):
     """How to reach the citizen: in full for the hotline and for the unit holding the open
     order (audited), masked for everyone else; never a reporter's identity to a unit."""
@@ -80,7 +81,7 @@ async def get_contact(
             403, "forbidden", "a reporter's identity is never shown to a unit: the hotline relays (举报人保护)"
         )
     if principal.role in (Role.OPERATOR, Role.ADMINISTRATOR) or holder:
-        session.add(
+        audit.add(
             PersonalDataAccess(
                 appeal_no=row.appeal_no,
                 username=principal.username,
@@ -89,7 +90,7 @@ async def get_contact(
                 purpose="view contact",
             )
         )
-        await session.commit()
+        await audit.commit()
         return ContactOut(**contact.model_dump(include={"name", "phone", "id_number", "address", "anonymous"}), masked=False)
     return masked(contact)
 
@@ -101,7 +102,7 @@ class CitizenTokenOut(BaseModel):
 
 @router.post("/appeals/{appeal_no}/citizen-token", response_model=CitizenTokenOut)
 async def rotate_citizen_token(
-    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: Principal = require(Role.OPERATOR)
+    appeal_no: str, session: WriteSessionDep, settings: SettingsDep, principal: Principal = require(Role.OPERATOR)
 ):
     """A new access token for the citizen (e.g. the old one was shared by mistake); the old one
     stops working at once."""

@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from analytics.export import csv_response
 from analytics.periods import PeriodError, resolve
 from api.auth import Principal, require
-from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse
 from api.governance import (
     CSV,
@@ -42,7 +42,6 @@ from api.privacy import scrubbed
 from api.routes import themes
 from db import governance as store
 from db.models import GovernanceTask
-from db.session import session_factory
 from domain import governance as rules
 from domain.governance import (
     FindingRecordInput,
@@ -125,6 +124,7 @@ async def _execute(row: GovernanceTask, update: str, cmd: BaseModel, temporal) -
 async def create_task(
     body: TaskCreate,
     session: SessionDep,
+    tx: WriteSessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
     directory: DirectoryDep,
@@ -138,9 +138,8 @@ async def create_task(
                        [{"field": "source"}])
     draft = await draft_from(body, body.source, principal, await directory.get(), session)
     await session.close()
-    async with session_factory(session.bind)() as tx:
-        row = await store.add_task(session=tx, draft=draft)
-        await tx.commit()
+    row = await store.add_task(session=tx, draft=draft)
+    await tx.commit()
     await start_tasks(temporal, settings, [row])
     return present(row, [])
 

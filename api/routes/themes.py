@@ -14,12 +14,11 @@ from analytics.export import csv_response
 from analytics.hotspots import propose_candidates
 from analytics.periods import Period, PeriodError
 from api.auth import Principal, require
-from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.governance import CSV, READERS, REFUSALS, PeriodOut, ProblemIn, TaskOut, draft_from, period_out, present, start_tasks
 from api.periods import FormatDep
 from db import governance as store
-from db.session import session_factory
 from domain import governance as rules
 from domain.calendar import CHINA_TZ
 from domain.governance import TaskSource, TaskStatus
@@ -154,6 +153,7 @@ def _theme_out(theme, problems: list) -> ThemeOut:
 async def pick_theme(
     body: ThemeCreate,
     session: SessionDep,
+    tx: WriteSessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
     directory: DirectoryDep,
@@ -173,16 +173,15 @@ async def pick_theme(
         raise ApiError(409, "conflict", f"{body.month} has its theme already", {"month": body.month})
     await session.close()
     try:
-        async with session_factory(session.bind)() as tx:
-            theme = await store.add_theme(session=tx, month=period.start, title=body.title.strip(),
-                                          description=body.description, chosen_by=principal.username)
-            rows = []
-            for position, (problem, draft) in enumerate(zip(body.problems, drafts), start=1):
-                row = await store.add_task(session=tx, draft=draft)
-                await store.add_problem(session=tx, month=period.start, position=position,
-                                        title=problem.title.strip(), task_id=row.id)
-                rows.append((position, problem.title.strip(), row))
-            await tx.commit()
+        theme = await store.add_theme(session=tx, month=period.start, title=body.title.strip(),
+                                      description=body.description, chosen_by=principal.username)
+        rows = []
+        for position, (problem, draft) in enumerate(zip(body.problems, drafts), start=1):
+            row = await store.add_task(session=tx, draft=draft)
+            await store.add_problem(session=tx, month=period.start, position=position,
+                                    title=problem.title.strip(), task_id=row.id)
+            rows.append((position, problem.title.strip(), row))
+        await tx.commit()
     except IntegrityError as e:  # another supervisor was quicker
         raise ApiError(409, "conflict", f"{body.month} has its theme already", {"month": body.month}) from e
     await start_tasks(temporal, settings, [r for _, _, r in rows], body.month)
