@@ -30,6 +30,7 @@ from domain.messages import (
     NotAcceptedReason,
 )
 from domain.privacy import Person
+from domain.routing import NoRoute
 from domain.types import AppealType, Channel, UnitKind, Urgency
 from infra.appeals import start_appeal_with_view, workflow_id
 from infra.temporal import unreachable
@@ -114,6 +115,14 @@ async def take_intake(
     if body.unit is not None and body.unit not in directory.units:
         raise _invalid("unit", f"unknown unit {body.unit!r}")
     urgency = body.urgency or category.default_urgency
+    unit, from_catalogue = body.unit, False
+    if body.decision is IntakeDecision.DISPATCH and unit is None:
+        # the catalogue is at hand here: the workflow starts knowing its unit (none: it is held)
+        try:
+            unit = directory.route(category=body.category, district=district, street=street).unit
+            from_catalogue = True
+        except NoRoute:
+            pass
     received_at = datetime.now(timezone.utc)
     person = Person(**{f: getattr(body.citizen, f) for f in FIELDS})
     answer = scrubbed({"answer": body.answer}, AppealInput, person)["answer"] if body.answer else None
@@ -129,7 +138,8 @@ async def take_intake(
             street=street,
             received_at=received_at,
             decision=body.decision,
-            unit=body.unit,
+            unit=unit,
+            unit_from_catalogue=from_catalogue,
             not_accepted_reason=body.not_accepted_reason,
             emergency_service=body.emergency_service,
             answer=answer,

@@ -108,7 +108,8 @@ class AppealInput(BaseModel):
     street: str | None = None
     received_at: datetime
     decision: IntakeDecision = IntakeDecision.DISPATCH
-    unit: str | None = None  # named by the operator; else the catalogue decides
+    unit: str | None = None  # named by the operator, or chosen by the catalogue at intake; else the workflow routes
+    unit_from_catalogue: bool = False  # the intake chose `unit` by the dispatch catalogue
     not_accepted_reason: NotAcceptedReason | None = None
     emergency_service: EmergencyService | None = None
     answer: str | None = Field(default=None, max_length=TEXT)

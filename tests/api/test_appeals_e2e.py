@@ -146,8 +146,13 @@ async def test_street_lights_story(api, tokens, dev_env):
     seen_by_citizen = (await api.get(f"/appeals/{no}/timeline", headers=citizen)).json()
     assert all(e["actor"] in (None, "citizen") for e in seen_by_citizen)
 
+    assert by_kind["dispatched"]["detail"]["how"] == "by the dispatch catalogue"
     handle = dev_env.client.get_workflow_handle(f"appeal-{no}")
     assert (await handle.describe()).status.name == "COMPLETED"
+    # the intake routed with the catalogue it holds: the workflow did not ask for it again
+    markers = [e.marker_recorded_event_attributes.SerializeToString()
+               for e in (await handle.fetch_history()).events if e.HasField("marker_recorded_event_attributes")]
+    assert any(b"load_terms" in m for m in markers) and not any(b"route_appeal" in m for m in markers)
 
     # the projection feeds the three rates: in this month's base for the lighting centre,
     # contacted in time, resolved, satisfied
