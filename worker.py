@@ -85,11 +85,8 @@ async def reconcile_intakes(engine: AsyncEngine, client: Client, task_queue: str
 
 async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    # No ping before each use: a pooled connection is checked with three round trips (BEGIN, a
-    # no-op, ROLLBACK), three times the projection's own one. All the worker's database work is
-    # retried (activities, the relay and reconciler loops), and the first failure on a connection
-    # that died with a PostgreSQL restart invalidates the whole pool.
-    engine = make_engine(settings, pool_pre_ping=False)
+    # All the worker's database work is retried (activities, the relay and reconciler loops).
+    engine = make_engine(settings)
     client = await connect(settings)
     try:
         logging.info("schedules: %s", await ensure_schedules(client, settings))
