@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+import sqlalchemy as sa
 from sqlmodel import select
 
 from api.deps import SessionDep, SettingsDep
@@ -86,10 +87,17 @@ async def current_principal(
     if credentials is None:
         raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
     claims = read_token(settings.secret_key, credentials.credentials)
-    user = (await session.exec(select(User).where(User.username == claims["sub"]))).first()
+    # every request asks this: a plain statement, without loading an ORM object
+    user = (await (await session.connection()).execute(_WHO, {"username": claims["sub"]})).first()
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", "the account is unknown or disabled")
     return Principal(user.username, user.role, user.unit_code, user.district_code)
+
+
+_users = User.__table__
+_WHO = sa.select(_users.c.username, _users.c.role, _users.c.unit_code, _users.c.district_code, _users.c.active).where(
+    _users.c.username == sa.bindparam("username")
+)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
