@@ -104,6 +104,14 @@ async def whistle_in_flight(run: AppealRun, env):
     return [h, part]
 
 
+async def routed_at_intake_in_flight(run: AppealRun, env):
+    """Started as the API starts it since intake routes by the catalogue: with its unit."""
+    h = await run.start(unit="BJ-LIGHTING", unit_from_catalogue=True)
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))
+    return h
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
@@ -111,6 +119,7 @@ SCENARIOS = [
     answered_not_evaluated,
     signal_rejected_in_flight,
     whistle_in_flight,
+    routed_at_intake_in_flight,
 ]
 
 
