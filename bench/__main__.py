@@ -59,7 +59,8 @@ def cpu_seconds(stack: Stack, floor_worker: subprocess.Popen) -> dict[str, float
         try:
             tree = [psutil.Process(pid)]
             tree += tree[0].children(recursive=True) if name != "bench driver" else []
-            used[name] = sum(sum(p.cpu_times()[:2]) for p in tree)
+            # user + system, with the children that ended (PostgreSQL backends come and go)
+            used[name] = sum(sum(p.cpu_times()[:4]) for p in tree)
         except psutil.NoSuchProcess:
             continue
     return used
