@@ -117,7 +117,8 @@ async def take_intake(
     urgency = body.urgency or category.default_urgency
     unit, from_catalogue = body.unit, False
     if body.decision is IntakeDecision.DISPATCH and unit is None:
-        # the catalogue is at hand here: the workflow starts knowing its unit (none: it is held)
+        # the catalogue is at hand here, so the workflow starts knowing its unit (with no rule
+        # for the place, the workflow asks the catalogue itself and holds the order if it finds none)
         try:
             unit = directory.route(category=body.category, district=district, street=street).unit
             from_catalogue = True

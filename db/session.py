@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from settings import Settings, get_settings
 
+#: asyncpg's: seconds to connect, and the longest a statement may run
+CONNECT_ARGS = {"timeout": 5, "command_timeout": 30}
+
 
 def make_engine(settings: Settings | None = None, *, url: URL | str | None = None, **kwargs) -> AsyncEngine:
     """An engine whose pool hands out only connections the driver still holds open: a
@@ -23,7 +26,7 @@ def make_engine(settings: Settings | None = None, *, url: URL | str | None = Non
     settings = settings or get_settings()
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("connect_args", {"timeout": 5, "command_timeout": 30})
+    kwargs.setdefault("connect_args", dict(CONNECT_ARGS))
     engine = create_async_engine(url or settings.sqlalchemy_url, **kwargs)
     event.listen(engine.sync_engine, "checkout", _still_open)
     return engine
@@ -42,11 +45,7 @@ def make_read_engine(settings: Settings | None = None, *, url: URL | str | None 
         settings,
         url=url,
         isolation_level="AUTOCOMMIT",
-        connect_args={
-            "timeout": 5,
-            "command_timeout": 30,
-            "server_settings": {"default_transaction_read_only": "on"},
-        },
+        connect_args=CONNECT_ARGS | {"server_settings": {"default_transaction_read_only": "on"}},
     )
 
 
