@@ -115,15 +115,7 @@ async def take_intake(
     if body.unit is not None and body.unit not in directory.units:
         raise _invalid("unit", f"unknown unit {body.unit!r}")
     urgency = body.urgency or category.default_urgency
-    unit, from_catalogue = body.unit, False
-    if body.decision is IntakeDecision.DISPATCH and unit is None:
-        # the catalogue is at hand here, so the workflow starts knowing its unit (with no rule
-        # for the place, the workflow asks the catalogue itself and holds the order if it finds none)
-        try:
-            unit = directory.route(category=body.category, district=district, street=street).unit
-            from_catalogue = True
-        except NoRoute:
-            pass
+    unit, from_catalogue = body.unit, False  # as the operator sent it, until it is checked
     received_at = datetime.now(timezone.utc)
     person = Person(**{f: getattr(body.citizen, f) for f in FIELDS})
     answer = scrubbed({"answer": body.answer}, AppealInput, person)["answer"] if body.answer else None
@@ -151,6 +143,14 @@ async def take_intake(
         rules.validate_intake(build("BJ-CHECK"))
     except rules.Refused as e:
         raise _invalid("decision", e.reason) from e
+    if body.decision is IntakeDecision.DISPATCH and unit is None:
+        # the catalogue is at hand here, so the workflow starts knowing its unit (should no rule
+        # apply, the workflow asks the catalogue itself and holds the order if it finds none)
+        try:
+            unit = directory.route(category=body.category, district=district, street=street).unit
+            from_catalogue = True
+        except NoRoute:
+            pass
     details = store.IntakeDetails(
         content=body.content,
         location_address=body.location.address,

@@ -297,6 +297,15 @@ async def test_list_filters_and_paging(api, tokens):
     assert all("BJ-WATER" in a["units"] for a in mine["items"])
 
 
+async def test_dispatch_by_the_catalogue_needs_the_place_even_where_a_city_wide_rule_applies(api, tokens):
+    """The lighting centre takes street lights anywhere in the city, but an order that does not
+    say where it is cannot be dispatched (nor counted for a district)."""
+    body = street_lights() | {"location": {"address": "somewhere"}}
+    r = await api.post("/appeals", json=body, headers=tokens["op"])
+    assert r.status_code == 422, r.text
+    assert "needs at least the district" in r.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "who", "body", "status", "code"),
     [
