@@ -62,11 +62,17 @@ _HTTP_CODES = {
 }
 
 
+#: PostgreSQL answering but refusing the work: too many connections, shutting down (by an
+#: administrator or a crash), still starting up; and the whole class 08, connection failures
+_REFUSING = ("53300", "57P01", "57P02", "57P03")
+
+
 def _db_unreachable(exc: Exception) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        return exc.connection_invalidated or state.startswith("08") or state in _REFUSING
     return isinstance(exc, (ConnectionError, OSError, TimeoutError))
 
 

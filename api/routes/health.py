@@ -49,8 +49,9 @@ async def healthz(request: Request):
     """200 when PostgreSQL and Temporal both answer; 503 naming the one that does not."""
 
     async def postgresql() -> None:
-        async with request.app.state.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+        for engine in (request.app.state.engine, request.app.state.reads):  # writes, and reads
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
 
     async def temporal() -> None:
         await request.app.state.temporal.service_client.check_health()
