@@ -37,9 +37,10 @@ def create_app(
     async def lifespan(app: FastAPI):
         own_engine = engine is None
         app.state.settings = settings
-        app.state.engine = engine or make_engine(settings)
+        # the two pools hold at most 30 connections together, as the API's one pool did
+        app.state.engine = engine or make_engine(settings, pool_size=5, max_overflow=5)
         # a request's own lookups (who calls, the appeal, lists, figures) go through this one
-        app.state.reads = make_read_engine(settings, url=app.state.engine.url)
+        app.state.reads = make_read_engine(settings, url=app.state.engine.url, pool_size=10, max_overflow=10)
         app.state.directory = DirectoryCache(app.state.engine)
         app.state.sealer = Sealer.from_settings(settings)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down

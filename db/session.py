@@ -37,7 +37,7 @@ def _still_open(dbapi_connection, connection_record, connection_proxy) -> None:
         raise DisconnectionError("the server closed this pooled connection")
 
 
-def make_read_engine(settings: Settings | None = None, *, url: URL | str | None = None) -> AsyncEngine:
+def make_read_engine(settings: Settings | None = None, *, url: URL | str | None = None, **kwargs) -> AsyncEngine:
     """An engine for reads only: each statement runs on its own (no BEGIN / ROLLBACK around a
     request's lookups), and PostgreSQL refuses any write on it (`default_transaction_read_only`),
     so code that writes through it fails at once instead of losing its transaction."""
@@ -46,6 +46,7 @@ def make_read_engine(settings: Settings | None = None, *, url: URL | str | None 
         url=url,
         isolation_level="AUTOCOMMIT",
         connect_args=CONNECT_ARGS | {"server_settings": {"default_transaction_read_only": "on"}},
+        **kwargs,
     )
 
 
