@@ -246,6 +246,13 @@ def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: 
     return [dispatched_draft(view, cmd.actor, "operator")]
 
 
+def intake_dispatched_draft(view: AppealView, inp: AppealInput) -> Draft:
+    """The intake's dispatch: to the unit the operator named, or the catalogue chose (at intake,
+    or in the workflow when the intake could not)."""
+    how = "named by the operator" if inp.unit and not inp.unit_from_catalogue else "by the dispatch catalogue"
+    return dispatched_draft(view, inp.operator, how)
+
+
 def dispatched_draft(view: AppealView, actor: Actor | None, how: str) -> Draft:
     return Draft(
         "dispatched",

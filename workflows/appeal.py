@@ -101,8 +101,7 @@ class AppealWorkflow:
                 drafts.append(Draft("dispatch_needed", None, detail={"reason": "no routing rule applies"}))
             else:
                 rules.start_clock(view, unit, now, self.terms)
-                how = "named by the operator" if inp.unit and not inp.unit_from_catalogue else "by the dispatch catalogue"
-                drafts.append(rules.dispatched_draft(view, inp.operator, how))
+                drafts.append(rules.intake_dispatched_draft(view, inp))
         self.view = view
         await self._record(drafts)
         self.intake_recorded = True

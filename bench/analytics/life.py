@@ -68,8 +68,7 @@ class Life:
                 drafts.append(Draft("dispatch_needed", None, detail={"reason": "no routing rule applies"}))
             else:
                 rules.start_clock(view, unit, at, self.terms)
-                how = "named by the operator" if inp.unit else "by the dispatch catalogue"
-                drafts.append(rules.dispatched_draft(view, inp.operator, how))
+                drafts.append(rules.intake_dispatched_draft(view, inp))
         self.view = view
         self.now = at
         self._record(drafts, at)
