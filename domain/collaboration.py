@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from domain.appeal import (
     ACTIONS,
@@ -29,6 +31,7 @@ from domain.appeal import (
 )
 from domain.core import Draft, Refused
 from domain.messages import (
+    CODE,
     TEXT,
     ActionInput,
     AppealStatus,
@@ -48,7 +51,7 @@ S = AppealStatus
 
 class PartsRequestInput(ActionInput):
     kind: PartKind = PartKind.CO_HANDLING
-    units: list[str] = Field(min_length=1, max_length=10)
+    units: list[Annotated[str, StringConstraints(min_length=1, max_length=CODE)]] = Field(min_length=1, max_length=10)
     task: str = Field(min_length=1, max_length=TEXT)
     limit_working_days: int = Field(default=3, ge=1, le=15)
     report_in_hours: int = Field(default=24, ge=1, le=72, description="whistle: time to report in")
@@ -62,13 +65,13 @@ class PartsRequestInput(ActionInput):
 
 
 class PartCloseRequestInput(ActionInput):
-    unit: str
+    unit: str = Field(min_length=1, max_length=CODE)
     kind: PartKind = PartKind.CO_HANDLING
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
 class PartRateInput(ActionInput):
-    unit: str
+    unit: str = Field(min_length=1, max_length=CODE)
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=500)
 

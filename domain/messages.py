@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from domain.types import AppealType, Channel, LimitUnit, Role, Urgency
 
 TEXT = 2000  # longest free text a staff member may put into a message
+CODE = 40  # longest unit or category code (the directory's columns)
 
 
 class AppealStatus(StrEnum):
@@ -86,7 +87,7 @@ class Actor(BaseModel):
 
     user: str = Field(max_length=64)
     role: Role | None = None  # None: the citizen
-    unit: str | None = Field(default=None, max_length=40)
+    unit: str | None = Field(default=None, max_length=CODE)
 
     @classmethod
     def citizen(cls) -> Actor:
@@ -124,7 +125,7 @@ class ActionInput(BaseModel):
 
 
 class AppealDispatchInput(ActionInput):
-    unit: str | None = None  # None: by the catalogue
+    unit: str | None = Field(default=None, max_length=CODE)  # None: by the catalogue
 
 
 class AppealAnswerInput(ActionInput):
@@ -137,12 +138,12 @@ class AppealAcceptInput(ActionInput):
 
 class ObjectionRaiseInput(ActionInput):
     reason: str = Field(min_length=1, max_length=TEXT)
-    suggested_unit: str = Field(min_length=1, max_length=40)
+    suggested_unit: str = Field(min_length=1, max_length=CODE)
 
 
 class ObjectionReviewInput(ActionInput):
     uphold: bool
-    new_unit: str | None = None  # defaults to the unit the objection suggested
+    new_unit: str | None = Field(default=None, max_length=CODE)  # defaults to the unit the objection suggested
     comment: str | None = Field(default=None, max_length=TEXT)
 
 
@@ -387,6 +388,9 @@ class AppealView(BaseModel):
     link_kind: str | None = None  # duplicate | related
     followers: list[str] = Field(default_factory=list)  # duplicates following this appeal
     seq: int = 0  # number of timeline events so far
+    # PostgreSQL refused the last projection (a data or integrity error retrying cannot fix):
+    # the workflow runs on, the row lags behind until a projection succeeds again
+    projection_failed: bool = False
 
     @property
     def reply_deadline(self) -> datetime | None:
