@@ -51,6 +51,7 @@ def activities_for(engine: AsyncEngine, settings: Settings) -> list:
     assessment = AssessmentActivities(engine, settings)
     return [
         health.check_database, appeals.load_terms, appeals.route_appeal, appeals.project_appeal,
+        appeals.record_timeline,
         governance.check_place, governance.project_task, governance.schedule_inspections,
         governance.remove_inspection_schedule, governance.propose_themes, assessment.freeze_month,
     ]

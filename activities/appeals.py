@@ -13,13 +13,15 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.projection import refused
 from db import reference
-from db.models import CalendarDay, TimeLimitPolicy
+from db.models import Appeal, CalendarDay, TimeLimitPolicy
 from db.session import session_factory
 from domain.messages import AppealView, Limit, PolicyTerms, Terms, TimelineEvent
 from domain.routing import NoRoute
@@ -48,6 +50,7 @@ class ProjectionInput(BaseModel):
     view: AppealView
     events: list[TimelineEvent]
     notifications: list[NotificationDraft] = []
+    error: str | None = None  # record_timeline: why the projection was refused
 
 
 class AppealActivities:
@@ -111,71 +114,103 @@ class AppealActivities:
 
         One statement, so one round trip and its own transaction: the events and notifications
         are inserted (duplicates ignored), the row moves only to a higher `seq` (its lock makes
-        later writers wait), and the parts follow the row only when it moved."""
+        later writers wait), and the parts follow the row only when it moved.
+
+        PostgreSQL refusing the record itself (a value too long, a broken reference: the same
+        statement would fail on every retry) is a `ProjectionRefused` error that is not retried:
+        the workflow records the failure and runs on (see `record_timeline`)."""
         view = inp.view
-        limits = view.limits
-        params = dict(
-            appeal_no=view.appeal_no,
-            events=[
-                dict(
-                    seq=e.seq,
-                    kind=e.kind,
-                    actor=e.actor.user if e.actor else None,
-                    actor_role=(e.actor.role.value if e.actor.role else "citizen") if e.actor else None,
-                    unit_code=e.unit,
-                    detail=e.detail,
-                    occurred_at=e.at.isoformat(),
-                )
-                for e in inp.events
-            ],
-            notifications=[
-                dict(
-                    idem_key=f"{view.appeal_no}:{n.seq}:{n.recipient}",
-                    recipient=n.recipient,
-                    topic=n.topic,
-                    payload={"appeal_no": view.appeal_no, "event": n.topic, "seq": n.seq,
-                             "status": view.status.value, "handling_unit": view.handling_unit,
-                             "detail": n.detail},
-                )
-                for n in inp.notifications
-            ],
-            parts=[p.model_dump(mode="json", include=_PART_FIELDS) | {"unit_code": p.unit} for p in view.parts.values()],
-            status=view.status.value,
-            urgency=view.urgency.value,
-            handling_unit_code=view.handling_unit,
-            dispatched_at=view.dispatched_at,
-            contact_deadline=limits["contact"].due if "contact" in limits else None,
-            completion_deadline=limits["completion"].due if "completion" in limits else None,
-            closed_at=view.closed_at,
-            contacted_in_time=_contacted_in_time(limits.get("contact")),
-            overdue=view.overdue,
-            supervised=view.supervised,
-            rehandle_count=view.rehandle_count,
-            resolved=view.resolved,
-            satisfaction=view.satisfaction.value if view.satisfaction else None,
-            outcome=view.outcome.value if view.outcome else None,
-            supervision_level=view.supervision_level,
-            master_no=view.master_no,
-            link_kind=view.link_kind,
-            state=view.model_dump(mode="json"),
-            seq=view.seq,
-        )
-        async with self.autocommit.connect() as conn:
-            written, moved, known = (await conn.execute(_PROJECT, params)).one()
+        try:
+            async with self.autocommit.connect() as conn:
+                written, moved, known = (await conn.execute(_PROJECT, projection_params(inp))).one()
+        except DBAPIError as e:
+            raise refused(e, f"appeal {view.appeal_no}") from e
         if not moved and not known:
             # the intake writes the row before starting the workflow; retry until it shows
             raise ApplicationError(f"appeal row {view.appeal_no} not found", type="AppealRowMissing")
         return written
 
+    @activity.defn(name="record_timeline")
+    async def record_timeline(self, inp: ProjectionInput) -> int:
+        """After a refused projection: the timeline events and their notifications only (the
+        units still hear of reminders and missed limits), and the row flagged with the error; the
+        row's state waits for the next projection that succeeds."""
+        error = (inp.error or "projection refused")[: Appeal.__table__.c.projection_error.type.length]
+        params = timeline_params(inp) | {"error": error}
+        try:
+            async with self.autocommit.connect() as conn:
+                return (await conn.execute(_TIMELINE_ONLY, params)).scalar_one()
+        except DBAPIError as e:
+            raise refused(e, f"appeal {inp.view.appeal_no}") from e
+
+
+def timeline_params(inp: ProjectionInput) -> dict:
+    """The timeline events and notifications of one projection, as statement parameters (keys are
+    the columns of `appeal_event` and `notification_outbox`)."""
+    view = inp.view
+    return dict(
+        appeal_no=view.appeal_no,
+        events=[
+            dict(
+                seq=e.seq,
+                kind=e.kind,
+                actor=e.actor.user if e.actor else None,
+                actor_role=(e.actor.role.value if e.actor.role else "citizen") if e.actor else None,
+                unit_code=e.unit,
+                detail=e.detail,
+                occurred_at=e.at.isoformat(),
+            )
+            for e in inp.events
+        ],
+        notifications=[
+            dict(
+                idem_key=f"{view.appeal_no}:{n.seq}:{n.recipient}",
+                recipient=n.recipient,
+                topic=n.topic,
+                payload={"appeal_no": view.appeal_no, "event": n.topic, "seq": n.seq,
+                         "status": view.status.value, "handling_unit": view.handling_unit,
+                         "detail": n.detail},
+            )
+            for n in inp.notifications
+        ],
+    )
+
+
+def projection_params(inp: ProjectionInput) -> dict:
+    """Everything one projection writes, as statement parameters: the row's columns by name,
+    `parts` keyed by the columns of `appeal_part`, and the timeline's (`timeline_params`)."""
+    view = inp.view
+    limits = view.limits
+    return timeline_params(inp) | dict(
+        parts=[p.model_dump(mode="json", include=_PART_FIELDS) | {"unit_code": p.unit} for p in view.parts.values()],
+        status=view.status.value,
+        urgency=view.urgency.value,
+        handling_unit_code=view.handling_unit,
+        dispatched_at=view.dispatched_at,
+        contact_deadline=limits["contact"].due if "contact" in limits else None,
+        completion_deadline=limits["completion"].due if "completion" in limits else None,
+        closed_at=view.closed_at,
+        contacted_in_time=_contacted_in_time(limits.get("contact")),
+        overdue=view.overdue,
+        supervised=view.supervised,
+        rehandle_count=view.rehandle_count,
+        resolved=view.resolved,
+        satisfaction=view.satisfaction.value if view.satisfaction else None,
+        outcome=view.outcome.value if view.outcome else None,
+        supervision_level=view.supervision_level,
+        master_no=view.master_no,
+        link_kind=view.link_kind,
+        state=view.model_dump(mode="json"),
+        seq=view.seq,
+    )
+
 
 _PART_FIELDS = {"kind", "workflow_id", "task", "status", "requested_at", "due", "accepted_at", "done_at", "overdue",
                 "rating", "rating_comment", "closed_reason"}
 
-#: The projection of one workflow task (see `project_appeal`). Data-modifying CTEs all run,
-#: once, in the statement's snapshot; the parts' insert reads `moved`, so it follows the row.
-_PROJECT = sa.text(
-    """
-    WITH written AS (
+#: The timeline part of a projection: events and their notifications, each once.
+_EVENTS_CTE = """
+    written AS (
         INSERT INTO appeal_event (idem_key, appeal_no, seq, kind, actor, actor_role, unit_code, detail, occurred_at)
         SELECT :appeal_no || ':' || e.seq, :appeal_no, e.seq, e.kind, e.actor, e.actor_role, e.unit_code,
                coalesce(e.detail, '{}'), e.occurred_at
@@ -188,7 +223,13 @@ _PROJECT = sa.text(
         SELECT n.idem_key, :appeal_no, n.recipient, n.topic, n.payload, 0
         FROM jsonb_to_recordset(:notifications) AS n(idem_key text, recipient text, topic text, payload jsonb)
         ON CONFLICT (idem_key) DO NOTHING
-    ), moved AS (
+    )"""
+
+#: The projection of one workflow task (see `project_appeal`). Data-modifying CTEs all run,
+#: once, in the statement's snapshot; the parts' insert reads `moved`, so it follows the row.
+_PROJECT = sa.text(
+    """
+    WITH""" + _EVENTS_CTE + """, moved AS (
         UPDATE appeal SET
             status = :status, urgency = :urgency, handling_unit_code = :handling_unit_code,
             dispatched_at = :dispatched_at, contact_deadline = :contact_deadline,
@@ -196,7 +237,8 @@ _PROJECT = sa.text(
             contacted_in_time = :contacted_in_time, overdue = :overdue, supervised = :supervised,
             rehandle_count = :rehandle_count, resolved = :resolved, satisfaction = :satisfaction,
             outcome = :outcome, supervision_level = :supervision_level, master_no = :master_no,
-            link_kind = :link_kind, state = :state, seq = :seq, updated_at = now()
+            link_kind = :link_kind, state = :state, seq = :seq, updated_at = now(),
+            projection_failed_at = NULL, projection_error = NULL
         WHERE appeal_no = :appeal_no AND seq < :seq
         RETURNING 1
     ), parts AS (
@@ -229,6 +271,17 @@ _PROJECT = sa.text(
     sa.bindparam("completion_deadline", type_=sa.DateTime(timezone=True)),
     sa.bindparam("closed_at", type_=sa.DateTime(timezone=True)),
 )
+
+
+#: After a refused projection (see `record_timeline`): events, notifications, the row flagged.
+_TIMELINE_ONLY = sa.text(
+    "WITH" + _EVENTS_CTE + """, flagged AS (
+        UPDATE appeal SET projection_failed_at = coalesce(projection_failed_at, now()), projection_error = :error
+        WHERE appeal_no = :appeal_no
+    )
+    SELECT (SELECT count(*) FROM written)::int
+    """
+).bindparams(sa.bindparam("events", type_=JSONB), sa.bindparam("notifications", type_=JSONB))
 
 
 def _contacted_in_time(contact: Limit | None) -> bool | None:

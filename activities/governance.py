@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import (
@@ -31,6 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.hotspots import propose_candidates
 from analytics.periods import Period
+from activities.projection import refused
 from db.models import Appeal, GovernanceInspection, GovernanceTask, Notification, ThemeCandidate
 from db.session import session_factory
 from domain.governance import (
@@ -162,6 +164,12 @@ class GovernanceActivities:
     async def project_task(self, inp: GovernanceProjectionInput) -> bool:
         """Move the task row forward and write the inspections that changed. Returns whether
         this write moved the row (False: a newer one was there first)."""
+        try:
+            return await self._project_task(inp)
+        except DBAPIError as e:
+            raise refused(e, f"governance task {inp.view.task_id}") from e
+
+    async def _project_task(self, inp: GovernanceProjectionInput) -> bool:
         v = inp.view
         t = GovernanceTask.__table__
         async with self.engine.begin() as conn:

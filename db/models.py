@@ -228,6 +228,12 @@ class Appeal(SQLModel, table=True):
     seq: int = 0
     created_at: datetime = Field(sa_column=_now_column())
     updated_at: datetime = Field(sa_column=_now_column())
+    projection_failed_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
+        description="PostgreSQL refused the workflow's last projection: the row lags behind it (the timeline does not).",
+    )
+    projection_error: str | None = Field(default=None, max_length=300, description="Why, in PostgreSQL's words.")
 
 
 #: What the three rates read: closed, evaluated (or not) appeals of a unit, by the day they closed.
@@ -290,7 +296,7 @@ class AppealPart(SQLModel, table=True):
     overdue: bool = False
     rating: int | None = None
     rating_comment: str | None = Field(default=None, max_length=500)
-    closed_reason: str | None = Field(default=None, max_length=500)
+    closed_reason: str | None = Field(default=None, sa_type=sa.Text)
     updated_at: datetime = Field(sa_column=_now_column())
 
 

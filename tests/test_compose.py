@@ -50,6 +50,7 @@ PROJECT_SEARCH_ATTRIBUTES = {
     "Urgency": "KEYWORD",
     "ReplyDeadline": "DATETIME",
     "Overdue": "BOOL",
+    "ProjectionFailed": "BOOL",
 }
 # Custom search attribute columns pre-allocated by Temporal's PostgreSQL visibility schema
 # (schema/postgresql/v12/visibility: Keyword01..10, Bool01..03, ...). One more than this and

@@ -16,9 +16,8 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import (
-    ActivityError,
     ApplicationError,
     ChildWorkflowError,
     FailureError,
@@ -59,13 +58,7 @@ with workflow.unsafe.imports_passed_through():
     )
     import workflows.search_attributes as sa
     from workflows.cohandling import CoHandlingWorkflow
-
-DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-
-
-def refusal(e: Refused) -> ApplicationError:
-    """How a refused action travels back to the API (mapped there to 409 / 403 / 422)."""
-    return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
+    from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal
 
 
 @workflow.defn
@@ -144,10 +137,10 @@ class AppealWorkflow:
                 retry_policy=DB_RETRY,
                 summary="route by the dispatch catalogue",
             )
-        except ActivityError as e:
-            if isinstance(e.cause, ApplicationError) and e.cause.type == "NoRoute":
-                return None
-            raise
+        except FailureError as e:
+            if activity_failure(e, "NoRoute") is None:
+                raise
+            return None
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: ActionInput) -> None:
@@ -272,14 +265,48 @@ class AppealWorkflow:
             for recipient in more.recipients(view, d.kind, d.unit, d.detail):
                 notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
         self._wake_if_alarm_moved()
-        await workflow.execute_local_activity_method(
-            AppealActivities.project_appeal,
-            ProjectionInput(view=view, events=events, notifications=notices),  # encoded now, when scheduled
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=DB_RETRY,
-            summary="record " + ", ".join(e.kind for e in events),
-        )
+        failed, view.projection_failed = view.projection_failed, False  # as this projection would write it
+        try:
+            await workflow.execute_local_activity_method(
+                AppealActivities.project_appeal,
+                ProjectionInput(view=view, events=events, notifications=notices),  # encoded now, when scheduled
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=DB_RETRY,
+                summary="record " + ", ".join(e.kind for e in events),
+            )
+        except FailureError as e:
+            cause = projection_refused(e)
+            if cause is None:
+                raise
+            view.projection_failed = True
+            await self._record_refusal(events, notices, cause)
+        else:
+            if failed:
+                workflow.logger.info("appeal %s: projected again after a refused projection", view.appeal_no)
         self._upsert_search_attributes()
+
+    async def _record_refusal(self, events: list, notices: list, cause: ApplicationError) -> None:
+        """PostgreSQL refused the projection (retrying cannot help): the workflow keeps its
+        state and its timers, the timeline gets the events and a `projection_failed` event, the
+        row is flagged; the next projection that succeeds catches the row up."""
+        view = self.view
+        workflow.logger.error("appeal %s: PostgreSQL refused the projection: %s", view.appeal_no, cause.message)
+        view.seq += 1
+        detail = {"error": cause.message[:300], "events": [e.kind for e in events]}
+        events = [*events, TimelineEvent(seq=view.seq, kind="projection_failed", at=workflow.now(), detail=detail)]
+        try:
+            await workflow.execute_local_activity_method(
+                AppealActivities.record_timeline,
+                ProjectionInput(view=view, events=events, notifications=notices, error=cause.message),
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=DB_RETRY,
+                summary="record the timeline only: the projection was refused",
+            )
+        except FailureError as e:
+            if projection_refused(e) is None:
+                raise
+            # not even the timeline: the search attribute and the log are what is left
+            workflow.logger.error("appeal %s: PostgreSQL refused the timeline too: %s", view.appeal_no, e)
 
     def _wake_if_alarm_moved(self) -> None:
         """Re-arm the timer only when the next alarm is no longer the one it waits for: an
@@ -304,6 +331,9 @@ class AppealWorkflow:
             sa.REPLY_DEADLINE: v.reply_deadline,
             sa.OVERDUE: v.overdue,
         }
+        if v.projection_failed or sa.PROJECTION_FAILED.name in self._attrs:
+            # only once a projection has been refused: the upserts of earlier histories stay as they were
+            wanted[sa.PROJECTION_FAILED] = True if v.projection_failed else None
         updates: list[SearchAttributeUpdate] = []
         for key, value in wanted.items():
             if self._attrs.get(key.name, ...) == value:

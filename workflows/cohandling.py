@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         PartView,
     )
     import workflows.search_attributes as sa
+    from workflows.common import refusal
 
 
 @workflow.defn
@@ -71,7 +72,7 @@ class CoHandlingWorkflow:
         try:
             rules.check(self.part, action, cmd, workflow.now())
         except Refused as e:
-            raise ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True) from None
+            raise refusal(e) from None
 
     async def _perform(self, action: str, cmd: PartActionInput) -> PartView:
         self._validate(action, cmd)

@@ -16,7 +16,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -41,13 +41,7 @@ with workflow.unsafe.imports_passed_through():
         TaskStatus,
     )
     from workflows import search_attributes as sa
-
-DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-
-
-def refusal(e: Refused) -> ApplicationError:
-    """A refused action, as the appeal workflow sends it (the API maps the code to 409/403/422)."""
-    return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
+    from workflows.common import DB_RETRY, projection_refused, refusal
 
 
 @workflow.defn
@@ -61,6 +55,7 @@ class GovernanceTaskWorkflow:
         self._changed: dict[int, Inspection] = {}  # rounds changed since the last projection
         self._projecting = asyncio.Lock()  # projections go out one at a time, in seq order
         self._attrs: dict[str, object] = {}
+        self._projection_failed = False  # PostgreSQL refused the last projection
 
     @workflow.run
     async def run(self, inp: GovernanceTaskInput) -> GovernanceTaskView:
@@ -136,18 +131,30 @@ class GovernanceTaskWorkflow:
             changed = sorted(self._changed.values(), key=lambda i: i.round)
             self._changed = {}
             cur = self.view.current
-            await workflow.execute_local_activity_method(
-                GovernanceActivities.project_task,
-                GovernanceProjectionInput(
-                    view=self.view.model_copy(update={"inspections": []}),
-                    rounds=len(self.view.inspections),
-                    last_inspection_at=cur.at if cur else None,
-                    inspections=changed,
-                ),  # encoded now, when scheduled
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=DB_RETRY,
-                summary=f"record the task ({self.view.status.value}, {len(self.view.inspections)} rounds)",
-            )
+            try:
+                await workflow.execute_local_activity_method(
+                    GovernanceActivities.project_task,
+                    GovernanceProjectionInput(
+                        view=self.view.model_copy(update={"inspections": []}),
+                        rounds=len(self.view.inspections),
+                        last_inspection_at=cur.at if cur else None,
+                        inspections=changed,
+                    ),  # encoded now, when scheduled
+                    start_to_close_timeout=timedelta(seconds=10),
+                    retry_policy=DB_RETRY,
+                    summary=f"record the task ({self.view.status.value}, {len(self.view.inspections)} rounds)",
+                )
+                self._projection_failed = False
+            except FailureError as e:
+                if projection_refused(e) is None:
+                    raise
+                # the task runs on; the rounds go out again with the next projection, which
+                # catches the row up once PostgreSQL takes it
+                workflow.logger.error("governance task %s: PostgreSQL refused the projection: %s",
+                                      self.view.task_id, e)
+                for insp in changed:
+                    self._changed.setdefault(insp.round, insp)
+                self._projection_failed = True
         self._upsert_search_attributes()
 
     def _upsert_search_attributes(self) -> None:
@@ -163,6 +170,9 @@ class GovernanceTaskWorkflow:
             # the unit let a round pass without looking on site
             sa.OVERDUE: last_closed is not None and last_closed.outcome is RoundOutcome.UNCONFIRMED,
         }
+        if self._projection_failed or sa.PROJECTION_FAILED.name in self._attrs:
+            # only once a projection has been refused: the upserts of earlier histories stay as they were
+            wanted[sa.PROJECTION_FAILED] = True if self._projection_failed else None
         updates: list[SearchAttributeUpdate] = []
         for key, value in wanted.items():
             if self._attrs.get(key.name, ...) == value:

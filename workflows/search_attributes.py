@@ -13,6 +13,9 @@ APPEAL_TYPE = SearchAttributeKey.for_keyword("AppealType")
 URGENCY = SearchAttributeKey.for_keyword("Urgency")
 REPLY_DEADLINE = SearchAttributeKey.for_datetime("ReplyDeadline")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+#: PostgreSQL refused the workflow's last projection: set while the row lags, unset once a
+#: projection succeeds again
+PROJECTION_FAILED = SearchAttributeKey.for_bool("ProjectionFailed")
 
 ALL_KEYS = (
     APPEAL_STATUS,
@@ -24,6 +27,7 @@ ALL_KEYS = (
     URGENCY,
     REPLY_DEADLINE,
     OVERDUE,
+    PROJECTION_FAILED,
 )
 
 #: name → type name as the Temporal CLI spells it (`--type Keyword`).

@@ -1,0 +1,36 @@
+"""What every workflow of jiesu shares: how a refused action travels back to its sender, how
+database activities are retried, and how to tell a projection PostgreSQL refused."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.core import Refused
+
+#: Database activities: retried until PostgreSQL answers (it may be restarting); an error that
+#: retrying cannot fix is raised non-retryable by the activity itself.
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+def refusal(e: Refused) -> ApplicationError:
+    """How a refused action travels back to the API (mapped there to 409 / 403 / 422)."""
+    return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
+
+
+def activity_failure(e: FailureError, error_type: str) -> ApplicationError | None:
+    """The activity's own `ApplicationError` of this type, if that is why it failed. A local
+    activity's failure arrives as that error itself, a regular activity's as the cause of an
+    `ActivityError`: both are looked at."""
+    for error in (e, e.cause):
+        if isinstance(error, ApplicationError) and error.type == error_type:
+            return error
+    return None
+
+
+def projection_refused(e: FailureError) -> ApplicationError | None:
+    """The error, if a projection activity failed because PostgreSQL refused the record (a data
+    or integrity error: retrying cannot help, and the activity did not retry)."""
+    return activity_failure(e, "ProjectionRefused")
