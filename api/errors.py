@@ -42,6 +42,18 @@ def not_found(what: str, key: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} {key!r} not found", {"key": key})
 
 
+def not_answered(waited) -> ApiError:
+    """A workflow that took the action but did not confirm it in time: the worker is busy or
+    down, or PostgreSQL is (the workflow waits until its record is written). Not "Temporal is
+    unavailable": the action may well have been taken."""
+    return ApiError(
+        503,
+        "not_confirmed",
+        f"the workflow did not confirm the action within {int(waited.total_seconds())} s (its worker or PostgreSQL "
+        "may be slow or down): it may still be recorded; look at the appeal before sending it again",
+    )
+
+
 def error_response(status: int, code: str, message: str, details: Any = None, headers=None):
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
 from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.errors import ApiError, ErrorResponse, not_answered, not_found
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
 from db import appeals as store
@@ -96,6 +96,11 @@ class AppealOut(BaseModel):
     satisfaction: Satisfaction | None
     outcome: Outcome | None
     closed_at: datetime | None
+    projection_failed: bool = Field(
+        default=False,
+        description="PostgreSQL refused to record the appeal's last change: its workflow runs on and its timeline "
+        "says so, but lists may show an older state until the record goes through (administrators are alerted)",
+    )
 
 
 class IntakeOut(BaseModel):
@@ -167,6 +172,7 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         link_kind=view.link_kind if view else None,
         followers=view.followers if view else [],
         origin={"hotline": row.origin_hotline, "external_no": row.origin_no} if row.origin_hotline else None,
+        projection_failed=view.projection_failed if view else row.projection_failed_at is not None,
     )
 
 
@@ -340,7 +346,7 @@ async def execute(workflow_id: str, update: str, cmd: BaseModel, result_type: ty
             ) from e
         raise ApiError(409, "refused", getattr(cause, "message", str(e))) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise ApiError(503, "temporal_unavailable", "the workflow did not answer in time; try again") from e
+        raise not_answered(UPDATE_RPC_TIMEOUT) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "wrong_state", "closed already: nothing more can be done", {"status": "closed"}) from e

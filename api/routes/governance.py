@@ -22,7 +22,7 @@ from analytics.export import csv_response
 from analytics.periods import PeriodError, resolve
 from api.auth import Principal, require
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse
+from api.errors import ApiError, ErrorResponse, not_answered
 from api.governance import (
     CSV,
     READERS,
@@ -109,7 +109,7 @@ async def _execute(row: GovernanceTask, update: str, cmd: BaseModel, temporal) -
             raise ApiError(_REFUSAL_STATUS.get(code, 409), code, cause.message, {"status": row.status}) from e
         raise ApiError(409, "refused", getattr(cause, "message", str(e))) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise ApiError(503, "temporal_unavailable", "the task's workflow did not answer in time; try again") from e
+        raise not_answered(UPDATE_RPC_TIMEOUT) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "wrong_state", f"the task is {row.status}: nothing more can be done",

@@ -152,3 +152,25 @@ async def _ids(dev_env, query):
 async def _all_parts_done(api, headers, no):
     parts = (await api.get(f"/appeals/{no}", headers=headers)).json()["parts"]
     return all(p["status"] == "done" for p in parts.values())
+
+
+async def test_a_long_closing_reason_is_recorded_and_the_appeal_goes_on(api, tokens, engine):
+    """A 600-character reason for closing a part (the API takes 2,000) used to exceed its column:
+    every projection of the appeal then failed and was retried forever, the request answered 503
+    and the appeal froze. It is recorded whole, and the lead can complete."""
+    created = await intake(api, tokens, {
+        "appeal_type": "complaint", "category": "MUNI.DEADENDROAD", "location": {"street": "110105-YAYUNCUN"},
+        "content": "断头路", "citizen": {"name": "黄女士", "phone": "13900001111"}})
+    no, street = created["appeal"]["appeal_no"], tokens["yayuncun"]
+    await act(api, street, no, "accept")
+    await act(api, street, no, "contact", {"note": "met the residents"})
+    await act(api, street, no, "co-handling", {"units": ["110105-ZJW"], "task": "check the permits"})
+    reason = "住建委已口头答复，不再需要书面意见。" * 35  # 630 characters
+    closed = await act(api, street, no, "parts/close", {"unit": "110105-ZJW", "reason": reason})
+    assert closed["parts"]["co_handling:110105-ZJW"]["closed_reason"] == reason and not closed["projection_failed"]
+    done = await act(api, street, no, "complete", {"result": "road opened"})
+    assert done["status"] == "awaiting_evaluation"
+    async with engine.connect() as conn:
+        stored = await conn.scalar(sa.text(
+            "SELECT closed_reason FROM appeal_part WHERE appeal_no = :n AND unit_code = '110105-ZJW'"), {"n": no})
+    assert stored == reason
