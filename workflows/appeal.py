@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         AppealDispatchInput,
         AppealEvaluateInput,
         AppealInput,
+        AppealResumeInput,
         AppealStatus,
         AppealView,
         ContactRecordInput,
@@ -59,6 +60,9 @@ with workflow.unsafe.imports_passed_through():
     )
     import workflows.search_attributes as sa
     from workflows.cohandling import CoHandlingWorkflow
+
+#: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
+CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
@@ -85,14 +89,32 @@ class AppealWorkflow:
     # --- main line ---------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: AppealInput) -> AppealView:
-        """Intake, dispatch, then sleep until the next reminder or limit while staff act."""
-        self.terms = await workflow.execute_local_activity_method(
-            AppealActivities.load_terms,
-            inp.appeal_type,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=DB_RETRY,
-            summary="load the time-limit policy and working-day calendar",
-        )
+        """Intake, dispatch, then sleep until the next reminder or limit while staff act.
+        An administrator's Request Cancellation closes the appeal on its timeline."""
+        try:
+            self.terms = await workflow.execute_local_activity_method(
+                AppealActivities.load_terms,
+                inp.appeal_type,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=DB_RETRY,
+                summary="load the time-limit policy and working-day calendar",
+            )
+            if inp.resumed is not None:
+                await self._resume(inp.resumed)
+            else:
+                await self._intake(inp)
+            while self.view.status is not AppealStatus.CLOSED:
+                await self._sleep_until_next_alarm()
+        except asyncio.CancelledError:
+            if self.view is None or not workflow.patched(CLOSE_WHEN_CANCELLED):
+                raise
+            await self._close_cancelled()
+            raise  # Temporal shows the run as cancelled, as the administrator asked
+        await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    async def _intake(self, inp: AppealInput) -> None:
         now = workflow.now()
         view, drafts = rules.open_appeal(inp, now, self.terms)
         if inp.decision is IntakeDecision.DISPATCH:
@@ -106,11 +128,22 @@ class AppealWorkflow:
         await self._record(drafts)
         self.intake_recorded = True
 
-        while self.view.status is not AppealStatus.CLOSED:
-            await self._sleep_until_next_alarm()
+    async def _resume(self, r: AppealResumeInput) -> None:
+        """A new run carries on from the view the ended one projected (or closes it at once)."""
+        self.view = r.view
+        await self._record(more.resumed(self.view, r.by, workflow.now(), r.close_reason))
+        self.intake_recorded = True
+
+    async def _close_cancelled(self) -> None:
+        """Request Cancellation (Temporal UI or CLI) is delivered as CancelledError where the run
+        waits. The appeal closes as any close does — parts settled, timeline event, outcome,
+        duplicates released — so nothing is left dispatched with no workflow behind it. The run
+        keeps scheduling activities after catching it (the SDK allows that)."""
+        if self.view.status is not AppealStatus.CLOSED:
+            reason = workflow.cancellation_reason() or None
+            await self._record(more.cancelled_by_administrator(self.view, workflow.now(), reason))
         await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view
 
     async def _sleep_until_next_alarm(self) -> None:
         alarm = rules.next_alarm(self.view, self.terms)
