@@ -96,6 +96,11 @@ class AppealOut(BaseModel):
     satisfaction: Satisfaction | None
     outcome: Outcome | None
     closed_at: datetime | None
+    workflow_ended: str | None = Field(
+        default=None,
+        description="open, but its workflow ended (terminated, failed, timed_out, canceled): nothing reminds or "
+        "escalates it until an administrator restarts or closes it (README, administrators)",
+    )
 
 
 class IntakeOut(BaseModel):
@@ -167,6 +172,7 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         link_kind=view.link_kind if view else None,
         followers=view.followers if view else [],
         origin={"hotline": row.origin_hotline, "external_no": row.origin_no} if row.origin_hotline else None,
+        workflow_ended=row.workflow_ended,
     )
 
 
