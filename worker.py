@@ -19,6 +19,7 @@ from activities.health import HealthActivities
 from db.session import make_engine
 from infra.appeals import resume_unstarted
 from infra.governance import resume_unstarted_tasks
+from infra.orphans import record_ended_workflows
 from infra.sandbox import SandboxRunner
 from infra.schedules import ensure_schedules
 from infra.temporal import connect
@@ -71,11 +72,13 @@ def build_worker(
 
 
 async def reconcile_intakes(engine: AsyncEngine, client: Client, task_queue: str, stop: asyncio.Event) -> None:
-    """Every half minute, start the workflows of intakes (and governance tasks) whose start was lost."""
+    """Every half minute, start the workflows of intakes (and governance tasks) whose start was
+    lost, and flag the open appeals whose workflow ended (terminated, failed) for supervisors."""
     while not stop.is_set():
         try:
             await resume_unstarted(engine, client, task_queue, grace=INTAKE_GRACE)
             await resume_unstarted_tasks(engine, client, task_queue, grace=INTAKE_GRACE)
+            await record_ended_workflows(engine, client)
         except Exception:  # PostgreSQL or Temporal away for a moment: try again next round
             logging.exception("intake reconciliation failed")
         try:

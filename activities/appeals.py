@@ -237,7 +237,7 @@ _PROJECT = sa.text(
             contacted_in_time = :contacted_in_time, overdue = :overdue, supervised = :supervised,
             rehandle_count = :rehandle_count, resolved = :resolved, satisfaction = :satisfaction,
             outcome = :outcome, supervision_level = :supervision_level, master_no = :master_no,
-            link_kind = :link_kind, state = :state, seq = :seq, updated_at = now(),
+            link_kind = :link_kind, state = :state, seq = :seq, workflow_ended = NULL, updated_at = now(),
             projection_failed_at = NULL, projection_error = NULL
         WHERE appeal_no = :appeal_no AND seq < :seq
         RETURNING 1

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, or_, select
@@ -157,6 +158,62 @@ async def unstarted(*, engine: AsyncEngine, older_than: datetime, limit: int = 1
         return list((await session.exec(stmt)).all())
 
 
+async def open_unflagged(*, engine: AsyncEngine, appeal_nos: list[str]) -> list[str]:
+    """Those of these appeals still open and not yet flagged as having lost their workflow."""
+    if not appeal_nos:
+        return []
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text(
+                "SELECT appeal_no FROM appeal WHERE appeal_no = ANY(:nos) AND status <> 'closed' "
+                "AND workflow_ended IS NULL ORDER BY appeal_no"
+            ),
+            {"nos": appeal_nos},
+        )
+        return [r[0] for r in rows]
+
+
+#: Flag an open appeal whose workflow ended, and say so on its timeline. No workflow runs to
+#: project it, so this is the one timeline write outside a workflow: the event takes the next
+#: `seq` (idem_key `<appeal>:<seq>`, as the projection would) and the row and its view move to
+#: it, so a restarted run numbers its events after it. A row its workflow never projected (seq 0,
+#: no view yet) is only flagged.
+_MARK_ENDED = sa.text(
+    """
+    WITH target AS (
+        SELECT appeal_no, seq, handling_unit_code FROM appeal
+        WHERE appeal_no = :appeal_no AND status <> 'closed' AND workflow_ended IS NULL
+        FOR UPDATE
+    ), written AS (
+        INSERT INTO appeal_event (idem_key, appeal_no, seq, kind, unit_code, detail, occurred_at)
+        SELECT appeal_no || ':' || (seq + 1), appeal_no, seq + 1, 'workflow_ended', handling_unit_code,
+               :detail, :occurred_at
+        FROM target WHERE seq > 0
+        ON CONFLICT DO NOTHING
+        RETURNING seq
+    )
+    UPDATE appeal a SET
+        workflow_ended = :how,
+        seq = coalesce((SELECT seq FROM written), a.seq),
+        state = CASE WHEN EXISTS (SELECT FROM written)
+                     THEN jsonb_set(a.state, '{seq}', to_jsonb((SELECT seq FROM written))) ELSE a.state END,
+        updated_at = now()
+    FROM target WHERE a.appeal_no = target.appeal_no
+    RETURNING 1
+    """
+).bindparams(sa.bindparam("detail", type_=JSONB), sa.bindparam("occurred_at", type_=sa.DateTime(timezone=True)))
+
+
+async def mark_workflow_ended(
+    *, engine: AsyncEngine, appeal_no: str, how: str, at: datetime, detail: dict[str, Any]
+) -> bool:
+    """Flag the appeal (still open, not flagged yet) and record a `workflow_ended` event. False
+    if there was nothing to flag."""
+    async with engine.begin() as conn:
+        params = dict(appeal_no=appeal_no, how=how, occurred_at=at, detail={"how": how} | detail)
+        return (await conn.execute(_MARK_ENDED, params)).first() is not None
+
+
 async def get(*, session: AsyncSession, appeal_no: str) -> Appeal | None:
     return await session.get(Appeal, appeal_no)
 
@@ -178,7 +235,7 @@ class AppealFilter:
     received_to: datetime | None = None
     text: str | None = None
     visible_to_unit: str | None = None  # unit staff see what is or was dispatched to their unit
-    supervision: bool = False  # overdue or under supervision
+    supervision: bool = False  # overdue, under supervision, or its workflow ended while open
 
 
 async def search(
@@ -199,7 +256,7 @@ async def search(
             or_(Appeal.category_code == f.category, col(Appeal.category_code).startswith(f.category + "."))
         )
     if f.supervision:
-        conditions.append(or_(Appeal.overdue, Appeal.supervised))
+        conditions.append(or_(Appeal.overdue, Appeal.supervised, col(Appeal.workflow_ended).is_not(None)))
     if f.overdue is not None:
         conditions.append(Appeal.overdue == f.overdue)
     if f.received_from:

@@ -226,6 +226,12 @@ class Appeal(SQLModel, table=True):
         description="The workflow's full view (limits met or missed, parts, flags).",
     )
     seq: int = 0
+    workflow_ended: str | None = Field(
+        default=None,
+        max_length=16,
+        description="The appeal is open but its workflow ended (terminated, failed, timed_out, canceled): "
+        "nothing reminds or escalates it until it is restarted or closed. Cleared by the next projection.",
+    )
     created_at: datetime = Field(sa_column=_now_column())
     updated_at: datetime = Field(sa_column=_now_column())
     projection_failed_at: datetime | None = Field(
@@ -235,6 +241,11 @@ class Appeal(SQLModel, table=True):
     )
     projection_error: str | None = Field(default=None, max_length=300, description="Why, in PostgreSQL's words.")
 
+
+#: Appeals whose workflow ended while they were open (few, listed for supervisors).
+Appeal.__table__.append_constraint(
+    sa.Index("ix_appeal_workflow_ended", "workflow_ended", postgresql_where=sa.text("workflow_ended IS NOT NULL"))
+)
 
 #: What the three rates read: closed, evaluated (or not) appeals of a unit, by the day they closed.
 Appeal.__table__.append_constraint(

@@ -30,6 +30,7 @@ from domain.appeal import (
     _require_status,
 )
 from domain.core import Draft, Refused
+from domain.privacy import scrub
 from domain.messages import (
     CODE,
     TEXT,
@@ -199,6 +200,37 @@ def settle_parts(view: AppealView, reason: str) -> list[Draft]:
     return drafts
 
 
+# --- administrators' buttons (Temporal UI / CLI) ---------------------------------------------
+
+#: Who the timeline names when Temporal, not a staff action, ended the appeal.
+BY_TEMPORAL = "an administrator (Temporal)"
+
+
+def cancelled_by_administrator(view: AppealView, now: datetime, reason: str | None, by: str = BY_TEMPORAL) -> list[Draft]:
+    """Request Cancellation closes the appeal as any close does: its open parts are closed, the
+    timeline says who and why, and the outcome says it was not a handling result. The reason is
+    typed into Temporal by hand: mobile and ID numbers in it stay off the timeline."""
+    reason = scrub(reason) if reason else None
+    drafts = settle_parts(view, "the appeal was cancelled by an administrator")
+    drafts.append(Draft("cancelled", None, view.handling_unit, {"by": by, "reason": reason or None}))
+    drafts.append(_close(view, now, Outcome.CANCELLED_BY_ADMINISTRATOR))
+    return drafts
+
+
+def resumed(view: AppealView, by: str, now: datetime, close_reason: str | None = None) -> list[Draft]:
+    """A new run takes over an appeal whose workflow ended early, or closes it with a reason.
+    The parts' workflows ended with the old run (the parent-close policy cancels them): carrying
+    on, open parts are marked failed, so the lead closes them or asks again, as for any part whose
+    workflow died."""
+    drafts = [Draft("workflow_restarted", None, view.handling_unit, {"by": by, "close_reason": close_reason})]
+    if close_reason is not None:
+        return drafts + cancelled_by_administrator(view, now, close_reason, by)
+    for part in open_parts(view):
+        part.status = PartStatus.FAILED
+        drafts.append(Draft("part_failed", None, part.unit, {"error": "its workflow ended with the appeal's"}))
+    return drafts
+
+
 # --- supervision ---------------------------------------------------------------------------
 
 
@@ -350,6 +382,7 @@ NOTIFY = {
     "part_done": "unit",
     "part_declined": "unit",
     "part_closed": "event_unit",
+    "cancelled": "unit",
 }
 
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from domain.calendar import CHINA_TZ
 from domain.core import Refused
 from domain.messages import TEXT, Actor
+from domain.privacy import scrub
 from domain.types import Role
 
 #: Bounds a supervisor may choose within (the defaults are the API's).
@@ -301,6 +302,15 @@ def cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime) -> Non
     view.closed_at = now
     view.close_reason = cmd.reason.strip()
     view.closed_by = cmd.actor.user
+
+
+def cancelled_by_administrator(view: GovernanceTaskView, now: datetime, reason: str | None) -> None:
+    """An administrator cancelled the task's workflow (Temporal UI or CLI): it ends as a
+    supervisor's cancellation does, saying who ended it."""
+    view.status = TaskStatus.CANCELLED
+    view.closed_at = now
+    view.close_reason = "cancelled by an administrator" + (f": {scrub(reason.strip())}" if reason and reason.strip() else "")
+    view.closed_by = "administrator (Temporal)"
 
 
 def check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput) -> None:

@@ -43,6 +43,7 @@ class Outcome(StrEnum):
     NOT_ACCEPTED = "not_accepted"
     EMERGENCY_TRANSFERRED = "emergency_transferred"
     TRANSFERRED_OUT = "transferred_out"  # to the Tianjin or Hebei hotline (京津冀)
+    CANCELLED_BY_ADMINISTRATOR = "cancelled_by_administrator"  # Request Cancellation in Temporal, or closed on restart
 
 
 class Satisfaction(StrEnum):
@@ -115,6 +116,7 @@ class AppealInput(BaseModel):
     emergency_service: EmergencyService | None = None
     answer: str | None = Field(default=None, max_length=TEXT)
     operator: Actor
+    resumed: AppealResumeInput | None = None  # a new run of an appeal whose workflow ended early
 
 
 # --- one input per action -----------------------------------------------------------------
@@ -294,6 +296,15 @@ class PartChange(BaseModel):
 
 
 
+class AppealResumeInput(BaseModel):
+    """A new run for an appeal whose workflow was terminated (or failed) while the appeal was
+    open: it carries on from the view last projected, or closes it at once with a reason."""
+
+    view: AppealView
+    by: str = Field(max_length=64)  # the administrator who restarted it
+    close_reason: str | None = Field(default=None, max_length=TEXT)
+
+
 # --- time-limit terms (loaded by an activity) ---------------------------------------------
 
 
@@ -417,3 +428,6 @@ class TimelineEvent(BaseModel):
     actor: Actor | None = None
     unit: str | None = None
     detail: dict = Field(default_factory=dict)
+
+
+AppealInput.model_rebuild()

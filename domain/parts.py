@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.core import Alarm, Draft, Refused
+from domain.privacy import scrub
 from domain.messages import (
     OPEN_PARTS,
     Actor,
@@ -111,6 +112,14 @@ def apply(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> D
             part.status, part.closed_reason = PartStatus.CLOSED, cmd.reason
             return Draft("part_closed", cmd.actor, part.unit, {"reason": cmd.reason})
     raise Refused(f"unknown action {action}", "invalid")
+
+
+def cancelled(part: PartView, reason: str | None) -> Draft:
+    """An administrator cancelled the part's workflow (Temporal UI or CLI): it closes as a lead's
+    close does, with who and why on the appeal's timeline."""
+    part.status = PartStatus.CLOSED
+    part.closed_reason = "cancelled by an administrator" + (f": {scrub(reason)}" if reason else "")
+    return Draft("part_closed", None, part.unit, {"reason": part.closed_reason, "by": "an administrator (Temporal)"})
 
 
 def next_alarm(part: PartView, fraction: float) -> Alarm | None:

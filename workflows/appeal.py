@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         AppealDispatchInput,
         AppealEvaluateInput,
         AppealInput,
+        AppealResumeInput,
         AppealStatus,
         AppealView,
         ContactRecordInput,
@@ -60,6 +61,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.cohandling import CoHandlingWorkflow
     from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal
 
+#: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
+CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
+
 
 @workflow.defn
 class AppealWorkflow:
@@ -78,14 +82,32 @@ class AppealWorkflow:
     # --- main line ---------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: AppealInput) -> AppealView:
-        """Intake, dispatch, then sleep until the next reminder or limit while staff act."""
-        self.terms = await workflow.execute_local_activity_method(
-            AppealActivities.load_terms,
-            inp.appeal_type,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=DB_RETRY,
-            summary="load the time-limit policy and working-day calendar",
-        )
+        """Intake, dispatch, then sleep until the next reminder or limit while staff act.
+        An administrator's Request Cancellation closes the appeal on its timeline."""
+        try:
+            self.terms = await workflow.execute_local_activity_method(
+                AppealActivities.load_terms,
+                inp.appeal_type,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=DB_RETRY,
+                summary="load the time-limit policy and working-day calendar",
+            )
+            if inp.resumed is not None:
+                await self._resume(inp.resumed)
+            else:
+                await self._intake(inp)
+            while self.view.status is not AppealStatus.CLOSED:
+                await self._sleep_until_next_alarm()
+        except asyncio.CancelledError:
+            if self.view is None or not workflow.patched(CLOSE_WHEN_CANCELLED):
+                raise
+            await self._close_cancelled()
+            raise  # Temporal shows the run as cancelled, as the administrator asked
+        await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    async def _intake(self, inp: AppealInput) -> None:
         now = workflow.now()
         view, drafts = rules.open_appeal(inp, now, self.terms)
         if inp.decision is IntakeDecision.DISPATCH:
@@ -99,11 +121,22 @@ class AppealWorkflow:
         await self._record(drafts)
         self.intake_recorded = True
 
-        while self.view.status is not AppealStatus.CLOSED:
-            await self._sleep_until_next_alarm()
+    async def _resume(self, r: AppealResumeInput) -> None:
+        """A new run carries on from the view the ended one projected (or closes it at once)."""
+        self.view = r.view
+        await self._record(more.resumed(self.view, r.by, workflow.now(), r.close_reason))
+        self.intake_recorded = True
+
+    async def _close_cancelled(self) -> None:
+        """Request Cancellation (Temporal UI or CLI) is delivered as CancelledError where the run
+        waits. The appeal closes as any close does — parts settled, timeline event, outcome,
+        duplicates released — so nothing is left dispatched with no workflow behind it. The run
+        keeps scheduling activities after catching it (the SDK allows that)."""
+        if self.view.status is not AppealStatus.CLOSED:
+            reason = workflow.cancellation_reason() or None
+            await self._record(more.cancelled_by_administrator(self.view, workflow.now(), reason))
         await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view
 
     async def _sleep_until_next_alarm(self) -> None:
         alarm = rules.next_alarm(self.view, self.terms)
@@ -266,14 +299,18 @@ class AppealWorkflow:
                 notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
         self._wake_if_alarm_moved()
         failed, view.projection_failed = view.projection_failed, False  # as this projection would write it
+        inp = ProjectionInput(view=view, events=events, notifications=notices)  # encoded now, when scheduled
         try:
-            await workflow.execute_local_activity_method(
-                AppealActivities.project_appeal,
-                ProjectionInput(view=view, events=events, notifications=notices),  # encoded now, when scheduled
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=DB_RETRY,
-                summary="record " + ", ".join(e.kind for e in events),
-            )
+            try:
+                await self._project(inp)
+            except asyncio.CancelledError:
+                # an administrator's cancellation reached the run while it wrote: write it all
+                # the same (it is idempotent), so the timeline has no gap; the cancel is handled
+                # after
+                if not workflow.patched(CLOSE_WHEN_CANCELLED):
+                    raise
+                await self._project(inp)
+                raise
         except FailureError as e:
             cause = projection_refused(e)
             if cause is None:
@@ -284,6 +321,15 @@ class AppealWorkflow:
             if failed:
                 workflow.logger.info("appeal %s: projected again after a refused projection", view.appeal_no)
         self._upsert_search_attributes()
+
+    async def _project(self, inp: ProjectionInput) -> None:
+        await workflow.execute_local_activity_method(
+            AppealActivities.project_appeal,
+            inp,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=DB_RETRY,
+            summary="record " + ", ".join(e.kind for e in inp.events),
+        )
 
     async def _record_refusal(self, events: list, notices: list, cause: ApplicationError) -> None:
         """PostgreSQL refused the projection (retrying cannot help): the workflow keeps its

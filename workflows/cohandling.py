@@ -32,6 +32,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import refusal
 
 
+#: Parts that tell their appeal they closed when an administrator cancels them.
+CLOSE_WHEN_CANCELLED = "close-part-when-cancelled"
+
+
 @workflow.defn
 class CoHandlingWorkflow:
     @workflow.init
@@ -43,8 +47,23 @@ class CoHandlingWorkflow:
     @workflow.run
     async def run(self, inp: PartInput) -> PartView:
         """Wait for the unit's actions, remind before each limit, escalate a missed one; end
-        when the part is done or closed."""
+        when the part is done or closed. An administrator's Request Cancellation closes the part
+        and tells the appeal, as a lead's close does."""
         self._upsert_search_attributes()
+        try:
+            await self._until_settled(inp)
+        except asyncio.CancelledError:
+            if not self.part.open or not workflow.patched(CLOSE_WHEN_CANCELLED):
+                raise  # it had ended already
+            # (when the appeal's close cancels it, the appeal has closed the part itself and the
+            # signal below finds it gone)
+            await self._tell_appeal(rules.cancelled(self.part, workflow.cancellation_reason() or None))
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.part
+
+    async def _until_settled(self, inp: PartInput) -> None:
         while self.part.open:
             alarm = rules.next_alarm(self.part, inp.reminder_at_fraction)
             self.woken = False
@@ -64,8 +83,6 @@ class CoHandlingWorkflow:
                     pass
             for draft in rules.fire(self.part, alarm):
                 await self._tell_appeal(draft)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.part
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: PartActionInput) -> None:

@@ -43,6 +43,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.common import DB_RETRY, projection_refused, refusal
 
+#: Tasks that end as cancelled when an administrator cancels the workflow (older runs just ended).
+CANCEL_WHEN_CANCELLED = "cancel-task-when-cancelled"
+
 
 @workflow.defn
 class GovernanceTaskWorkflow:
@@ -60,7 +63,25 @@ class GovernanceTaskWorkflow:
     @workflow.run
     async def run(self, inp: GovernanceTaskInput) -> GovernanceTaskView:
         """Create the inspection Schedule, then open a round each time it fires, until the
-        problem has stayed away for the agreed period or a supervisor cancels the task."""
+        problem has stayed away for the agreed period or a supervisor cancels the task. An
+        administrator's Request Cancellation ends it as a supervisor's cancellation does."""
+        try:
+            await self._inspect_until_ended(inp)
+        except asyncio.CancelledError:
+            if self.view.status is not TaskStatus.ACTIVE or not workflow.patched(CANCEL_WHEN_CANCELLED):
+                raise
+            rules.cancelled_by_administrator(self.view, workflow.now(), workflow.cancellation_reason())
+            for insp in self.view.inspections[-1:]:
+                self._changed[insp.round] = insp
+            await self._project()
+            await self._remove_schedule()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise  # Temporal shows the run as cancelled, as the administrator asked
+        await self._remove_schedule()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view
+
+    async def _inspect_until_ended(self, inp: GovernanceTaskInput) -> None:
         if inp.carried is None:
             await self._project()
             await workflow.execute_activity_method(
@@ -82,15 +103,15 @@ class GovernanceTaskWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self.view.status is TaskStatus.ACTIVE and not self.due:
                     workflow.continue_as_new(inp.model_copy(update={"carried": self.view}))
+
+    async def _remove_schedule(self) -> None:
         await workflow.execute_activity_method(
             GovernanceActivities.remove_inspection_schedule,
-            inp.task_id,
+            self.view.task_id,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
             summary=f"the task is {self.view.status.value}: delete its inspection schedule",
         )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view
 
     async def _inspect(self, due: InspectionDue) -> None:
         """Open a round and run its data check (the unit's finding comes separately)."""

@@ -101,6 +101,11 @@ class AppealOut(BaseModel):
         description="PostgreSQL refused to record the appeal's last change: its workflow runs on and its timeline "
         "says so, but lists may show an older state until the record goes through (administrators are alerted)",
     )
+    workflow_ended: str | None = Field(
+        default=None,
+        description="open, but its workflow ended (terminated, failed, timed_out, canceled): nothing reminds or "
+        "escalates it until an administrator restarts or closes it (README, administrators)",
+    )
 
 
 class IntakeOut(BaseModel):
@@ -173,6 +178,7 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         followers=view.followers if view else [],
         origin={"hotline": row.origin_hotline, "external_no": row.origin_no} if row.origin_hotline else None,
         projection_failed=view.projection_failed if view else row.projection_failed_at is not None,
+        workflow_ended=row.workflow_ended,
     )
 
 

@@ -161,7 +161,8 @@ async def supervision(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """Overdue and escalated appeals for supervisors (a district supervisor sees the district)."""
+    """Overdue and escalated appeals for supervisors (a district supervisor sees the district),
+    and open appeals whose workflow ended (`workflow_ended` set): to be restarted or closed."""
     f = store.AppealFilter(
         supervision=True,
         district=principal.district or district,

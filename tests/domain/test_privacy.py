@@ -53,6 +53,7 @@ def test_every_free_text_field_of_every_message_is_known():
                 found[name] = sorted(free_text_fields(model))
     assert found == {
         "AppealInput": ["answer"],
+        "AppealResumeInput": ["close_reason"],
         "AppealAnswerInput": ["answer"],
         "ObjectionRaiseInput": ["reason"],
         "ObjectionReviewInput": ["comment"],

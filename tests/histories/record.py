@@ -112,6 +112,23 @@ async def routed_at_intake_in_flight(run: AppealRun, env):
     return h
 
 
+async def cancelled_with_a_part(run: AppealRun, env):
+    """An administrator's Request Cancellation: the appeal closes, its part with it."""
+    from temporalio.client import WorkflowFailureError
+
+    from domain import collaboration as more
+
+    h = await run.start()
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.request_parts, more.PartsRequestInput(actor=LIGHTING, units=["BJ-POWER"], task="power"))
+    await h.cancel(reason="entered twice")
+    try:
+        await h.result()
+    except WorkflowFailureError:
+        pass  # ends as cancelled, once the appeal is closed
+    return h
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
@@ -120,6 +137,7 @@ SCENARIOS = [
     signal_rejected_in_flight,
     whistle_in_flight,
     routed_at_intake_in_flight,
+    cancelled_with_a_part,
 ]
 
 
