@@ -11,6 +11,8 @@ processed".
 
 Keys are computed once per appeal, at intake (`db.appeals.record_intake`) or in bulk
 (`fill_topics`, `backfill_topics`), into `appeal_topic`; queries over a period read that table.
+After the lexicon learns words, `recompute_topics` brings the stored keys of older appeals in
+line with it.
 """
 
 from __future__ import annotations
@@ -42,54 +44,91 @@ class Topic:
     label_en: str
     specificity: int  # 3: the broken object or the nuisance; 2: a kind of work or place; 1: who is responsible
     words: tuple[str, ...]
+    # Words that point at the topic only when the text names nothing surer: a symptom ("不亮" is a
+    # street light unless a stairwell light or a traffic light is named), a place ("绿地" is
+    # greenery unless something was built on it), a nuisance said in general ("扰民").
+    weak: tuple[str, ...] = ()
 
 
-# The domain lexicon: every word is also given to jieba as a user word, so that it is never
-# cut apart ("路灯不亮" is 路灯 / 不亮, not 路 / 灯不亮).
+# The domain lexicon, with the words callers use on the phone as well as the catalogue's (房本
+# for 房产证, 野草 and 荒草 for 杂草, 老头乐 for 老年代步车); it covers each of the catalogue's pain
+# points (seed/data/categories.yaml). Keys never change meaning: they are stored (appeal_topic)
+# and compared across periods; a new synonym goes onto the existing key. Every word is also
+# given to jieba as a user word, so that it is never cut apart ("路灯不亮" is 路灯 / 不亮, not
+# 路 / 灯不亮).
 LEXICON: tuple[Topic, ...] = (
-    Topic("路灯", "street lights", 3, ("路灯", "街灯", "路灯杆", "灯杆", "照明灯", "庭院灯")),
+    Topic("路灯", "street lights", 3, ("路灯", "街灯", "路灯杆", "灯杆", "照明灯", "庭院灯", "路灯不亮"),
+          weak=("不亮",)),
     Topic("楼道灯", "stairwell lights", 3, ("楼道灯", "声控灯", "感应灯")),
-    Topic("信号灯", "traffic lights", 3, ("红绿灯", "信号灯", "交通信号灯")),
-    Topic("噪音", "noise", 3, ("噪音", "噪声", "吵闹", "吵", "喧哗", "太吵", "鸣笛", "广场舞", "音响", "打桩")),
-    Topic("供暖", "heating", 3, ("暖气", "暖气片", "供暖", "供热", "采暖", "室温", "热力", "地暖", "不热")),
-    Topic("垃圾分类", "waste sorting", 3, ("垃圾分类", "分类投放", "厨余垃圾", "可回收物")),
-    Topic("垃圾", "rubbish", 3, ("垃圾", "垃圾桶", "垃圾箱", "垃圾站", "垃圾堆", "垃圾楼", "清运", "暴露垃圾")),
+    Topic("信号灯", "traffic lights", 3, ("红绿灯", "信号灯", "交通信号灯", "红灯", "绿灯", "黄灯", "配时")),
+    Topic("噪音", "noise", 3, ("噪音", "噪声", "吵闹", "吵", "喧哗", "太吵", "吵死", "鸣笛", "广场舞", "音响",
+                              "打桩", "狗叫", "大喇叭", "叫卖", "砸墙", "电钻"), weak=("扰民", "放音乐")),
+    Topic("供暖", "heating", 3, ("暖气", "暖气片", "供暖", "供热", "采暖", "室温", "热力", "地暖", "不热", "停暖",
+                              "暖气管", "热力公司", "供暖费", "采暖费")),
+    Topic("垃圾分类", "waste sorting", 3, ("垃圾分类", "分类投放", "厨余垃圾", "可回收物", "厨余", "桶站",
+                                      "定时定点", "垃圾分类指导员")),
+    Topic("垃圾", "rubbish", 3, ("垃圾", "垃圾桶", "垃圾箱", "垃圾站", "垃圾堆", "垃圾楼", "清运", "暴露垃圾",
+                              "建筑垃圾", "装修垃圾", "大件垃圾", "生活垃圾", "垃圾池")),
     Topic("停车", "parking", 3, ("停车", "车位", "停车位", "停车场", "乱停", "违停", "违章停车", "占道停车",
-                              "停车费", "停车难", "私家车")),
+                              "停车费", "停车难", "私家车", "挪车", "地锁", "车位费", "乱停车"), weak=("占道",)),
     Topic("僵尸车", "abandoned vehicles", 3, ("僵尸车", "废弃车辆")),
+    Topic("无牌车", "unlicensed tricycles and mobility cars", 3, (
+        "老年代步车", "代步车", "老头乐", "三轮车", "电动三轮车", "电动三轮", "电动四轮车", "四轮车", "无牌",
+        "无牌照", "没牌照")),
     Topic("供水", "water supply", 3, ("停水", "自来水", "水压", "供水", "没水", "断水", "水质", "水龙头",
                                    "水管", "上水", "二次供水")),
-    Topic("供电", "power supply", 3, ("停电", "断电", "电压", "跳闸", "供电", "没电", "电线")),
-    Topic("燃气", "gas", 3, ("燃气", "天然气", "煤气", "燃气表", "漏气", "燃气灶")),
-    Topic("电梯", "lifts", 3, ("电梯", "困人", "电梯故障")),
-    Topic("加装电梯", "adding lifts", 3, ("加装电梯", "装电梯")),
+    Topic("供电", "power supply", 3, ("停电", "断电", "电压", "跳闸", "供电", "没电", "电线", "电线杆")),
+    Topic("燃气", "gas", 3, ("燃气", "天然气", "煤气", "燃气表", "漏气", "燃气灶", "燃气公司", "燃气卡", "开栓",
+                           "煤气罐", "液化气")),
+    Topic("电梯", "lifts", 3, ("电梯", "困人", "电梯故障", "电梯停运", "停梯")),
+    Topic("加装电梯", "adding lifts", 3, ("加装电梯", "装电梯", "加梯")),
     Topic("井盖", "manhole covers", 3, ("井盖", "窨井盖")),
     Topic("积水", "flooding", 3, ("积水", "内涝", "淹水")),
     Topic("排水", "drains and sewage", 3, ("下水道", "污水", "排水", "化粪池", "返水", "管道堵塞", "冒水")),
-    Topic("道路", "road surface", 3, ("路面", "坑洼", "坑槽", "破损路面", "塌陷", "人行道", "步道", "盲道")),
+    Topic("道路", "road surface", 3, ("路面", "坑洼", "坑槽", "破损路面", "塌陷", "人行道", "步道", "盲道",
+                                   "坑坑洼洼")),
     Topic("油烟", "cooking fumes", 3, ("油烟", "油烟机")),
     Topic("异味", "smells", 3, ("异味", "臭味", "恶臭", "臭气")),
-    Topic("绿化", "trees and greenery", 3, ("树枝", "树木", "杂草", "草坪", "绿化", "修剪", "枯树", "绿地")),
+    Topic("绿化", "trees and greenery", 3, ("树枝", "树木", "杂草", "草坪", "绿化", "修剪", "枯树", "野草", "荒草",
+                                        "杂草丛生", "大树", "树杈", "枯枝"), weak=("绿地", "绿化带")),
     Topic("占道经营", "street vending", 3, ("摆摊", "摊贩", "小商贩", "游商", "占道经营", "早点摊")),
     Topic("小广告", "flyers and ads", 3, ("小广告", "牛皮癣", "广告牌")),
-    Topic("违建", "illegal construction", 3, ("违建", "违章建筑", "私搭乱建", "违法建设", "加盖")),
+    Topic("违建", "illegal construction", 3, ("违建", "违章建筑", "私搭乱建", "违法建设", "加盖", "私搭",
+                                          "彩钢房", "阳光房", "扩建", "挖地下室")),
     Topic("共享单车", "shared bikes", 3, ("共享单车", "单车")),
     Topic("电动车充电", "e-bike charging", 3, ("飞线充电", "充电桩", "电动车充电", "充电")),
-    Topic("群租", "group rentals", 3, ("群租", "群租房", "隔断房")),
-    Topic("欠薪", "unpaid wages", 3, ("拖欠工资", "欠薪", "工资", "工钱", "讨薪")),
-    Topic("预付卡", "prepaid cards", 3, ("预付卡", "会员卡", "退费", "退卡", "储值卡")),
-    Topic("入学", "school places", 3, ("入学", "学位", "幼儿园", "入园", "转学")),
-    Topic("挂号", "hospital appointments", 3, ("挂号", "号源", "专家号")),
-    Topic("医保", "medical insurance", 3, ("医保", "报销")),
-    Topic("养老", "elderly care", 3, ("养老", "养老院", "助餐", "老年餐桌", "居家养老")),
-    Topic("拥堵", "congestion", 3, ("堵车", "拥堵", "交通拥堵")),
+    Topic("群租", "group rentals", 3, ("群租", "群租房", "隔断房", "隔断", "隔出来", "上下铺")),
+    Topic("中介", "estate and letting agents", 3, ("中介", "中介费", "黑中介", "房产中介", "长租公寓",
+                                               "租赁公司", "住房租赁公司")),
+    Topic("租房", "tenancies", 3, ("房东", "二房东", "房租", "租金", "退租", "租房", "合租", "转租")),
+    Topic("欠薪", "unpaid wages", 3, ("拖欠工资", "欠薪", "工资", "工钱", "讨薪", "包工头")),
+    Topic("劳动纠纷", "employment disputes", 3, ("劳动合同", "劳务纠纷", "劳动纠纷", "辞退", "开除", "加班",
+                                             "加班费", "经济补偿", "劳动仲裁", "劳务派遣", "试用期")),
+    Topic("预付卡", "prepaid cards", 3, ("预付卡", "会员卡", "退费", "退卡", "储值卡", "办卡", "充值", "预付",
+                                     "跑路")),
+    Topic("网购", "online shopping", 3, ("网购", "网店", "网上买", "直播间", "电商", "电商平台", "退货",
+                                      "七天无理由", "拼多多", "淘宝", "京东", "不发货")),
+    Topic("校外培训", "tutoring schools", 3, ("校外培训", "培训机构", "培训班", "补习班", "辅导班", "补课",
+                                          "课时费")),
+    Topic("入学", "school places", 3, ("入学", "学位", "幼儿园", "入园", "转学", "普惠园", "上小学", "划片")),
+    Topic("挂号", "hospital appointments", 3, ("挂号", "号源", "专家号", "预约挂号", "号贩子", "约不到号",
+                                           "难挂", "放号")),
+    Topic("医保", "medical insurance", 3, ("医保", "报销", "医保卡")),
+    Topic("养老", "elderly care", 3, ("养老", "养老院", "助餐", "老年餐桌", "居家养老", "养老驿站", "助浴")),
+    Topic("拥堵", "congestion", 3, ("堵车", "拥堵", "交通拥堵", "堵死", "堵得", "太堵", "早高峰", "晚高峰")),
     Topic("公交", "buses", 3, ("公交", "公交车", "公交站", "站牌")),
-    Topic("房产证", "property certificates", 3, ("房产证", "不动产证", "产权证")),
-    Topic("漏水", "leaks in the building", 2, ("漏水", "渗水", "跑水")),
+    Topic("房产证", "property certificates", 3, ("房产证", "不动产证", "产权证", "房本", "不动产权证",
+                                             "不动产权证书", "不动产登记")),
+    Topic("农村环境", "rural living environment", 3, ("旱厕", "改厕", "秸秆", "焚烧秸秆", "养殖场", "畜禽粪便",
+                                                  "坑塘", "村容村貌", "人居环境", "柴草", "柴草垛")),
+    Topic("漏水", "leaks in the building", 2, ("漏水", "渗水", "跑水", "漏雨", "滴水")),
     Topic("施工", "construction works", 2, ("施工", "工地", "渣土车", "夜间施工")),
+    Topic("老旧小区改造", "renovation of old estates", 2, ("老旧小区改造", "改造", "老旧小区综合整治", "外墙保温")),
     Topic("社保", "social insurance", 3, ("社保", "社会保险", "养老保险", "失业保险")),
     Topic("楼道", "stairwells", 1, ("楼道", "堆物", "杂物")),
     Topic("物业", "property management", 1, ("物业", "物业公司", "物业费", "物业服务", "物业管理")),
+    Topic("开发商", "developers", 1, ("开发商", "房地产开发公司")),
+    Topic("收费", "charges", 1, ("收费", "乱收费", "工本费", "垃圾费")),
 )
 
 #: Words that never make a topic on their own (when the text matches no lexicon word).
@@ -107,6 +146,7 @@ STOP_WORDS = frozenset(
 _NOUN_TAGS = ("n", "nz", "vn", "nl", "ng")
 
 _WORD_TOPIC: dict[str, Topic] = {w: t for t in LEXICON for w in t.words}
+_WEAK_TOPIC: dict[str, Topic] = {w: t for t in LEXICON for w in t.weak}
 _LABELS: dict[str, str] = {t.key: t.label_en for t in LEXICON} | {OTHER: "other"}
 
 _lock = threading.Lock()
@@ -123,7 +163,7 @@ def _tokenizers() -> tuple[jieba.Tokenizer, jieba.posseg.POSTokenizer]:
             jieba.setLogLevel(logging.WARNING)
             tokenizer = jieba.Tokenizer()
             tokenizer.initialize()
-            for word in _WORD_TOPIC:
+            for word in (*_WORD_TOPIC, *_WEAK_TOPIC):
                 # frequent enough to win over any cut through it (路/灯不亮 ...)
                 tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 200_000), tag="n")
             _pos = jieba.posseg.POSTokenizer(tokenizer)
@@ -144,14 +184,16 @@ def label(key: str) -> str | None:
 @lru_cache(maxsize=8192)
 def _keys(text: str) -> tuple[str, ...]:
     tokenizer, pos = _tokenizers()
-    found: dict[str, tuple[int, int]] = {}  # key → (specificity, first position)
-    for i, word in enumerate(tokenizer.cut(text, HMM=False)):
-        topic = _WORD_TOPIC.get(word)
-        if topic is not None and topic.key not in found:
-            found[topic.key] = (topic.specificity, i)
-    if found:
-        ranked = sorted(found, key=lambda k: (-found[k][0], found[k][1]))
-        return tuple(ranked[:MAX_KEYS])
+    words = list(tokenizer.cut(text, HMM=False))
+    for lexicon in (_WORD_TOPIC, _WEAK_TOPIC):  # weak words only when no sure word was found
+        found: dict[str, tuple[int, int]] = {}  # key → (specificity, first position)
+        for i, word in enumerate(words):
+            topic = lexicon.get(word)
+            if topic is not None and topic.key not in found:
+                found[topic.key] = (topic.specificity, i)
+        if found:
+            ranked = sorted(found, key=lambda k: (-found[k][0], found[k][1]))
+            return tuple(ranked[:MAX_KEYS])
     for pair in pos.cut(text, HMM=False):
         word, flag = pair.word, pair.flag
         if flag in _NOUN_TAGS and len(word) >= 2 and word not in STOP_WORDS and not word.isascii():
@@ -247,6 +289,42 @@ async def backfill_topics(engine: AsyncEngine, *, batch: int = 2000, limit: int 
                 break
             await insert_rows(conn, [r for appeal in appeals for r in topic_rows(appeal)])
         done += len(appeals)
+        after = appeals[-1].appeal_no
+    return done
+
+
+async def recompute_topics(engine: AsyncEngine, *, batch: int = 2000) -> int:
+    """Work the topics of every appeal out again with the lexicon as it is now, and replace
+    those stored that differ (keys found by an older lexicon: a fallback noun like 野草 that is
+    now a synonym of 绿化, a key missing), a batch per transaction, in the order of their
+    numbers. Appeals without topics get theirs. Returns the number of appeals whose topics
+    were (re)written; run again, it gives 0."""
+    done, after = 0, ""
+    while True:
+        async with engine.begin() as conn:
+            appeals = (
+                await conn.execute(
+                    sa.text(
+                        f"""
+                        SELECT {_APPEAL_COLUMNS},
+                               ARRAY(SELECT t.topic FROM appeal_topic t
+                                     WHERE t.appeal_no = a.appeal_no ORDER BY t.rank) AS stored
+                        FROM appeal a WHERE a.appeal_no > :after ORDER BY a.appeal_no LIMIT :size
+                        """
+                    ),
+                    {"after": after, "size": batch},
+                )
+            ).all()
+            if not appeals:
+                break
+            stale = [(a, keys) for a in appeals if (keys := topic_keys(a.content)) != list(a.stored)]
+            if stale:
+                await conn.execute(
+                    sa.text("DELETE FROM appeal_topic WHERE appeal_no = ANY(CAST(:nos AS text[]))"),
+                    {"nos": [a.appeal_no for a, _ in stale]},
+                )
+                await insert_rows(conn, [r for a, keys in stale for r in topic_rows(a, keys)])
+        done += len(stale)
         after = appeals[-1].appeal_no
     return done
 
@@ -356,19 +434,27 @@ async def topic_counts(
     return TopicPage(page, rows[0].topics, appeals.n, appeals.before)
 
 
-async def _main() -> None:
-    """`python -m analytics.topics`: give topics to every appeal without them."""
+async def _main(recompute: bool) -> None:
+    """`python -m analytics.topics`: give topics to every appeal without them; with
+    `--recompute`, also rewrite those the lexicon now reads differently."""
     from db.session import make_engine
 
     engine = make_engine()
     try:
         warm_up()
-        print(f"topics worked out for {await backfill_topics(engine)} appeals")
+        if recompute:
+            print(f"topics rewritten for {await recompute_topics(engine)} appeals")
+        else:
+            print(f"topics worked out for {await backfill_topics(engine)} appeals")
     finally:
         await engine.dispose()
 
 
 if __name__ == "__main__":
+    import argparse
     import asyncio
 
-    asyncio.run(_main())
+    parser = argparse.ArgumentParser(prog="python -m analytics.topics", description=_main.__doc__)
+    parser.add_argument("--recompute", action="store_true",
+                        help="work out every appeal's topics again and rewrite those that differ")
+    asyncio.run(_main(parser.parse_args().recompute))

@@ -287,15 +287,17 @@ async def duplicate_candidates(
     *, session: AsyncSession, appeal: Appeal, within_days: int, limit: int = 20
 ) -> list[Appeal]:
     """Open appeals that look like the same matter: same category, same street (and same
-    address when one is given), received within `within_days` before this one."""
-    since = appeal.received_at - timedelta(days=within_days)
+    address when one is given), received within `within_days` before or after this one, the
+    earliest first. Both ways, so that asked from either of two such appeals, each finds the
+    other (the one received first may be the one being handled)."""
+    window = timedelta(days=within_days)
     stmt = select(Appeal).where(
         Appeal.appeal_no != appeal.appeal_no,
         Appeal.category_code == appeal.category_code,
         Appeal.street_code == appeal.street_code,
         Appeal.status != "closed",
-        col(Appeal.received_at) >= since,
-        col(Appeal.received_at) <= appeal.received_at,
+        col(Appeal.received_at) >= appeal.received_at - window,
+        col(Appeal.received_at) <= appeal.received_at + window,
     )
     if appeal.location_address:
         stmt = stmt.where(Appeal.location_address == appeal.location_address)
