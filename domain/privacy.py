@@ -26,6 +26,8 @@ from typing import Any
 from annotated_types import MaxLen
 from pydantic import BaseModel
 
+from domain.core import Refused
+
 NAME = "〔姓名〕"
 PHONE = "〔电话〕"
 ID_NUMBER = "〔证件号〕"
@@ -63,8 +65,9 @@ _ID = re.compile(
     + "(?![0-9A-Za-z])"
 )
 # mainland mobile: 1[3-9] and nine more digits, after +86 / 0086 or not, with an opening bracket
-# taken in when its closing one is ("(139)1234 5678", but "刘先生（13912345678）" keeps both). A number is not found inside a longer run of digits written
-# together ("BJ-20261122-000123", "010-64001234"): it starts where no digit stands right before.
+# taken in when its closing one is ("(139)1234 5678", but "刘先生（13912345678）" keeps both).
+# A number is not found inside a longer run of digits written together ("BJ-20261122-000123",
+# "010-64001234"): it starts where no digit stands right before.
 _OPENING = r"(?:[(\[【]\s?)?"
 _MOBILE = re.compile(
     r"(?<![0-9])" + _OPENING
@@ -215,3 +218,16 @@ def fields_with_phone_or_id(cmd: BaseModel) -> list[str]:
         for name in free_text_fields(type(cmd))
         if isinstance(getattr(cmd, name, None), str) and has_phone_or_id(getattr(cmd, name))
     ]
+
+
+def refuse_phone_or_id(cmd: BaseModel) -> None:
+    """`Refused` if free text of `cmd` holds a mobile or ID number. For messages that did not
+    come through the API (a signal sent with the Temporal CLI or UI): the reason names the
+    fields, never what is in them, since it is recorded on the timeline."""
+    fields = fields_with_phone_or_id(cmd)
+    if fields:
+        raise Refused(
+            f"{', '.join(fields)}: holds what looks like a phone or ID number; "
+            "send it through the API, which hides personal data",
+            "invalid",
+        )
