@@ -57,12 +57,22 @@ with workflow.unsafe.imports_passed_through():
         TimelineEvent,
         part_key,
     )
+    from domain.privacy import refuse_phone_or_id
     import workflows.search_attributes as sa
     from workflows.cohandling import CoHandlingWorkflow
     from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal
 
 #: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
 CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
+
+
+def refuse_unscrubbed(cmd) -> None:
+    """Refused if the free text of `cmd` holds a phone or ID number: it has not been through the
+    API's scrubbing. The reason names the fields, not their text."""
+    try:
+        refuse_phone_or_id(cmd)
+    except Refused as e:
+        raise refusal(e) from None
 
 
 @workflow.defn
@@ -177,6 +187,9 @@ class AppealWorkflow:
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: ActionInput) -> None:
+        # an update from outside the API (the Temporal CLI) is refused before its text is written
+        # anywhere; the API's own are scrubbed and always pass (validators do not run on replay)
+        refuse_unscrubbed(cmd)
         if self.view is None:
             return  # still setting up; the handler waits and checks again
         try:
@@ -282,6 +295,10 @@ class AppealWorkflow:
 
     async def _signalled(self, action: str, cmd: ActionInput) -> None:
         try:
+            if workflow.patched("refuse-personal-data-in-signals"):
+                # only the API scrubs free text, and signals come from elsewhere (CLI, UI)
+                await workflow.wait_condition(lambda: self.view is not None)
+                refuse_unscrubbed(cmd)
             await self._perform(action, cmd)
         except FailureError as e:
             await self._record([Draft("rejected", cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})])

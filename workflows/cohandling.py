@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         PartReportInput,
         PartView,
     )
+    from domain.privacy import refuse_phone_or_id
     import workflows.search_attributes as sa
     from workflows.common import refusal
 
@@ -86,8 +87,18 @@ class CoHandlingWorkflow:
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: PartActionInput) -> None:
+        self._refuse_if(rules.check, self.part, action, cmd, workflow.now())
+
+    def _admit(self, action: str, cmd: PartActionInput) -> None:
+        """An update's validator: no phone or ID number in its text (it may not come from the
+        API, which scrubs; validators do not run on replay), and the rules."""
+        self._refuse_if(refuse_phone_or_id, cmd)
+        self._validate(action, cmd)
+
+    @staticmethod
+    def _refuse_if(check, *args) -> None:
         try:
-            rules.check(self.part, action, cmd, workflow.now())
+            check(*args)
         except Refused as e:
             raise refusal(e) from None
 
@@ -98,6 +109,9 @@ class CoHandlingWorkflow:
 
     async def _signalled(self, action: str, cmd: PartActionInput) -> None:
         try:
+            if workflow.patched("refuse-personal-data-in-signals"):
+                # only the API scrubs free text, and signals come from elsewhere (CLI, UI)
+                self._refuse_if(refuse_phone_or_id, cmd)
             await self._perform(action, cmd)
         except ApplicationError as e:
             await self._tell_appeal(
@@ -136,7 +150,7 @@ class CoHandlingWorkflow:
 
     @accept.validator
     def _v_accept(self, cmd: PartAcceptInput) -> None:
-        self._validate("accept", cmd)
+        self._admit("accept", cmd)
 
     @workflow.signal
     async def accept_signal(self, cmd: PartAcceptInput) -> None:
@@ -149,7 +163,7 @@ class CoHandlingWorkflow:
 
     @phased_report.validator
     def _v_phased_report(self, cmd: PartPhasedReportInput) -> None:
-        self._validate("phased_report", cmd)
+        self._admit("phased_report", cmd)
 
     @workflow.signal
     async def phased_report_signal(self, cmd: PartPhasedReportInput) -> None:
@@ -162,7 +176,7 @@ class CoHandlingWorkflow:
 
     @report.validator
     def _v_report(self, cmd: PartReportInput) -> None:
-        self._validate("report", cmd)
+        self._admit("report", cmd)
 
     @workflow.signal
     async def report_signal(self, cmd: PartReportInput) -> None:
@@ -175,7 +189,7 @@ class CoHandlingWorkflow:
 
     @decline.validator
     def _v_decline(self, cmd: PartDeclineInput) -> None:
-        self._validate("decline", cmd)
+        self._admit("decline", cmd)
 
     @workflow.signal
     async def decline_signal(self, cmd: PartDeclineInput) -> None:
@@ -188,7 +202,7 @@ class CoHandlingWorkflow:
 
     @review_decline.validator
     def _v_review_decline(self, cmd: PartDeclineReviewInput) -> None:
-        self._validate("review_decline", cmd)
+        self._admit("review_decline", cmd)
 
     @workflow.signal
     async def review_decline_signal(self, cmd: PartDeclineReviewInput) -> None:

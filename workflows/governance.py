@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain import governance as rules
     from domain.core import Refused
+    from domain.privacy import refuse_phone_or_id
     from domain.governance import (
         FindingRecordInput,
         GovernanceTaskInput,
@@ -45,6 +46,16 @@ with workflow.unsafe.imports_passed_through():
 
 #: Tasks that end as cancelled when an administrator cancels the workflow (older runs just ended).
 CANCEL_WHEN_CANCELLED = "cancel-task-when-cancelled"
+
+
+def refuse_unscrubbed(cmd) -> None:
+    """Refused if the free text of `cmd` holds a phone or ID number: only the API scrubs, and a
+    signal or update may come from elsewhere (the Temporal CLI or UI). The reason names the
+    fields, not their text."""
+    try:
+        refuse_phone_or_id(cmd)
+    except Refused as e:
+        raise refusal(e) from None
 
 
 @workflow.defn
@@ -234,6 +245,7 @@ class GovernanceTaskWorkflow:
 
     @record_finding.validator
     def _v_record_finding(self, cmd: FindingRecordInput) -> None:
+        refuse_unscrubbed(cmd)  # validators do not run on replay
         try:
             rules.check_finding(self.view, cmd)
         except Refused as e:
@@ -242,6 +254,8 @@ class GovernanceTaskWorkflow:
     @workflow.signal
     async def record_finding_signal(self, cmd: FindingRecordInput) -> None:
         try:
+            if workflow.patched("refuse-personal-data-in-signals"):
+                refuse_unscrubbed(cmd)
             await self.record_finding(cmd)
         except ApplicationError as e:
             workflow.logger.warning("on-site finding refused: %s", e.message)
@@ -262,6 +276,7 @@ class GovernanceTaskWorkflow:
 
     @cancel.validator
     def _v_cancel(self, cmd: TaskCancelInput) -> None:
+        refuse_unscrubbed(cmd)  # validators do not run on replay
         try:
             rules.check_cancel(self.view, cmd)
         except Refused as e:
@@ -270,6 +285,8 @@ class GovernanceTaskWorkflow:
     @workflow.signal
     async def cancel_signal(self, cmd: TaskCancelInput) -> None:
         try:
+            if workflow.patched("refuse-personal-data-in-signals"):
+                refuse_unscrubbed(cmd)
             await self.cancel(cmd)
         except ApplicationError as e:
             workflow.logger.warning("cancellation refused: %s", e.message)
@@ -290,6 +307,7 @@ class GovernanceTaskWorkflow:
 
     @reassign.validator
     def _v_reassign(self, cmd: TaskReassignInput) -> None:
+        refuse_unscrubbed(cmd)  # validators do not run on replay
         try:
             rules.check_reassign(self.view, cmd)
         except Refused as e:
@@ -298,6 +316,8 @@ class GovernanceTaskWorkflow:
     @workflow.signal
     async def reassign_signal(self, cmd: TaskReassignInput) -> None:
         try:
+            if workflow.patched("refuse-personal-data-in-signals"):
+                refuse_unscrubbed(cmd)
             await self.reassign(cmd)
         except ApplicationError as e:
             workflow.logger.warning("reassignment refused: %s", e.message)

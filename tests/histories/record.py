@@ -83,6 +83,17 @@ async def signal_rejected_in_flight(run: AppealRun, env):
     return h
 
 
+async def signal_with_phone_refused_in_flight(run: AppealRun, env):
+    """A signal sent past the API with a phone in its text: refused (since
+    refuse-personal-data-in-signals), then a clean one applied."""
+    h = await run.start()
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    await h.signal(AppealWorkflow.phased_report_signal, PhasedReportInput(actor=LIGHTING, progress="电话１３９ 0000 0000"))
+    await h.signal(AppealWorkflow.phased_report_signal, PhasedReportInput(actor=LIGHTING, progress="3 lamps done"))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))  # after both signals
+    return h
+
+
 async def whistle_in_flight(run: AppealRun, env):
     from domain import collaboration as more
     from domain.messages import PartAcceptInput, PartKind, PartReportInput, part_workflow_id
@@ -135,6 +146,7 @@ SCENARIOS = [
     overdue_in_flight,
     answered_not_evaluated,
     signal_rejected_in_flight,
+    signal_with_phone_refused_in_flight,
     whistle_in_flight,
     routed_at_intake_in_flight,
     cancelled_with_a_part,

@@ -560,3 +560,16 @@ async def test_the_monthly_schedule_is_ensured_idempotently_and_runs_the_analysi
         await asyncio.sleep(0.2)
     assert result.month == month_closed_before(datetime.now().astimezone()) and result.frozen_appeals == 42
     await handle.delete()
+
+
+async def test_a_cancel_with_a_phone_in_its_reason_is_refused(gov):
+    """Only the API scrubs free text; a signal or update sent from the Temporal CLI or UI with a
+    phone or ID number in it changes nothing (the signal's refusal is logged, not its text)."""
+    handle = await gov.task()
+    typed = TaskCancelInput(actor=SUPERVISOR, reason="居民刘先生（１３９ 1234 5678）说已修好")
+    code, message = await refused(handle, GovernanceTaskWorkflow.cancel, typed)
+    assert code == "invalid" and message.startswith("reason: ") and "5678" not in message
+    await handle.signal(GovernanceTaskWorkflow.cancel_signal, typed)
+    await handle.signal(GovernanceTaskWorkflow.cancel_signal, TaskCancelInput(actor=SUPERVISOR, reason="duplicate task"))
+    result = await handle.result()
+    assert (result.status, result.close_reason) == (TaskStatus.CANCELLED, "duplicate task")
