@@ -75,6 +75,18 @@ def refuse_unscrubbed(cmd) -> None:
         raise refusal(e) from None
 
 
+def numbered(view: AppealView, drafts: list[Draft], now) -> tuple[list[TimelineEvent], list[NotificationDraft]]:
+    """The drafts as timeline events, numbered on from the view's last, and the notifications
+    they cause."""
+    events, notices = [], []
+    for d in drafts:
+        view.seq += 1
+        events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=now, actor=d.actor, unit=d.unit, detail=d.detail))
+        for recipient in more.recipients(view, d.kind, d.unit, d.detail):
+            notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
+    return events, notices
+
+
 @workflow.defn
 class AppealWorkflow:
     @workflow.init
@@ -307,13 +319,7 @@ class AppealWorkflow:
         """Number the events, project them with their notifications, keep the search
         attributes current."""
         view = self.view
-        now = workflow.now()
-        events, notices = [], []
-        for d in drafts:
-            view.seq += 1
-            events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=now, actor=d.actor, unit=d.unit, detail=d.detail))
-            for recipient in more.recipients(view, d.kind, d.unit, d.detail):
-                notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
+        events, notices = numbered(view, drafts, workflow.now())
         self._wake_if_alarm_moved()
         failed, view.projection_failed = view.projection_failed, False  # as this projection would write it
         inp = ProjectionInput(view=view, events=events, notifications=notices)  # encoded now, when scheduled

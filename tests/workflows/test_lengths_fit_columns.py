@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 from temporalio import workflow
 
 import db.models  # noqa: F401  (the tables)
-from activities.appeals import NotificationDraft, ProjectionInput, projection_params
+from activities.appeals import ProjectionInput, projection_params
 from domain import collaboration as appeal_rules
 from domain import parts as part_rules
 from domain.messages import (
@@ -37,13 +37,12 @@ from domain.messages import (
     PartView,
     PolicyTerms,
     Terms,
-    TimelineEvent,
     part_key,
     part_workflow_id,
 )
 from domain.types import LimitUnit, Urgency
 from worker import WORKFLOWS
-from workflows.appeal import AppealWorkflow
+from workflows.appeal import numbered
 from workflows.cohandling import CoHandlingWorkflow
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
@@ -78,11 +77,13 @@ def _unbounded(model: type[BaseModel], path: str = "") -> list[str]:
 
 
 def _unbounded_type(annotation: Any, metadata: list, path: str) -> list[str]:
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is typing.Annotated:
+    args, origin = typing.get_args(annotation), typing.get_origin(annotation)
+    if origin is typing.Annotated:
         return _unbounded_type(args[0], [*metadata, *args[1:]], path)
-    if args and typing.get_origin(annotation) in (list, typing.Union, type(int | None)):
-        return [p for a in args if a is not type(None) for p in _unbounded_type(a, metadata if typing.get_origin(annotation) is not list else [], path + ("[]" if typing.get_origin(annotation) is list else ""))]
+    if origin is list:  # the list's own bound is on its length; each item needs its own
+        return _unbounded_type(args[0], [], path + "[]")
+    if origin in (typing.Union, type(int | None)):
+        return [p for a in args if a is not type(None) for p in _unbounded_type(a, metadata, path)]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _unbounded(annotation, path + ".")
     if annotation is str:
@@ -111,8 +112,7 @@ def _longest(annotation: Any, metadata: list) -> Any:
     if origin in (typing.Union, type(int | None)):
         return _longest(next(a for a in args if a is not type(None)), metadata)
     if origin is list:
-        items = max((m.max_length for m in metadata if isinstance(m, annotated_types.MaxLen)), default=3)
-        return [_longest(args[0], []) for _ in range(items)][:1] * 1  # one item: unit codes repeat
+        return [_longest(args[0], [])]  # one item at its longest: a list's items are bounded each
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return list(annotation)[0]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -200,12 +200,7 @@ def overflows(inp: ProjectionInput) -> list[str]:
 
 
 def _projected(view: AppealView, drafts) -> ProjectionInput:
-    events, notices = [], []
-    for d in drafts:
-        view.seq += 1
-        events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=NOW, actor=d.actor, unit=d.unit, detail=d.detail))
-        for recipient in appeal_rules.recipients(view, d.kind, d.unit, d.detail):
-            notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
+    events, notices = numbered(view, drafts, NOW)
     return ProjectionInput(view=view, events=events, notifications=notices)
 
 
