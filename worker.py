@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,8 +42,17 @@ WORKFLOWS = [
     MonthlyAnalysisWorkflow,
 ]
 
-#: How long an intake may sit without its workflow before the reconciler starts it.
-INTAKE_GRACE = timedelta(seconds=60)
+#: How long an intake may sit without its workflow before the reconciler starts it: longer than
+#: the intake's own attempt (its 10 s wait, or its retries against a Temporal going down).
+INTAKE_GRACE = timedelta(seconds=30)
+#: How often the reconciler looks, and how soon it looks again after a round failed (PostgreSQL
+#: or Temporal away). A lost start is made within GRACE + EVERY = 45 s, and once both answer
+#: again within RETRY = 5 s: "within a minute", as the README says.
+RECONCILE_EVERY = timedelta(seconds=15)
+RECONCILE_RETRY = timedelta(seconds=5)
+
+#: One round's step: (engine, client, task queue, grace=) -> what it started
+Resume = Callable[..., Awaitable[list]]
 
 
 def activities_for(engine: AsyncEngine, settings: Settings) -> list:
@@ -71,20 +81,40 @@ def build_worker(
     )
 
 
-async def reconcile_intakes(engine: AsyncEngine, client: Client, task_queue: str, stop: asyncio.Event) -> None:
-    """Every half minute, start the workflows of intakes (and governance tasks) whose start was
-    lost, and flag the open appeals whose workflow ended (terminated, failed) for supervisors."""
+async def flag_ended_workflows(engine: AsyncEngine, client: Client, task_queue: str, *, grace: timedelta) -> list:
+    """A round's third step: open appeals whose workflow ended without closing them."""
+    return await record_ended_workflows(engine, client)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def reconcile_intakes(
+    engine: AsyncEngine,
+    client: Client,
+    task_queue: str,
+    stop: asyncio.Event,
+    *,
+    steps: Sequence[Resume] = (resume_unstarted, resume_unstarted_tasks, flag_ended_workflows),
+    pause: Callable[[asyncio.Event, float], Awaitable[None]] = _pause,
+) -> None:
+    """Every RECONCILE_EVERY, start the workflows of intakes (and governance tasks) whose start
+    was lost, and flag the open appeals whose workflow ended (terminated, failed) for
+    supervisors; after a failed round, try again in RECONCILE_RETRY. (`steps` and `pause` are the
+    rounds' work and their wait, replaced in tests.)"""
     while not stop.is_set():
+        wait = RECONCILE_EVERY
         try:
-            await resume_unstarted(engine, client, task_queue, grace=INTAKE_GRACE)
-            await resume_unstarted_tasks(engine, client, task_queue, grace=INTAKE_GRACE)
-            await record_ended_workflows(engine, client)
-        except Exception:  # PostgreSQL or Temporal away for a moment: try again next round
-            logging.exception("intake reconciliation failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=30)
-        except TimeoutError:
-            pass
+            for resume in steps:
+                await resume(engine, client, task_queue, grace=INTAKE_GRACE)
+        except Exception:  # PostgreSQL or Temporal away for a moment: look again soon
+            logging.exception("intake reconciliation failed; trying again in %ss", RECONCILE_RETRY.seconds)
+            wait = RECONCILE_RETRY
+        await pause(stop, wait.total_seconds())
 
 
 async def run(settings: Settings | None = None) -> None:

@@ -50,7 +50,8 @@ def not_answered(waited) -> ApiError:
         503,
         "not_confirmed",
         f"the workflow did not confirm the action within {int(waited.total_seconds())} s (its worker or PostgreSQL "
-        "may be slow or down): it may still be recorded; look at the appeal before sending it again",
+        "may be slow or down): it may still be recorded; send it again with the same Idempotency-Key (done "
+        "once whatever happened), or look at the appeal first",
     )
 
 

@@ -3,7 +3,7 @@ the workflow. Personal data and the appeal's text go to PostgreSQL only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -35,6 +35,10 @@ from domain.types import AppealType, Channel, UnitKind, Urgency
 from infra.appeals import start_appeal_with_view, workflow_id
 from infra.temporal import unreachable
 from settings import Settings
+
+#: How long the intake waits for the workflow to say where the order went; after that it answers
+#: with the order as recorded (status received, and the unit the intake routed it to).
+INTAKE_WAIT = timedelta(seconds=10)
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9.\-_]+$")]
 
@@ -187,7 +191,7 @@ async def start_appeal(
     if row.seq > 0:
         return None  # the workflow has already run: the row says where it stands
     try:
-        return await start_appeal_with_view(client, settings.temporal_task_queue, inp)
+        return await start_appeal_with_view(client, settings.temporal_task_queue, inp, rpc_timeout=INTAKE_WAIT)
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         return None  # started; the worker is slow to answer: the order moves on its own
     except (RPCError, RuntimeError) as e:

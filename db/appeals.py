@@ -21,7 +21,7 @@ from analytics import recurring, topics
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
-from domain.messages import AppealInput
+from domain.messages import AppealInput, IntakeDecision
 
 
 class IdempotencyConflict(Exception):
@@ -95,6 +95,9 @@ async def record_intake(
                 urgency=inp.urgency,
                 district_code=inp.district,
                 street_code=inp.street,
+                # the unit the intake routed to, known from the start: it may see and act on
+                # the order before the workflow first projects (which writes the same unit)
+                handling_unit_code=routed_unit(inp),
                 location_address=details.location_address,
                 latitude=details.latitude,
                 longitude=details.longitude,
@@ -129,6 +132,11 @@ def _same_request(existing: Appeal, request_fingerprint: str) -> None:
         raise IdempotencyConflict(
             f"this Idempotency-Key was used for a different request (appeal {existing.appeal_no})"
         )
+
+
+def routed_unit(inp: AppealInput) -> str | None:
+    """The unit a dispatching intake sends the order to (named, or found in the catalogue)."""
+    return inp.unit if inp.decision is IntakeDecision.DISPATCH else None
 
 
 def intake_input(appeal: Appeal) -> AppealInput | None:

@@ -77,6 +77,17 @@ async def start_appeal_with_view(
         )
     except WorkflowAlreadyStartedError:
         return None
+    finally:
+        _read_start_failure(operation)
+
+
+def _read_start_failure(operation: WithStartWorkflowOperation) -> None:
+    """When the start fails, the SDK also sets that error on the operation's own future (what
+    `operation.workflow_handle()` would return). Nobody awaits it here: read it, or asyncio
+    logs "Future exception was never retrieved" when the future is collected."""
+    handle = operation._workflow_handle  # the SDK offers no other way to look without waiting
+    if handle.done() and not handle.cancelled():
+        handle.exception()
 
 
 async def resume_unstarted(engine: AsyncEngine, client: Client, task_queue: str, *, grace: timedelta) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
 from temporalio.client import (
     WorkflowUpdateFailedError,
@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
 from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_answered, not_found
+from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
 from db import appeals as store
@@ -157,8 +158,9 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         location_address=row.location_address,
         content=row.content,
         attachments=row.attachments,
-        handling_unit=view.handling_unit if view else None,
-        units=view.units if view else [],
+        # before the workflow's first word, the unit the intake routed to (recorded with it)
+        handling_unit=view.handling_unit if view else row.handling_unit_code,
+        units=view.units if view else [u for u in [row.handling_unit_code] if u],
         received_at=row.received_at,
         dispatched_at=view.dispatched_at if view else None,
         limits=limits,
@@ -236,10 +238,7 @@ async def create_appeal(
     temporal: TemporalDep,
     directory: DirectoryDep,
     principal: Principal = require(Role.OPERATOR),
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Record a work order (工单) and start its workflow: answered on the spot, dispatched (to the
     unit named, or by the catalogue), held for later, refused with the right channel, or
@@ -338,11 +337,16 @@ async def get_timeline(
 _REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "window_passed": 409, "forbidden": 403, "invalid": 422}
 
 
-async def execute(workflow_id: str, update: str, cmd: BaseModel, result_type: type, row: Appeal, temporal):
-    """Send one Update; map refusals to 409/403/422, an unresponsive Temporal to 503."""
+async def execute(
+    workflow_id: str, update: str, cmd: BaseModel, result_type: type, row: Appeal, temporal, *, id: str | None = None
+):
+    """Send one Update; map refusals to 409/403/422, an unresponsive Temporal to 503. With an
+    `id` (see `api.idempotency.update_id`), a retry is answered as the first call was."""
     handle = temporal.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(update, cmd, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT)
+        return await handle.execute_update(
+            update, cmd, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT, id=id
+        )
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type == "Refused":
@@ -421,6 +425,7 @@ def add_action(
         sealer: SealerDep,
         principal: OptionalPrincipal,
         token: CitizenToken = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> AppealOut:
         if principal is not None:
             allowed = roles or (Role.OPERATOR,)
@@ -436,7 +441,8 @@ def add_action(
             fields = await prepare(fields, row, known, session)
         fields = await scrubbed_for_appeal(fields, input_type, appeal_no=row.appeal_no, session=session, sealer=sealer)
         await session.close()  # give the connection back while the workflow works
-        view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), AppealView, row, temporal)
+        view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), AppealView, row, temporal,
+                             id=update_id(path, actor, idempotency_key))
         return present(row, view)
 
     action.__doc__ = doc

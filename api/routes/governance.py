@@ -23,6 +23,7 @@ from analytics.periods import PeriodError, resolve
 from api.auth import Principal, require
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_answered
+from api.idempotency import IdempotencyKey, update_id
 from api.governance import (
     CSV,
     READERS,
@@ -97,11 +98,17 @@ class InspectionRequested(BaseModel):
     message: str
 
 
-async def _execute(row: GovernanceTask, update: str, cmd: BaseModel, temporal) -> GovernanceTaskView:
-    """Send one Update; refusals become 409/403/422, an unresponsive Temporal 503."""
+async def _execute(
+    row: GovernanceTask, update: str, cmd: BaseModel, temporal, key: str | None = None
+) -> GovernanceTaskView:
+    """Send one Update; refusals become 409/403/422, an unresponsive Temporal 503. With an
+    Idempotency-Key, a retry is answered as the first call was (the key is the Update's ID)."""
     handle = temporal.get_workflow_handle(row.workflow_id)
     try:
-        return await handle.execute_update(update, cmd, result_type=GovernanceTaskView, rpc_timeout=UPDATE_RPC_TIMEOUT)
+        return await handle.execute_update(
+            update, cmd, result_type=GovernanceTaskView, rpc_timeout=UPDATE_RPC_TIMEOUT,
+            id=update_id(update, cmd.actor, key),
+        )
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type == "Refused":
@@ -198,7 +205,7 @@ async def get_task(task_id: TaskId, session: SessionDep, principal: Principal = 
              responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def record_finding(
     task_id: TaskId, body: FindingIn, session: SessionDep, temporal: TemporalDep,
-    principal: Principal = require(Role.UNIT_STAFF),
+    principal: Principal = require(Role.UNIT_STAFF), idempotency_key: IdempotencyKey = None,
 ):
     """现场核查: the owner unit reports whether the problem is there, for the round now open. Found
     there, the quiet period starts again; found gone with no new appeal, the round is clean, and
@@ -207,14 +214,14 @@ async def record_finding(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = FindingRecordInput(actor=principal.actor, **scrubbed(body.model_dump(), FindingRecordInput, None))
-    return present(row, None, month, await _execute(row, "record_finding", cmd, temporal))
+    return present(row, None, month, await _execute(row, "record_finding", cmd, temporal, idempotency_key))
 
 
 
 @router.post("/governance/tasks/{task_id}/cancel", response_model=TaskOut, responses=REFUSALS)
 async def cancel_task(
     task_id: TaskId, body: CancelIn, session: SessionDep, temporal: TemporalDep,
-    principal: Principal = require(Role.SUPERVISOR),
+    principal: Principal = require(Role.SUPERVISOR), idempotency_key: IdempotencyKey = None,
 ):
     """End the task before the problem is confirmed gone, with the reason (merged into another
     task, outside any unit's powers ...); its inspection schedule is deleted."""
@@ -222,7 +229,7 @@ async def cancel_task(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = TaskCancelInput(actor=principal.actor, **scrubbed({"reason": body.reason}, TaskCancelInput, None))
-    return present(row, None, month, await _execute(row, "cancel", cmd, temporal))
+    return present(row, None, month, await _execute(row, "cancel", cmd, temporal, idempotency_key))
 
 
 
@@ -230,7 +237,7 @@ async def cancel_task(
              responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def reassign_task(
     task_id: TaskId, body: ReassignIn, session: SessionDep, temporal: TemporalDep, directory: DirectoryDep,
-    principal: Principal = require(Role.SUPERVISOR),
+    principal: Principal = require(Role.SUPERVISOR), idempotency_key: IdempotencyKey = None,
 ):
     """Hand the task to another unit, with the reason (the owner was the wrong one, or the work
     has moved). The open round's on-site finding is then the new unit's to give; both units are
@@ -243,7 +250,7 @@ async def reassign_task(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = TaskReassignInput(actor=principal.actor, **scrubbed(body.model_dump(), TaskReassignInput, None))
-    return present(row, None, month, await _execute(row, "reassign", cmd, temporal))
+    return present(row, None, month, await _execute(row, "reassign", cmd, temporal, idempotency_key))
 
 
 @router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,

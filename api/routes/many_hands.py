@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api.auth import require
 from api.deps import SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
+from api.idempotency import IdempotencyKey, update_id
 from api.privacy import scrubbed_for_appeal
 from api.routes.appeals import (
     AppealOut,
@@ -101,6 +102,7 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
         temporal: TemporalDep,
         sealer: SealerDep,
         principal: OptionalPrincipal,
+        idempotency_key: IdempotencyKey = None,
     ) -> PartView:
         if principal is None:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
@@ -116,7 +118,8 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
         )
         await session.close()
         cmd = input_type(actor=actor, **fields)
-        return await execute(part["workflow_id"], update, cmd, PartView, row, temporal)
+        return await execute(part["workflow_id"], update, cmd, PartView, row, temporal,
+                             id=update_id(path, actor, idempotency_key))
 
     action.__doc__ = (getattr(CoHandlingWorkflow, update).__doc__ or "").strip()
     action.__annotations__["body"] = Body
