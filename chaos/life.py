@@ -8,7 +8,9 @@ Each free-text field carries the step's key, so the timeline tells which request
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from chaos.client import RetryingClient
@@ -37,6 +39,9 @@ STEPS = [
      {"resolved": True, "satisfaction": "satisfied", "comment": "return visit, step {key}"}, "evaluated"),
 ]
 
+#: How long the unit waits for an order the intake answered before it was dispatched.
+DISPATCH_WAIT = 120.0
+
 KINDS = ["intake"] + [kind for kind, *_ in STEPS]
 
 
@@ -56,6 +61,7 @@ class AppealRun:
     appeal_no: str | None = None
     steps: list[Step] = field(default_factory=list)
     error: str | None = None
+    dispatch_wait: float | None = None  # seconds the unit waited for the order to reach it
 
     @property
     def finished(self) -> bool:
@@ -77,6 +83,13 @@ async def live(http: RetryingClient, tokens: dict[str, dict], index: int, run_id
         run.error = f"intake answered {created.status}: {created.body}"
         return run
     no = run.appeal_no = created.body["appeal"]["appeal_no"]
+    if created.body["appeal"]["handling_unit"] is None:
+        # answered before the workflow dispatched it (its worker was away): the unit learns of
+        # the order only once it is dispatched, so wait for that, as the unit would
+        run.dispatch_wait = await _until_dispatched(http, tokens["operator"], no)
+        if run.dispatch_wait is None:
+            run.error = f"not dispatched within {DISPATCH_WAIT:.0f}s of its intake"
+            return run
     for kind, who, path, body, event in STEPS:
         step = Step(kind, new_key(f"chaos-{run_id}-{index}-{kind}"), event)
         run.steps.append(step)
@@ -99,3 +112,13 @@ async def live(http: RetryingClient, tokens: dict[str, dict], index: int, run_id
             run.error = f"{kind} failed: {step.outcome}"
             return run
     return run
+
+
+async def _until_dispatched(http: RetryingClient, operator: dict, no: str) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < DISPATCH_WAIT:
+        answer = await http.request("read", "GET", f"/appeals/{no}", headers=operator, what=f"{no} dispatched yet?")
+        if answer.status == 200 and answer.body.get("handling_unit"):
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    return None

@@ -279,6 +279,8 @@ def render(report: Report) -> str:
         f"  appeals {len(report.runs)} (through their whole life: {closed}); requests {log.requests}, "
         f"attempts {len(log.attempts)}, retries {log.retries}",
         "  statuses seen: " + ", ".join(f"{k} ×{v}" for k, v in sorted(outcomes.items())),
+        f"  intakes answered before their dispatch (the unit waited for it): "
+        f"{sum(1 for r in report.runs if r.dispatch_wait is not None)}",
         f"  409 after a retry (an earlier attempt applied): "
         f"{sum(1 for r in report.runs for s in r.steps if s.outcome == '409 after a retry')}",
         "",
