@@ -58,7 +58,7 @@ class ChaosStack:
         return self.stack.env["TEMPORAL_ADDRESS"]
 
     async def start(self) -> None:
-        _become_subreaper()
+        _subreaper(True)
         await self.stack.start()
 
     def stop(self) -> None:
@@ -72,6 +72,7 @@ class ChaosStack:
                     os.killpg(pid, signal.SIGKILL)
                     time.sleep(0.2)
                 _reap_group(pid)
+            _subreaper(False)  # orphans of whatever this process runs next go where they went before
 
     # --- faults --------------------------------------------------------------------------
     def kill(self, piece: str) -> int:
@@ -133,12 +134,12 @@ class ChaosStack:
         raise ValueError(f"unknown piece {piece!r}")
 
 
-def _become_subreaper() -> None:
+def _subreaper(on: bool) -> None:
     """pg_ctl leaves the PostgreSQL server an orphan. Where PID 1 does not reap orphans (some
     containers), a killed server would stay a zombie whose PID still looks alive to the next
     start; as this process's orphan it is reaped here instead."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: its init reaps
         pass
 
