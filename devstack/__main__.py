@@ -85,31 +85,39 @@ class Stack:
         finally:
             await engine.dispose()
 
-        self._spawn("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")])
-        self._spawn(
-            "api",
-            [
-                sys.executable, "-m", "uvicorn", "api.main:app",
-                "--host", s.api_host, "--port", str(s.api_port), "--log-level", "warning",
-            ],
-        )
-        await self._wait_healthy()
+        self.spawn("worker")
+        self.spawn("api")
+        await self.wait_healthy()
         self._banner()
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _argv(self, name: str) -> list[str]:
+        s = self.settings
+        if name == "worker":
+            return [sys.executable, str(PROJECT_ROOT / "worker.py")]
+        if name == "api":
+            return [
+                sys.executable, "-m", "uvicorn", "api.main:app",
+                "--host", s.api_host, "--port", str(s.api_port), "--log-level", "warning",
+            ]
+        raise ValueError(f"no child called {name!r}")
+
+    def spawn(self, name: str) -> subprocess.Popen:
+        """Start the worker or the API in its own process group (so that it, and all it starts,
+        can be signalled as one); again after it exited, replacing the earlier entry."""
         log = open(self.data_dir / f"{name}.log", "ab")
-        self.children.append(
-            (
-                name,
-                subprocess.Popen(
-                    argv, env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                ),
-            )
+        proc = subprocess.Popen(
+            self._argv(name), env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
+        names = [n for n, _ in self.children]
+        if name in names:  # keep the order: stop() stops the children in reverse
+            self.children[names.index(name)] = (name, proc)
+        else:
+            self.children.append((name, proc))
+        return proc
 
-    async def _wait_healthy(self, timeout: float = 60) -> None:
+    async def wait_healthy(self, timeout: float = 60) -> None:
         url = f"http://{self.settings.api_host}:{self.settings.api_port}/healthz"
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=5) as http:

@@ -71,6 +71,14 @@ class EmbeddedPostgres:
         )
         return result.returncode == 0
 
+    def postmaster_pid(self) -> int | None:
+        """The server's main process, from its lock file (None when it never started). `pg_ctl`
+        makes it a process group leader: its backends share that group."""
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+
     async def ensure_database(self, name: str) -> None:
         conn = await asyncpg.connect(self.url())
         try:
