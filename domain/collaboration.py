@@ -28,6 +28,7 @@ from domain.appeal import (
     _require_handling_unit,
     _require_role,
     _require_status,
+    refresh_overdue,
 )
 from domain.core import Draft, Refused
 from domain.privacy import scrub
@@ -258,7 +259,7 @@ def _supervise(view: AppealView, cmd: SuperviseInput, now: datetime, terms: Term
     if cmd.new_due is not None:
         completion = view.limits["completion"]
         completion.due, completion.missed, completion.reminded = cmd.new_due, False, False
-        view.overdue = any(limit.missed for limit in view.limits.values())
+        refresh_overdue(view)
         detail["new_due"] = cmd.new_due.isoformat()
     return [Draft("supervised", cmd.actor, view.handling_unit, detail)]
 

@@ -64,6 +64,8 @@ with workflow.unsafe.imports_passed_through():
 
 #: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
 CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
+#: Runs where a re-handled order is on time on its fresh limits (older runs kept it overdue).
+REHANDLING_ON_TIME = "rehandling-clears-overdue"
 
 
 def refuse_unscrubbed(cmd) -> None:
@@ -208,7 +210,11 @@ class AppealWorkflow:
                 more.check(self.view, action, cmd, workflow.now())  # the state may have moved
         except Refused as e:
             raise refusal(e) from None
-        await self._record(more.apply(self.view, action, cmd, workflow.now(), self.terms))
+        was_overdue = self.view.overdue
+        drafts = more.apply(self.view, action, cmd, workflow.now(), self.terms)
+        if action == "evaluate" and was_overdue and not self.view.overdue and not workflow.patched(REHANDLING_ON_TIME):
+            self.view.overdue = True  # as older runs had it: their later upserts depend on it
+        await self._record(drafts)
         await self._effects(action, cmd)
         return self.view
 
