@@ -66,6 +66,8 @@ with workflow.unsafe.imports_passed_through():
 CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
 #: Runs where a re-handled order is on time on its fresh limits (older runs kept it overdue).
 REHANDLING_ON_TIME = "rehandling-clears-overdue"
+#: Runs that ignore a part's echo of a close the appeal made (older runs recorded it twice).
+PART_CLOSE_TOLD_ONCE = "part-close-told-once"
 
 
 def refuse_unscrubbed(cmd) -> None:
@@ -661,6 +663,8 @@ class AppealWorkflow:
         if known is not None:
             if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
                 return  # closed here (by the lead or with the appeal); late news changes nothing
+            if known.status is PartStatus.CLOSED and change.event == "part_closed" and workflow.patched(PART_CLOSE_TOLD_ONCE):
+                return  # the part's echo of a close made here: it is on the timeline already
             part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
         self.view.parts[key] = part
         if self.view.status is not AppealStatus.CLOSED:
