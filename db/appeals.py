@@ -243,7 +243,7 @@ class AppealFilter:
     received_to: datetime | None = None
     text: str | None = None
     visible_to_unit: str | None = None  # unit staff see what is or was dispatched to their unit
-    supervision: bool = False  # overdue, under supervision, or its workflow ended while open
+    supervision: bool = False  # open and overdue, under supervision, or its workflow ended; oldest first
 
 
 async def search(
@@ -265,6 +265,8 @@ async def search(
         )
     if f.supervision:
         conditions.append(or_(Appeal.overdue, Appeal.supervised, col(Appeal.workflow_ended).is_not(None)))
+        if not f.status:  # what needs supervising now; closed ones only when asked for
+            conditions.append(Appeal.status != "closed")
     if f.overdue is not None:
         conditions.append(Appeal.overdue == f.overdue)
     if f.received_from:
@@ -287,7 +289,10 @@ async def search(
         )
     stmt = stmt.where(*conditions)
     total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
-    rows = await session.exec(stmt.order_by(col(Appeal.received_at).desc(), col(Appeal.appeal_no).desc()).offset(offset).limit(limit))
+    # supervisors work oldest first; everyone else sees the newest first
+    order = (col(Appeal.received_at), col(Appeal.appeal_no))
+    order = order if f.supervision else tuple(c.desc() for c in order)
+    rows = await session.exec(stmt.order_by(*order).offset(offset).limit(limit))
     return list(rows.all()), total
 
 

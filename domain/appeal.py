@@ -223,7 +223,6 @@ def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> Non
     view.status = S.DISPATCHED
     view.contacted_at = None
     view.extension = None
-    view.overdue = False  # fresh clocks for this unit; `supervised` stays: the escalation happened
     view.limits = {
         "objection": Limit(
             started_at=now,
@@ -238,6 +237,13 @@ def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> Non
             due=deadline(now, policy.completion_limit, policy.completion_limit_unit, calendar, end_hour=end),
         ),
     }
+    refresh_overdue(view)  # fresh clocks for this unit; `supervised` stays: the escalation happened
+
+
+def refresh_overdue(view: AppealView) -> None:
+    """Overdue means a limit now running was missed: the one place `view.overdue` is set, after
+    every change of the limits (new clocks, a new limit, a missed one)."""
+    view.overdue = any(limit.missed for limit in view.limits.values())
 
 
 def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -349,7 +355,7 @@ def _extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime
     if completion.missed and now <= completion.due:
         completion.missed = False  # the new limit has not passed: no longer late on this one
     completion.reminded = False
-    view.overdue = any(limit.missed for limit in view.limits.values())
+    refresh_overdue(view)
     return [
         Draft(
             "extension_approved",
@@ -423,6 +429,7 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
         due=deadline(now, policy.completion_limit, policy.completion_limit_unit, calendar, end_hour=end),
     )
     view.limits.pop("return_visit", None)
+    refresh_overdue(view)  # the late round is over: this one is on time until it misses a limit
     drafts.append(
         Draft(
             "rehandling",
@@ -510,7 +517,8 @@ def fire(view: AppealView, alarm: Alarm, now: datetime) -> list[Draft]:
         limit.missed = True
         return [_close(view, now, Outcome.NOT_EVALUATED)]
     limit.missed = True
-    view.overdue = view.supervised = True
+    refresh_overdue(view)
+    view.supervised = True
     return [
         Draft("limit_missed", None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()}),
         Draft("escalated", None, view.handling_unit, {"to": "supervision", "limit": alarm.limit}),

@@ -28,6 +28,7 @@ from domain.appeal import (
     _require_handling_unit,
     _require_role,
     _require_status,
+    refresh_overdue,
 )
 from domain.core import Draft, Refused
 from domain.privacy import scrub
@@ -258,7 +259,7 @@ def _supervise(view: AppealView, cmd: SuperviseInput, now: datetime, terms: Term
     if cmd.new_due is not None:
         completion = view.limits["completion"]
         completion.due, completion.missed, completion.reminded = cmd.new_due, False, False
-        view.overdue = any(limit.missed for limit in view.limits.values())
+        refresh_overdue(view)
         detail["new_due"] = cmd.new_due.isoformat()
     return [Draft("supervised", cmd.actor, view.handling_unit, detail)]
 
@@ -391,13 +392,15 @@ def recipients(view: AppealView, kind: str, event_unit: str | None, detail: dict
     rule = NOTIFY.get(kind)
     if rule is None:
         return []
+    # whole names, not prefixes: "units" (those summoned) does not include "unit" (the one asking)
+    who = set(rule.split("+"))
     found: list[str] = []
-    if rule.startswith("unit") and view.handling_unit:
+    if "unit" in who and view.handling_unit:
         found.append(view.handling_unit)
-    if rule.startswith("event_unit") and event_unit:
+    if "event_unit" in who and event_unit:
         found.append(event_unit)
-    if rule == "units":
+    if "units" in who:
         found.extend(detail.get("units", []))
-    if rule.endswith("+supervision"):
+    if "supervision" in who:
         found.append("supervision:" + ("city" if view.supervision_level == "municipal" else view.district or "city"))
     return list(dict.fromkeys(found))

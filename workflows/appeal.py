@@ -64,6 +64,10 @@ with workflow.unsafe.imports_passed_through():
 
 #: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
 CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
+#: Runs where a re-handled order is on time on its fresh limits (older runs kept it overdue).
+REHANDLING_ON_TIME = "rehandling-clears-overdue"
+#: Runs that ignore a part's echo of a close the appeal made (older runs recorded it twice).
+PART_CLOSE_TOLD_ONCE = "part-close-told-once"
 
 
 def refuse_unscrubbed(cmd) -> None:
@@ -220,7 +224,11 @@ class AppealWorkflow:
                 more.check(self.view, action, cmd, workflow.now())  # the state may have moved
         except Refused as e:
             raise refusal(e) from None
-        await self._record(more.apply(self.view, action, cmd, workflow.now(), self.terms))
+        was_overdue = self.view.overdue
+        drafts = more.apply(self.view, action, cmd, workflow.now(), self.terms)
+        if action == "evaluate" and was_overdue and not self.view.overdue and not workflow.patched(REHANDLING_ON_TIME):
+            self.view.overdue = True  # as older runs had it: their later upserts depend on it
+        await self._record(drafts)
         await self._effects(action, cmd)
         return self.view
 
@@ -661,6 +669,8 @@ class AppealWorkflow:
         if known is not None:
             if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
                 return  # closed here (by the lead or with the appeal); late news changes nothing
+            if known.status is PartStatus.CLOSED and change.event == "part_closed" and workflow.patched(PART_CLOSE_TOLD_ONCE):
+                return  # the part's echo of a close made here: it is on the timeline already
             part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
         self.view.parts[key] = part
         if self.view.status is not AppealStatus.CLOSED:

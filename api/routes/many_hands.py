@@ -28,6 +28,7 @@ from db.models import Appeal
 from db.reference import Directory
 from domain import collaboration as more
 from domain.messages import (
+    AppealStatus,
     PartAcceptInput,
     PartDeclineInput,
     PartDeclineReviewInput,
@@ -159,17 +160,22 @@ async def duplicates(
 async def supervision(
     session: SessionDep,
     principal: Any = require(Role.SUPERVISOR),
+    status: AppealStatus | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """Overdue and escalated appeals for supervisors (a district supervisor sees the district),
-    and open appeals whose workflow ended (`workflow_ended` set): to be restarted or closed."""
+    """What needs supervising now, oldest first: open appeals overdue or under supervision, and
+    open appeals whose workflow ended (`workflow_ended` set), to be restarted or closed. A
+    district supervisor sees the district; `status=closed` shows the closed ones."""
     f = store.AppealFilter(
         supervision=True,
+        status=status.value if status else None,
         district=principal.district or district,
         unit=unit,
+        overdue=overdue,
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)

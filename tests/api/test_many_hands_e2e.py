@@ -174,3 +174,48 @@ async def test_a_long_closing_reason_is_recorded_and_the_appeal_goes_on(api, tok
         stored = await conn.scalar(sa.text(
             "SELECT closed_reason FROM appeal_part WHERE appeal_no = :n AND unit_code = '110105-ZJW'"), {"n": no})
     assert stored == reason
+
+
+async def supervision_list(api, headers, **params) -> list[dict]:
+    """Every page of GET /supervision, in the order given."""
+    items, offset = [], 0
+    while True:
+        r = await api.get("/supervision", params=params | {"limit": 200, "offset": offset}, headers=headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        items += page["items"]
+        offset += 200
+        if offset >= page["total"]:
+            return items
+
+
+async def test_supervision_lists_what_needs_supervising_now_oldest_first_and_honours_filters(api, tokens):
+    sup = tokens["dongcheng-sup"]
+    lights = {"appeal_type": "complaint", "category": "MUNI.STREETLIGHT", "location": {"street": "110101-ANDINGMEN"}}
+    older, closed, newer = [
+        (await intake(api, tokens, lights | {"content": f"路灯不亮 {i}"}))["appeal"]["appeal_no"] for i in range(3)
+    ]
+    for no in (older, closed, newer):
+        await act(api, sup, no, "supervise", {"note": "please hurry"})
+    out = await act(api, tokens["op"], closed, "transfer", {"hotline": "tianjin", "reason": "in Wuqing"})
+    assert out["status"] == "closed"
+
+    listed = await supervision_list(api, sup)
+    numbers = [a["appeal_no"] for a in listed]
+    assert closed not in numbers  # supervised, but nothing is left to supervise
+    assert numbers.index(older) < numbers.index(newer)  # supervisors work oldest first
+    received = [a["received_at"] for a in listed]
+    assert received == sorted(received)
+    assert all(a["status"] != "closed" and a["district"] == "110101" for a in listed)
+
+    asked_closed = [a["appeal_no"] for a in await supervision_list(api, sup, status="closed")]
+    assert closed in asked_closed and older not in asked_closed
+    dispatched = await supervision_list(api, sup, status="dispatched")
+    assert older in [a["appeal_no"] for a in dispatched] and {a["status"] for a in dispatched} == {"dispatched"}
+    assert older not in [a["appeal_no"] for a in await supervision_list(api, sup, overdue="true")]
+    assert older in [a["appeal_no"] for a in await supervision_list(api, sup, overdue="false")]
+    assert older not in [a["appeal_no"] for a in await supervision_list(api, sup, unit="110101-CGW")]
+    # a district supervisor stays in the district whatever it asks
+    assert all(a["district"] == "110101" for a in await supervision_list(api, sup, district="110105"))
+    bad = await api.get("/supervision", params={"status": "nonsense"}, headers=sup)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"

@@ -484,3 +484,17 @@ def test_a_late_result_or_phased_report_must_give_the_reason():
     act(view, "phased_report", late, reason="waiting for parts")
     act(view, "complete", late, late_reason="waiting for parts")
     assert view.status is S.AWAITING_EVALUATION
+
+
+def test_a_late_order_sent_back_for_re_handling_is_on_time_again():
+    view = view_in(S.CONTACTED)
+    late = view.limits["completion"].due + timedelta(hours=1)
+    fire_until(view, late)
+    assert view.overdue and view.limits["completion"].missed
+    act(view, "complete", late, late_reason="waiting for parts")
+    act(view, "evaluate", late + timedelta(hours=1), **UNRESOLVED)
+    assert view.status is S.REHANDLING
+    assert not view.overdue  # the unit is on the fresh limits of this round
+    assert view.supervised  # the escalation happened all the same
+    fire_until(view, view.limits["contact"].due)
+    assert view.overdue  # and misses them like any other round

@@ -140,6 +140,36 @@ async def cancelled_with_a_part(run: AppealRun, env):
     return h
 
 
+async def late_rehandled_missed_again_in_flight(run: AppealRun, env):
+    """Completed late, sent back unresolved (overdue cleared since rehandling-clears-overdue),
+    then the new contact limit missed too."""
+    h = await run.start()
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))
+    await env.sleep(timedelta(days=8))
+    await h.execute_update(AppealWorkflow.complete, AppealCompleteInput(actor=LIGHTING, result="33 lamps", late_reason="parts"))
+    await h.execute_update(AppealWorkflow.evaluate, AppealEvaluateInput(actor=OPERATOR, resolved=False, satisfaction=Satisfaction.UNSATISFIED))
+    await env.sleep(timedelta(hours=25))
+    await h.execute_update(AppealWorkflow.phased_report, PhasedReportInput(actor=LIGHTING, progress="arm lamps ordered", reason="parts"))
+    return h
+
+
+async def part_closed_by_lead_in_flight(run: AppealRun, env):
+    """The lead closes a part: the part's echo of the close is not recorded twice since
+    part-close-told-once."""
+    from domain import collaboration as more
+    from domain.messages import part_workflow_id
+
+    h = await run.start()
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    await h.execute_update(AppealWorkflow.request_parts, more.PartsRequestInput(actor=LIGHTING, units=["BJ-POWER"], task="power"))
+    await h.execute_update(AppealWorkflow.close_part, more.PartCloseRequestInput(actor=LIGHTING, unit="BJ-POWER", reason="done by us"))
+    part = run.client.get_workflow_handle(part_workflow_id(h.id.removeprefix("appeal-"), "co_handling", "BJ-POWER"))
+    await part.result()
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))
+    return h
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
@@ -150,6 +180,8 @@ SCENARIOS = [
     whistle_in_flight,
     routed_at_intake_in_flight,
     cancelled_with_a_part,
+    late_rehandled_missed_again_in_flight,
+    part_closed_by_lead_in_flight,
 ]
 
 

@@ -379,3 +379,24 @@ def history_text(node) -> str:
     else:
         parts.append(str(node))
     return "\n".join(parts)
+
+
+async def test_a_late_order_sent_back_for_re_handling_is_no_longer_overdue(run, ts_env, engine):
+    handle = await run.start()
+    view = await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    unit = staff(LIGHTING)
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=unit))
+    await handle.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=unit))
+    await ts_env.sleep(view.limits["completion"].due - view.dispatched_at + timedelta(hours=1))
+    await until(handle, lambda v: v.limits["completion"].missed and v.overdue)
+    await handle.execute_update(
+        AppealWorkflow.complete, AppealCompleteInput(actor=unit, result="replaced 33 lamps", late_reason="parts")
+    )
+    view = await handle.execute_update(
+        AppealWorkflow.evaluate,
+        AppealEvaluateInput(actor=OPERATOR, resolved=False, satisfaction=Satisfaction.UNSATISFIED),
+    )
+    assert view.status is AppealStatus.REHANDLING
+    assert not view.overdue and view.supervised
+    assert (await search_attributes(handle))["Overdue"] is False
+    assert (await row(engine, view.appeal_no))["overdue"] is False

@@ -23,6 +23,7 @@ from domain.messages import (
     PartKind,
     PartReportInput,
     PartStatus,
+    PhasedReportInput,
     Satisfaction,
     part_workflow_id,
 )
@@ -264,3 +265,25 @@ async def test_a_unit_asked_again_gets_a_new_part_workflow(run):
     view = await handle.execute_update(AppealWorkflow.request_parts, ask)
     part = view.parts["co_handling:BJ-POWER"]
     assert (part.round, part.status) == (2, PartStatus.REQUESTED) and part.workflow_id.endswith("/BJ-POWER/2")
+
+
+async def test_a_part_closed_by_the_lead_is_told_once(run, engine):
+    lead = staff("BJ-LIGHTING")
+    handle = await accepted_by(run, "BJ-LIGHTING")
+    await handle.execute_update(
+        AppealWorkflow.request_parts, more.PartsRequestInput(actor=lead, units=["BJ-POWER"], task="power")
+    )
+    await handle.execute_update(
+        AppealWorkflow.close_part, more.PartCloseRequestInput(actor=lead, unit="BJ-POWER", reason="wrong task")
+    )
+    assert (await part_handle(run, handle, PartKind.CO_HANDLING, "BJ-POWER").result()).status is PartStatus.CLOSED
+    # an action after the part ended: its echo of the close has reached the appeal by now
+    view = await handle.execute_update(AppealWorkflow.phased_report, PhasedReportInput(actor=lead, progress="half"))
+    assert view.parts["co_handling:BJ-POWER"].closed_reason == "wrong task"
+    assert (await kinds(engine, view.appeal_no)).count("part_closed") == 1
+    async with engine.connect() as conn:
+        told = (await conn.execute(
+            sa.text("SELECT recipient FROM notification_outbox WHERE appeal_no = :n AND topic = 'part_closed'"),
+            {"n": view.appeal_no},
+        )).scalars().all()
+    assert told == ["BJ-POWER"]
