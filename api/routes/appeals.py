@@ -28,6 +28,7 @@ from domain.messages import (
     ActionInput,
     Actor,
     AppealAcceptInput,
+from api.scope import appeal_scope
     AppealAnswerInput,
     AppealCompleteInput,
     AppealDispatchInput,
@@ -267,7 +268,7 @@ async def list_appeals(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
     """Appeals from PostgreSQL, newest first, filtered and paged. Unit staff see what is or was
-    dispatched to their unit; a district supervisor sees the district."""
+    dispatched to their unit; a district supervisor sees the district (another is a 403)."""
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "validation_error", f"'{name}' needs a timezone", [{"field": name}])
@@ -276,14 +277,15 @@ async def list_appeals(
     f = store.AppealFilter(
         status=status.value if status else None,
         unit=unit,
-        district=principal.district if principal.role is Role.SUPERVISOR and principal.district else district,
+        district=scope.district,
         street=street,
         category=category,
         overdue=overdue,
+    scope = appeal_scope(principal, district)
         received_from=received_from,
         received_to=received_to,
         text=q,
-        visible_to_unit=principal.unit if principal.role is Role.UNIT_STAFF else None,
+        visible_to_unit=scope.unit,
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
