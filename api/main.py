@@ -71,6 +71,7 @@ def create_app(
     app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
     app.state.intake_limit = RateLimit(settings.intake_rate_per_minute, 60)  # per operator
     app.include_router(health.router)
+    app.state.login_client_limit = RateLimit(settings.login_client_rate_per_minute, 60)  # per client
     app.include_router(reference.router)
     app.include_router(auth.router)
     app.include_router(appeals.router)

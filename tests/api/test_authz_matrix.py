@@ -268,7 +268,7 @@ ROUTES: list[Route] = [
     r("GET", APPEAL, ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/timeline", ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/contact", ANY_STAFF, appeal=True, citizen=True),
-    r("GET", APPEAL + "/duplicates", {O, S, ADM}, appeal=True),
+    r("GET", APPEAL + "/duplicates", {O}, appeal=True),
     r("GET", "/supervision", {S}),
     r("GET", "/audit/personal-data", {ADM}),
     # the appeal's actions
