@@ -50,13 +50,22 @@ def issue_token(secret: str, user: User, *, now: float | None = None, ttl: int =
     return f"{body}.{_sign(secret, body)}"
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a secret sent by a client. Compared as bytes: a header may
+    carry any byte (Starlette reads headers as Latin-1), and `hmac.compare_digest` refuses a
+    str that is not ASCII."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
+
 def read_token(secret: str, token: str, *, now: float | None = None) -> dict:
     try:
         body, signature = token.split(".")
-        if not hmac.compare_digest(signature, _sign(secret, body)):
+        if not same_secret(signature, _sign(secret, body)):
             raise ValueError("bad signature")
         claims = json.loads(_unb64(body))
-    except ValueError as e:
+        if not isinstance(claims, dict):
+            raise ValueError("not a set of claims")
+    except ValueError as e:  # UnicodeError is one
         raise ApiError(401, "unauthorized", "invalid token") from e
     if claims.get("exp", 0) < (now or time.time()):
         raise ApiError(401, "unauthorized", "token expired: log in again")
@@ -159,10 +168,10 @@ async def login(body: Login, request: Request, session: SessionDep, settings: Se
     # argon2 takes ~0.1 s of CPU: off the event loop, so other requests go on meanwhile
     if not await asyncio.to_thread(check_login, known.password_hash if known else None, body.password):
         raise ApiError(401, "unauthorized", "wrong username or password")
+    user = known
     return TokenOut(
         access_token=issue_token(settings.secret_key, user),
         expires_in=TOKEN_TTL_S,
         role=user.role,
         unit=user.unit_code,
     )
-    user = known

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -16,11 +15,20 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
+from api.auth import (
+    CitizenToken,
+    CurrentPrincipal,
+    Principal,
+    citizen_token,
+    optional_principal,
+    require,
+    same_secret,
+)
 from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
+from api.scope import appeal_scope
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
@@ -28,7 +36,6 @@ from domain.messages import (
     ActionInput,
     Actor,
     AppealAcceptInput,
-from api.scope import appeal_scope
     AppealAnswerInput,
     AppealCompleteInput,
     AppealDispatchInput,
@@ -195,7 +202,7 @@ async def _appeal_for(
         return row, principal.actor
     if token is None:
         raise ApiError(401, "unauthorized", "a bearer token or the appeal's X-Citizen-Token is required")
-    if row is None or not hmac.compare_digest(token, citizen_token(secret, row.appeal_no, row.citizen_token_version)):
+    if row is None or not same_secret(token, citizen_token(secret, row.appeal_no, row.citizen_token_version)):
         raise not_found("appeal", appeal_no)
     return row, Actor.citizen()
 
@@ -274,6 +281,7 @@ async def list_appeals(
             raise ApiError(422, "validation_error", f"'{name}' needs a timezone", [{"field": name}])
     if received_from and received_to and received_to < received_from:
         raise ApiError(422, "validation_error", "'to' is before 'from'", [{"field": "to"}])
+    scope = appeal_scope(principal, district)
     f = store.AppealFilter(
         status=status.value if status else None,
         unit=unit,
@@ -281,7 +289,6 @@ async def list_appeals(
         street=street,
         category=category,
         overdue=overdue,
-    scope = appeal_scope(principal, district)
         received_from=received_from,
         received_to=received_to,
         text=q,

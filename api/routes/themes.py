@@ -87,7 +87,9 @@ class YearOut(BaseModel):
 def _month_period(text: str, field: str = "month") -> Period:
     try:
         first = rules.parse_month(text)
-        return Period.month(first.year, first.month)
+        month = Period.month(first.year, first.month)
+        month.previous()  # candidates are compared with the month before: it must exist too
+        return month
     except (ValueError, PeriodError) as e:
         raise ApiError(422, "invalid_period", str(e), {"field": field}) from e
 
@@ -137,9 +139,9 @@ async def theme_candidates(
                          category_name_zh=c.get("category_name_zh"), district_name_zh=c.get("district_name_zh"))
             for i, c in enumerate(await propose_candidates(session, period, limit), start=1)
         ]
+    items = [i for i in items if scope.shows(i.district)]
     if fmt == "csv":
         return csv_response([i.model_dump() for i in items], CANDIDATE_COLUMNS, f"theme-candidates-{period.label}")
-    items = [i for i in items if scope.shows(i.district)]
     return Candidates(period=period_out(period), source=source, proposed_at=at, candidates=items)
 
 
@@ -147,13 +149,13 @@ def _theme_out(theme, problems: list, scope: AppealScope) -> ThemeOut:
     """The month's theme is the city's, shown to every reader; a problem's evidence (appeal
     numbers) only where the caller may see those appeals."""
     label = f"{theme.month:%Y-%m}"
-    return ThemeOut(
-        month=label, title=theme.title, description=theme.description, chosen_by=theme.chosen_by,
 
     def task(t) -> TaskOut:
         out = present(t, None, label)
         return out if scope.shows(t.district_code) else out.model_copy(update={"evidence": []})
 
+    return ThemeOut(
+        month=label, title=theme.title, description=theme.description, chosen_by=theme.chosen_by,
         chosen_at=theme.chosen_at,
         problems=[ProblemOut(position=p.position, title=p.title, task=task(t)) for p, t in problems],
     )
