@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         "sandboxed.",
     )
     login_rate_per_minute: int = Field(10, ge=1, description="Login tries per client and username.")
+    login_client_rate_per_minute: int = Field(
+        30, ge=1, description="Login tries per client, whatever the usernames (against password spraying)."
+    )
     intake_rate_per_minute: int = Field(600, ge=1, description="Intakes per operator account.")
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)

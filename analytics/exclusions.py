@@ -60,12 +60,15 @@ async def review(
 
 async def reviews(
     conn: AsyncConnection, *, appeal_no: str | None, since: datetime | None, until: datetime | None,
-    limit: int, offset: int,
+    limit: int, offset: int, district: str | None = None,
 ) -> tuple[int, list[Review]]:
     where, params = ["TRUE"], {"limit": limit, "offset": offset}
     if appeal_no is not None:
         where.append("appeal_no = :n")
         params["n"] = appeal_no
+    if district is not None:  # reviews of the district's appeals only
+        where.append("appeal_no IN (SELECT appeal_no FROM appeal WHERE district_code = :d)")
+        params["d"] = district
     if since is not None:
         where.append("at >= :a")
         params["a"] = since

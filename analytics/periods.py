@@ -63,7 +63,7 @@ class Period:
                 return cls(monday, monday + timedelta(days=7), "week")
             if m := _YEAR.match(text):
                 return cls(date(int(m[1]), 1, 1), date(int(m[1]) + 1, 1, 1), "year")
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:  # no such day, or past the calendar's end (9999-W52)
             raise PeriodError(f"{text!r} is not a valid period: {e}") from e
         raise PeriodError(f"{text!r} is not a period: use YYYY-MM, YYYY-Www or YYYY")
 
@@ -72,6 +72,8 @@ class Period:
         """Both days included."""
         if last < first:
             raise PeriodError(f"'to' ({last}) is before 'from' ({first})")
+        if first < EARLIEST or last >= LATEST:  # before adding a day: 9999-12-31 has no next
+            raise PeriodError(f"periods lie between {EARLIEST} and {LATEST}")
         return cls(first, last + timedelta(days=1), "range")
 
     @property
@@ -126,10 +128,13 @@ def resolve(period: str | None, first: date | None, last: date | None, *, today:
     if period is not None and (first is not None or last is not None):
         raise PeriodError("give either 'period' or 'from'/'to', not both")
     if period is not None:
-        return Period.parse(period)
-    if first is not None or last is not None:
+        asked = Period.parse(period)
+    elif first is not None or last is not None:
         if first is None or last is None:
             raise PeriodError("'from' and 'to' go together")
-        return Period.between(first, last)
-    today = today or datetime.now(CHINA_TZ).date()
-    return Period.month(today.year, today.month)
+        asked = Period.between(first, last)
+    else:
+        today = today or datetime.now(CHINA_TZ).date()
+        asked = Period.month(today.year, today.month)
+    asked.previous()  # every figure is compared with the period before: it must exist too
+    return asked

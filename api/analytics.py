@@ -15,7 +15,7 @@ from analytics.hotspots import Cell, Filters, Name
 from analytics.periods import Period, month_start, next_month
 from api.auth import Principal
 from api.errors import ApiError
-from domain.types import Role
+from api.scope import appeal_scope
 
 DRILL = "/analytics/drilldown"
 
@@ -172,10 +172,7 @@ async def visible_filters(
     session, principal: Principal, category: str | None, district: str | None, street: str | None
 ) -> Filters:
     """Known codes only (422 otherwise); a district supervisor is held to the district."""
-    if principal.role is Role.SUPERVISOR and principal.district:
-        if district is not None and district != principal.district:
-            raise ApiError(403, "forbidden", f"a supervisor of district {principal.district} sees that district only")
-        district = principal.district
+    district = appeal_scope(principal, district, by_unit=False).district
     conn = await session.connection()
     checks = (("category", category, "SELECT 1 FROM category WHERE code = :c"),
               ("district", district, "SELECT 1 FROM district WHERE code = :c"),

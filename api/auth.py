@@ -3,6 +3,7 @@ per-appeal access token given at intake (no account needed)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -21,7 +22,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError, ErrorResponse
 from api.limits import client_of
 from db.models import User
-from db.users import verify_password
+from db.users import check_login
 from domain.messages import Actor
 from domain.types import Role
 
@@ -49,13 +50,22 @@ def issue_token(secret: str, user: User, *, now: float | None = None, ttl: int =
     return f"{body}.{_sign(secret, body)}"
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a secret sent by a client. Compared as bytes: a header may
+    carry any byte (Starlette reads headers as Latin-1), and `hmac.compare_digest` refuses a
+    str that is not ASCII."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
+
 def read_token(secret: str, token: str, *, now: float | None = None) -> dict:
     try:
         body, signature = token.split(".")
-        if not hmac.compare_digest(signature, _sign(secret, body)):
+        if not same_secret(signature, _sign(secret, body)):
             raise ValueError("bad signature")
         claims = json.loads(_unb64(body))
-    except ValueError as e:
+        if not isinstance(claims, dict):
+            raise ValueError("not a set of claims")
+    except ValueError as e:  # UnicodeError is one
         raise ApiError(401, "unauthorized", "invalid token") from e
     if claims.get("exp", 0) < (now or time.time()):
         raise ApiError(401, "unauthorized", "token expired: log in again")
@@ -147,11 +157,18 @@ class TokenOut(BaseModel):
 @router.post("/auth/token", response_model=TokenOut, responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
 async def login(body: Login, request: Request, session: SessionDep, settings: SettingsDep):
     """Exchange a username and password for a bearer token (LOGIN_RATE_PER_MINUTE tries per
-    client and username; then 429 with Retry-After)."""
-    request.app.state.login_limit.hit(f"{client_of(request)}:{body.username}")
+    client and username, LOGIN_CLIENT_RATE_PER_MINUTE per client whatever the usernames; then
+    429 with Retry-After)."""
+    client = client_of(request)
+    request.app.state.login_client_limit.hit(client)  # one password sprayed over many usernames
+    request.app.state.login_limit.hit(f"{client}:{body.username}")
     user = (await session.exec(select(User).where(User.username == body.username))).first()
-    if user is None or not user.active or not verify_password(user.password_hash, body.password):
+    known = user if user is not None and user.active else None
+    await session.close()  # the hashing takes a while: give the connection back meanwhile
+    # argon2 takes ~0.1 s of CPU: off the event loop, so other requests go on meanwhile
+    if not await asyncio.to_thread(check_login, known.password_hash if known else None, body.password):
         raise ApiError(401, "unauthorized", "wrong username or password")
+    user = known
     return TokenOut(
         access_token=issue_token(settings.secret_key, user),
         expires_in=TOKEN_TTL_S,

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger("jiesu.api")
@@ -106,7 +107,9 @@ def install(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError):
         details = [
             {
-                "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+                # a body that is not JSON: its loc is the offset of the fault, the field is the body
+                "field": "body" if err["type"] == "json_invalid"
+                else ".".join(str(p) for p in err["loc"] if p != "body") or "body",
                 "message": err["msg"],
                 "type": err["type"],
             }
@@ -123,17 +126,49 @@ def install(app: FastAPI) -> None:
         return error_response(503, "temporal_unavailable", f"Temporal is unavailable: {exc.message}")
 
     async def _infrastructure(_: Request, exc: Exception):
-        if isinstance(exc, RuntimeError) and "client connect" in str(exc):
-            log.warning("Temporal unreachable: %s", exc)
-            return error_response(503, "temporal_unavailable", "Temporal is unavailable")
-        if _db_unreachable(exc):
-            log.warning("PostgreSQL unreachable: %s", exc)
-            return error_response(503, "database_unavailable", "PostgreSQL is unavailable")
-        log.exception("unhandled error")
-        return error_response(500, "internal_error", "internal error; it has been logged")
+        return unexpected(exc)
 
-    # Specific classes go through Starlette's exception middleware, which answers and stops;
-    # the catch-all `Exception` handler answers too, but Starlette re-raises it for the server
-    # to log.
-    for cls in (RuntimeError, OSError, TimeoutError, DBAPIError, Exception):
+    # These classes go through Starlette's exception middleware, which answers and stops. A
+    # handler of `Exception` itself would answer too, but Starlette re-raises it for the server
+    # to log, and uvicorn then closes the client's keep-alive connection: `LastResort` answers
+    # everything else instead.
+    for cls in (RuntimeError, OSError, TimeoutError, DBAPIError):
         app.add_exception_handler(cls, _infrastructure)
+    app.add_middleware(LastResort)
+
+
+def unexpected(exc: Exception) -> JSONResponse:
+    """The answer to an exception no route expected: 503 for a store that is down, else 500."""
+    if isinstance(exc, RuntimeError) and "client connect" in str(exc):
+        log.warning("Temporal unreachable: %s", exc)
+        return error_response(503, "temporal_unavailable", "Temporal is unavailable")
+    if _db_unreachable(exc):
+        log.warning("PostgreSQL unreachable: %s", exc)
+        return error_response(503, "database_unavailable", "PostgreSQL is unavailable")
+    log.error("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal error; it has been logged")
+
+
+class LastResort:
+    """Answers any exception a route let through in the one error shape, logged, and keeps the
+    connection serving. Once the answer has started there is nothing to say: re-raised."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            await unexpected(exc)(scope, receive, send)

@@ -5,6 +5,7 @@ several replicas each replica counts on its own."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import defaultdict, deque
 
@@ -14,11 +15,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import ApiError, error_response
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: an appeal's text and references, never files
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a path (decoded): never part of a code or number
 
 
 class BodyLimit:
-    """Refuses bodies over the cap (413) and any request carrying a NUL character, which
-    PostgreSQL text cannot hold (422). The body (at most the cap) is read before the app sees it."""
+    """Refuses bodies over the cap (413), a body that is not UTF-8 text (422: the API takes JSON,
+    never files), any request carrying a NUL character, which PostgreSQL text cannot hold, and a
+    path with a control character (422). The body (at most the cap) is read before the app sees
+    it."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app, self.limit = app, limit
@@ -28,9 +32,8 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._answer(scope, receive, send, 413, "payload_too_large", f"the body is over {self.limit} bytes", None)
-        if b"%00" in scope.get("query_string", b""):
-            return await self._nul(scope, receive, send, "query")
+            return await self._too_large(scope, receive, send)
+        # the whole body is read before any answer, so the connection stays usable after a 4xx
         body, more = b"", True
         while more:
             message = await receive()
@@ -39,10 +42,25 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                return await self._answer(scope, receive, send, 413, "payload_too_large", f"the body is over {self.limit} bytes", None)
+                return await self._too_large(scope, receive, send)
+        if b"%00" in scope.get("query_string", b""):
+            return await self._nul(scope, receive, send, "query")
+        if _CONTROL.search(scope.get("path", "")):
+            return await self._answer(scope, receive, send, 422, "validation_error",
+                                      "a path may not contain control characters", [{"field": "path"}])
         if b"\\u0000" in body or b"\x00" in body:
             return await self._nul(scope, receive, send, "body")
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return await self._answer(scope, receive, send, 422, "validation_error",
+                                      f"the body is not UTF-8 text (byte {e.start})", [{"field": "body"}])
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # the rest of the body is not read: the server closes the connection after this answer
+        await error_response(413, "payload_too_large", f"the body is over {self.limit} bytes",
+                             headers={"Connection": "close"})(scope, receive, send)
 
     async def _nul(self, scope: Scope, receive: Receive, send: Send, where: str) -> None:
         await self._answer(scope, receive, send, 422, "validation_error", "text may not contain a NUL character", [{"field": where}])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import errors
 from api import auth
 from api.limits import BodyLimit, RateLimit
+from api.params import query_as_declared
 from api.routes import analytics, appeals, assessment, contact, governance, health, many_hands, reference
 from db.pii import Sealer
 from db.reference import DirectoryCache
@@ -57,6 +58,7 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(query_as_declared)],
         responses={
             401: {"model": errors.ErrorResponse, "description": "no valid token where one is needed"},
             403: {"model": errors.ErrorResponse, "description": "the caller's role may not do this"},
@@ -69,6 +71,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodyLimit)
     app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
+    app.state.login_client_limit = RateLimit(settings.login_client_rate_per_minute, 60)  # per client
     app.state.intake_limit = RateLimit(settings.intake_rate_per_minute, 60)  # per operator
     app.include_router(health.router)
     app.include_router(reference.router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -27,6 +29,19 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except VerificationError:
         return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def check_login(password_hash: str | None, password: str) -> bool:
+    """Is this the account's password? An unknown or disabled account (None) is checked against
+    a dummy hash of the same parameters, so both answers take as long and the time of a refusal
+    does not tell which usernames exist."""
+    ok = verify_password(password_hash or _dummy_hash(), password)
+    return ok and password_hash is not None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,9 @@ async def pg_server() -> AsyncIterator[PostgresServer]:
 
 
 def settings_for(database_url: str, **overrides) -> Settings:
+    # one test client logs every test user in, many times over a session: the per-client login
+    # limit is tested on an app of its own (tests/api/test_hostile_input.py)
+    overrides.setdefault("login_client_rate_per_minute", 1000)
     return Settings(database_url=database_url, JIESU_ENV="test", **overrides)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -16,12 +15,21 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import CitizenToken, CurrentPrincipal, Principal, citizen_token, optional_principal, require
+from api.auth import (
+    CitizenToken,
+    CurrentPrincipal,
+    Principal,
+    citizen_token,
+    optional_principal,
+    require,
+    same_secret,
+)
 from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_answered, not_found
 from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
+from api.scope import appeal_scope
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
@@ -208,7 +216,7 @@ async def _appeal_for(
         return row, principal.actor
     if token is None:
         raise ApiError(401, "unauthorized", "a bearer token or the appeal's X-Citizen-Token is required")
-    if row is None or not hmac.compare_digest(token, citizen_token(secret, row.appeal_no, row.citizen_token_version)):
+    if row is None or not same_secret(token, citizen_token(secret, row.appeal_no, row.citizen_token_version)):
         raise not_found("appeal", appeal_no)
     return row, Actor.citizen()
 
@@ -278,23 +286,24 @@ async def list_appeals(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
     """Appeals from PostgreSQL, newest first, filtered and paged. Unit staff see what is or was
-    dispatched to their unit; a district supervisor sees the district."""
+    dispatched to their unit; a district supervisor sees the district (another is a 403)."""
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "validation_error", f"'{name}' needs a timezone", [{"field": name}])
     if received_from and received_to and received_to < received_from:
         raise ApiError(422, "validation_error", "'to' is before 'from'", [{"field": "to"}])
+    scope = appeal_scope(principal, district)
     f = store.AppealFilter(
         status=status.value if status else None,
         unit=unit,
-        district=principal.district if principal.role is Role.SUPERVISOR and principal.district else district,
+        district=scope.district,
         street=street,
         category=category,
         overdue=overdue,
         received_from=received_from,
         received_to=received_to,
         text=q,
-        visible_to_unit=principal.unit if principal.role is Role.UNIT_STAFF else None,
+        visible_to_unit=scope.unit,
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)

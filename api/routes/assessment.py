@@ -21,6 +21,7 @@ from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.periods import FormatDep, PeriodDep
 from api.routes.appeals import _visible
+from api.scope import appeal_scope
 from db import appeals as store
 from domain.calendar import CHINA_TZ
 from domain.types import Role, UnitKind
@@ -346,10 +347,11 @@ async def drilldown(
     category: Code = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    _: Principal = require(*READERS),
+    principal: Principal = require(*READERS),
 ):
     """The appeals behind one figure of `/assessment/rates`: the same period and filters, and the
-    count it drills into (`measure`)."""
+    count it drills into (`measure`). A district supervisor sees the district's appeals only."""
+    district = appeal_scope(principal, district, by_unit=False).district
     conn = await session.connection()
     total, items = await rates.drilldown(
         conn, period, measure, _scope(unit, district, street, category), limit=limit, offset=offset
@@ -398,9 +400,11 @@ async def list_reviews(
     period: Annotated[str | None, Query(max_length=10, description="reviews made in YYYY-MM, YYYY-Www or YYYY")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    _: Principal = require(*READERS, Role.OPERATOR),
+    principal: Principal = require(*READERS, Role.OPERATOR),
 ):
-    """The audit of exclusion reviews, newest first."""
+    """The audit of exclusion reviews, newest first (a district supervisor's: the district's
+    appeals)."""
+    scope = appeal_scope(principal, by_unit=False)
     since = until = None
     if period is not None:
         try:
@@ -409,7 +413,7 @@ async def list_reviews(
             raise ApiError(422, "invalid_period", str(e), {"field": "period"}) from e
     conn = await session.connection()
     total, items = await exclusions.reviews(
-        conn, appeal_no=appeal_no, since=since, until=until, limit=limit, offset=offset
+        conn, appeal_no=appeal_no, district=scope.district, since=since, until=until, limit=limit, offset=offset
     )
     if fmt == "csv":
         return csv_response([i.__dict__ for i in items], list(ReviewOut.model_fields), "exclusions")

@@ -147,7 +147,7 @@ async def duplicates(
     appeal_no: str,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Any = require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR),
+    principal: Any = require(Role.OPERATOR),  # operators link duplicates: only they look for them
     within_days: Annotated[int, Query(ge=1, le=365)] = 30,
 ):
     """Open appeals that look like the same matter (same category and street, and the same

@@ -78,7 +78,7 @@ async def list_units(
     parent: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=50, description="part of a name or code")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
     """The handling units (承办单位): district governments, departments, streets and townships,
     public-affairs organisations and public-service enterprises."""

@@ -18,6 +18,7 @@ from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSe
 from api.errors import ApiError, ErrorResponse, not_found
 from api.governance import CSV, READERS, REFUSALS, PeriodOut, ProblemIn, TaskOut, draft_from, period_out, present, start_tasks
 from api.periods import FormatDep
+from api.scope import AppealScope, appeal_scope
 from db import governance as store
 from domain import governance as rules
 from domain.calendar import CHINA_TZ
@@ -86,7 +87,9 @@ class YearOut(BaseModel):
 def _month_period(text: str, field: str = "month") -> Period:
     try:
         first = rules.parse_month(text)
-        return Period.month(first.year, first.month)
+        month = Period.month(first.year, first.month)
+        month.previous()  # candidates are compared with the month before: it must exist too
+        return month
     except (ValueError, PeriodError) as e:
         raise ApiError(422, "invalid_period", str(e), {"field": field}) from e
 
@@ -108,13 +111,15 @@ CANDIDATE_COLUMNS = ["rank", "category", "category_name_zh", "district", "distri
 async def theme_candidates(
     session: SessionDep,
     period: Annotated[Period, Depends(_month_dep)],
-    _: Principal = require(*READERS),
+    principal: Principal = require(*READERS),
     fmt: FormatDep = "json",
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ):
     """Candidate themes for a month: the largest and the fastest-rising problems (category ×
     district) with their counts against the month before and example appeals. A closed month
-    answers with what the monthly analysis stored; otherwise they are computed now."""
+    answers with what the monthly analysis stored; otherwise they are computed now. A district
+    supervisor sees the district's candidates only, as in /analytics."""
+    scope = appeal_scope(principal, by_unit=False)
     stored = await store.stored_candidates(session=session, month=period.start)
     if stored:
         source, at = "stored", max(c.proposed_at for c in stored)
@@ -134,17 +139,25 @@ async def theme_candidates(
                          category_name_zh=c.get("category_name_zh"), district_name_zh=c.get("district_name_zh"))
             for i, c in enumerate(await propose_candidates(session, period, limit), start=1)
         ]
+    items = [i for i in items if scope.shows(i.district)]
     if fmt == "csv":
         return csv_response([i.model_dump() for i in items], CANDIDATE_COLUMNS, f"theme-candidates-{period.label}")
     return Candidates(period=period_out(period), source=source, proposed_at=at, candidates=items)
 
 
-def _theme_out(theme, problems: list) -> ThemeOut:
+def _theme_out(theme, problems: list, scope: AppealScope) -> ThemeOut:
+    """The month's theme is the city's, shown to every reader; a problem's evidence (appeal
+    numbers) only where the caller may see those appeals."""
     label = f"{theme.month:%Y-%m}"
+
+    def task(t) -> TaskOut:
+        out = present(t, None, label)
+        return out if scope.shows(t.district_code) else out.model_copy(update={"evidence": []})
+
     return ThemeOut(
         month=label, title=theme.title, description=theme.description, chosen_by=theme.chosen_by,
         chosen_at=theme.chosen_at,
-        problems=[ProblemOut(position=p.position, title=p.title, task=present(t, None, label)) for p, t in problems],
+        problems=[ProblemOut(position=p.position, title=p.title, task=task(t)) for p, t in problems],
     )
 
 
@@ -199,7 +212,7 @@ THEME_COLUMNS = ["month", "theme", "position", "problem", "task_id", "category",
 @router.get("/governance/themes", response_model=YearOut, responses=CSV | {422: {"model": ErrorResponse}})
 async def year_of_themes(
     session: SessionDep,
-    _: Principal = require(*READERS),
+    principal: Principal = require(*READERS),
     fmt: FormatDep = "json",
     year: Annotated[int | None, Query(ge=1990, le=2099, description="default: this year")] = None,
 ):
@@ -208,7 +221,8 @@ async def year_of_themes(
     cancelled."""
     year = year or datetime.now(CHINA_TZ).year
     period = Period.parse(str(year))
-    themes = [_theme_out(t, ps) for t, ps in await store.themes_between(session=session, first=period.start,
+    scope = appeal_scope(principal, by_unit=False)
+    themes = [_theme_out(t, ps, scope) for t, ps in await store.themes_between(session=session, first=period.start,
                                                                         end=period.end)]
     tasks = [p.task for t in themes for p in t.problems]
     if fmt == "csv":
@@ -232,12 +246,12 @@ async def year_of_themes(
 async def get_theme(
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
     session: SessionDep,
-    _: Principal = require(*READERS),
+    principal: Principal = require(*READERS),
 ):
     """One month's theme, its problems and their tasks."""
     period = _month_period(month)
     found = await store.themes_between(session=session, first=period.start, end=period.end)
     if not found:
         raise not_found("theme of", month)
-    return _theme_out(*found[0])
+    return _theme_out(*found[0], appeal_scope(principal, by_unit=False))
 

@@ -170,3 +170,23 @@ async def test_freezing_a_month(client):
     assert [m["month"] for m in months] == ["2026-09"]
     body = (await client.get("/assessment/rates?period=2026-09", headers=client.headers_for["an"])).json()
     assert body["frozen_months"] == ["2026-09"] and body["total"]["counts"]["base"] == 3
+
+
+async def test_the_appeals_behind_the_figures_are_held_to_a_district_supervisors_district(client):
+    """The rates and rankings are the city's, for every reader (Beijing publishes its rankings);
+    the appeals behind them are scoped as GET /appeals is: every appeal here is Dongcheng's."""
+    chaoyang, city = client.headers_for["sup-cy"], client.headers_for["sup"]
+    r = await client.get("/assessment/appeals?period=2026-10&measure=closed&district=110101", headers=chaoyang)
+    assert r.status_code == 403 and r.json()["error"]["details"] == {"field": "district"}, r.text
+    r = await client.get("/assessment/appeals?period=2026-10&measure=closed", headers=chaoyang)
+    assert r.status_code == 200 and (r.json()["total"], r.json()["items"]) == (0, []), r.text
+    r = await client.get(f"/assessment/appeals?period=2026-10&measure=closed&unit={AND}&format=csv", headers=chaoyang)
+    assert len(r.text.strip().splitlines()) == 1
+    assert (await client.get("/assessment/appeals?period=2026-10&measure=closed", headers=city)).json()["total"] > 0
+    # the audit of reviews names appeals too
+    r = await client.get("/assessment/exclusions", headers=chaoyang)
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text
+    assert (await client.get("/assessment/exclusions", headers=city)).json()["total"] > 0
+    # the figures are the city's
+    r = await client.get("/assessment/rankings?period=2026-10&unit_class=street", headers=chaoyang)
+    assert [x["unit"] for x in r.json()["rows"]] == [DHM, AND]

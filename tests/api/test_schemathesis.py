@@ -14,14 +14,18 @@ test awaits it on that loop (the worker keeps working meanwhile).
 
 Every failing example is collected (no shrinking) so one run reports all of them, grouped by check.
 
-Bound: JIESU_FUZZ_EXAMPLES generated requests per operation per role (default 25), derandomized,
-so CI sees the same requests on every run.
+Bound: JIESU_FUZZ_EXAMPLES generated requests per operation per role (default 25), a fifth of that
+for the callers with no valid token (anonymous, a forged bearer, a citizen token of non-ASCII
+bytes), derandomized, so CI sees the same requests on every run. Hand-written hostile cases (a
+control character in every path parameter, numbers and periods at their edges, an unknown query
+parameter, the bad callers) are sent to every operation by a separate fast walk of the schema.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import time
 from collections.abc import AsyncIterator
@@ -62,6 +66,15 @@ ROLES = {
     "supervisor": "supervisor",
     "analyst": "analyst",
 }
+
+# Callers with no valid token, each with fewer generated requests (they are stopped at the door):
+# none at all, a forged bearer token of non-UTF-8 bytes, a citizen token of non-ASCII bytes.
+DOOR = {
+    "anonymous": {},
+    "forged_bearer": {"Authorization": b"Bearer abc.\xff\xfe"},
+    "bad_citizen_token": {"X-Citizen-Token": b"\xff\xe9abc"},
+}
+DOOR_EXAMPLES = max(1, MAX_EXAMPLES // 5)
 
 CHECKS = [
     not_a_server_error,
@@ -182,9 +195,9 @@ class Findings:
 
 
 def run_operation(operation, headers: dict[str, str], session: requests.Session, adapter: _LoopAdapter,
-                  findings: Findings, **strategy) -> None:
+                  findings: Findings, examples: int = MAX_EXAMPLES, **strategy) -> None:
     @hypothesis.settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
@@ -207,18 +220,115 @@ def run_operation(operation, headers: dict[str, str], session: requests.Session,
 
 
 @pytest.mark.parametrize("operation_label", list(OPERATIONS))
-@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("role", [*ROLES, *DOOR])
 async def test_schema_conformance(fuzz_api, tokens, known_appeal, role: str, operation_label: str) -> None:
     served = (await fuzz_api.get("/openapi.json")).json()
     assert served == _OPENAPI, "the running app serves another schema than the one collected"
     operation = OPERATIONS[operation_label]
     session, adapter = loop_session(fuzz_api, asyncio.get_running_loop())
-    findings = Findings(f"{operation_label} as {role} ({ROLES[role]})")
-    headers = tokens[ROLES[role]]
-    await asyncio.to_thread(run_operation, operation, headers, session, adapter, findings)
+    findings = Findings(f"{operation_label} as {role} ({ROLES.get(role, 'no valid token')})")
+    headers = tokens[ROLES[role]] if role in ROLES else DOOR[role]
+    examples = MAX_EXAMPLES if role in ROLES else DOOR_EXAMPLES
+    await asyncio.to_thread(run_operation, operation, headers, session, adapter, findings, examples)
     if "{appeal_no}" in operation.path:
         await asyncio.to_thread(
-            run_operation, operation, headers, session, adapter, findings, path_parameters={"appeal_no": known_appeal}
+            run_operation, operation, headers, session, adapter, findings, examples,
+            path_parameters={"appeal_no": known_appeal},
         )
     assert findings.sent, "no request was generated"
     assert not findings.failures, findings.report()
+
+
+# --- hand-written hostile cases, every operation of the schema --------------------------------
+#
+# Generated requests rarely hit the edges that broke the API before (a NUL in a path parameter,
+# an offset of 1e20, a period at the calendar's end, a token of non-ASCII bytes, a misspelt
+# filter), so each is sent here to every operation, as a fast deterministic walk of the schema.
+
+PATH_VALUES = {"task_id": "1", "month": "2026-10", "code": "BJ-LIGHTING", "segment": "co", "unit": "BJ-LIGHTING"}
+CONTROL = ["%00", "a%01b", "%1F", "%7F"]
+DATE_EDGES = {"date": ["9999-12-31", "0001-01-01", "0.5", "86400"], "date-time": ["9999-12-31T23:59:59Z", "0.5"]}
+PERIOD_EDGES = ["9999-W52", "9999-12", "9999", "0001-01", "1990-01"]
+#: anonymous and malformed callers, the bytes as a client may send them
+BAD_CALLERS = {
+    "anonymous": {},
+    "forged bearer": {"Authorization": b"Bearer abc.\xff\xfe"},
+    "bearer of non-JSON": {"Authorization": b"Bearer e30.\xe4\xb8\xad"},
+    "citizen token of non-ASCII bytes": {"X-Citizen-Token": b"\xff\xe9\x00abc"},
+    "citizen token of UTF-8": {"X-Citizen-Token": "令牌".encode()},
+}
+
+
+def _operations() -> list[tuple[str, str, dict]]:
+    return [(method.upper(), path, op) for path, ops in _OPENAPI["paths"].items() for method, op in ops.items()]
+
+
+def _params(op: dict, where: str) -> list[dict]:
+    return [p for p in op.get("parameters", []) if p["in"] == where]
+
+
+def _schemas(schema: dict) -> list[dict]:
+    return [schema, *schema.get("anyOf", [])]
+
+
+def test_every_number_a_client_sends_is_bounded() -> None:
+    """Every integer parameter has a maximum: an unbounded one reaches PostgreSQL as an
+    overflow (a 500) or asks it for an absurd page."""
+    unbounded = [
+        f"{method} {path} {p['name']}"
+        for method, path, op in _operations() for p in op.get("parameters", [])
+        for s in _schemas(p["schema"]) if s.get("type") in ("integer", "number") and "maximum" not in s
+    ]
+    assert not unbounded, unbounded
+
+
+async def test_hostile_requests_to_every_operation_are_4xx(fuzz_api, tokens, known_appeal) -> None:
+    staff = tokens["supervisor"]
+    failures: list[str] = []
+
+    async def send(label: str, method: str, path: str, *, params=None, headers=None, expect=None, field=None):
+        r = await fuzz_api.request(method, path, params=params, headers=headers or {},
+                                   json={} if method in ("POST", "PUT", "PATCH") else None)
+        problem = None
+        if r.status_code >= 500:
+            problem = "a server error"
+        elif r.status_code >= 400:
+            error = r.json().get("error") if r.headers.get("content-type", "").startswith("application/json") else None
+            if not isinstance(error, dict) or set(error) != {"code", "message", "details"}:
+                problem = "not the one error shape"
+            elif expect is not None and r.status_code != expect:
+                problem = f"expected {expect}"
+            elif field is not None and field not in json.dumps(error["details"]):
+                problem = f"the error does not name {field!r}"
+        elif expect is not None:
+            problem = f"expected {expect}"
+        if problem:
+            failures.append(f"{label}: {method} {r.request.url} → {r.status_code} {r.text[:200]}: {problem}")
+
+    for method, template, op in _operations():
+        names = [p["name"] for p in _params(op, "path")]
+        filled = {n: known_appeal if n == "appeal_no" else PATH_VALUES[n] for n in names}
+
+        def url(**override: str) -> str:
+            return template.format(**(filled | override))
+
+        for name in names:  # a control character in each path parameter
+            for value in CONTROL:
+                await send("control character in the path", method, url(**{name: value}), headers=staff,
+                           expect=422, field="path")
+        await send("unknown query parameter", method, url(), params={"zz_unknown": "1"}, headers=staff,
+                   expect=422, field="zz_unknown")
+        for p in _params(op, "query"):
+            for s in _schemas(p["schema"]):
+                values = []
+                if s.get("type") in ("integer", "number"):
+                    values = ["1e20", "99999999999999999999", str(s.get("maximum", 0) + 1), "-1"]
+                elif s.get("format") in DATE_EDGES:
+                    values = DATE_EDGES[s["format"]]
+                elif p["name"] in ("period", "month"):
+                    values = PERIOD_EDGES
+                for value in values:
+                    await send(f"edge value of {p['name']}", method, url(), params={p["name"]: value}, headers=staff)
+        for label, headers in BAD_CALLERS.items():
+            await send(label, method, url(), headers=headers)
+    assert not failures, "\n".join(failures)
