@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi.responses import Response
+
+from domain.calendar import CHINA_TZ
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
@@ -20,7 +23,9 @@ def _cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.4f}"
-    if hasattr(value, "isoformat"):
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(CHINA_TZ).isoformat()
+    if hasattr(value, "isoformat"):  # a date
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return ";".join(str(v) for v in value)

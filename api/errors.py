@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from api.beijing import BeijingJSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -58,7 +60,7 @@ def not_answered(waited) -> ApiError:
 
 def error_response(status: int, code: str, message: str, details: Any = None, headers=None):
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    return BeijingJSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
 _HTTP_CODES = {

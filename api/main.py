@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import errors
+from api.beijing import BeijingJSONResponse
 from api import auth
 from api.limits import BodyLimit, RateLimit
 from api.params import query_as_declared
@@ -58,6 +59,7 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        default_response_class=BeijingJSONResponse,
         dependencies=[Depends(query_as_declared)],
         responses={
             401: {"model": errors.ErrorResponse, "description": "no valid token where one is needed"},

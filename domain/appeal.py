@@ -137,7 +137,7 @@ def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime) 
     window = view.limits["objection"]
     if now > window.due:
         raise Refused(
-            f"the objection window closed at {window.due.isoformat()}; the unit must handle the order",
+            f"the objection window closed at {window.due.astimezone(CHINA_TZ).isoformat()}; the unit must handle the order",
             "window_passed",
         )
     if cmd.suggested_unit == view.handling_unit:

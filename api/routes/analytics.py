@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from analytics import hotspots, recurring, topics
 from analytics.export import CSV_RESPONSES, csv_response
 from analytics.hotspots import Filters
+from api.beijing import beijing
 from api.analytics import (
     CELL_COLUMNS,
     AppearanceOut,
@@ -210,7 +211,7 @@ async def recurring_problems(
                  "street": i.street.code, "address": i.address, "matched_by": i.matched_by,
                  "returns_in_period": i.returns_in_period, "returns": i.returns,
                  "appeals": [a.appeal_no for a in i.history],
-                 "received": [a.received_at.isoformat() for a in i.history],
+                 "received": [beijing(a.received_at).isoformat() for a in i.history],
                  "outcomes": [a.outcome or a.status for a in i.history]} for i in items]
         return csv_response(rows, list(rows[0]) if rows else ["category", "district", "street", "address",
                                                               "matched_by", "returns_in_period", "returns",

@@ -7,7 +7,7 @@ import time
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from api.beijing import BeijingJSONResponse
 from pydantic import BaseModel
 
 router = APIRouter(tags=["health"])
@@ -61,4 +61,4 @@ async def healthz(request: Request):
         status="ok" if pg.ok and tp.ok else "unavailable",
         checks={"postgresql": pg, "temporal": tp},
     )
-    return JSONResponse(health.model_dump(), status_code=200 if health.status == "ok" else 503)
+    return BeijingJSONResponse(health.model_dump(mode="json"), status_code=200 if health.status == "ok" else 503)
