@@ -13,10 +13,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities.appeals import AppealActivities, ProjectionInput
 from db.session import make_engine
-from domain.messages import AppealStatus, AppealView, TimelineEvent
+from domain.messages import AppealAcceptInput, AppealStatus, AppealView, TimelineEvent
 from domain.collaboration import LinkInput
 from tests.conftest import settings_for
-from tests.workflows.conftest import OPERATOR, record_intake, search_attributes, until
+from tests.workflows.conftest import OPERATOR, record_intake, search_attributes, staff, until
 from workflows.appeal import AppealWorkflow
 
 #: An appeal number no row has: `appeal.master_no` references `appeal` (an integrity error, 23503).
@@ -85,12 +85,12 @@ async def test_a_refused_projection_through_a_signal_never_freezes_the_appeal(ru
             ),
             {"n": NO_SUCH_MASTER, "w": f"appeal-{NO_SUCH_MASTER}"},
         )
-    await ts_env.sleep(timedelta(days=8))  # the completion limit: one more projection
-    await _until_timeline(engine, no, "limit_missed", count=2)
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("BJ-LIGHTING")))
     row = await _row(engine, no)
     final = await handle.query(AppealWorkflow.state)
     assert row["projection_failed_at"] is None and row["projection_error"] is None
     assert row["master_no"] == NO_SUCH_MASTER and row["seq"] == final.seq and row["overdue"] is True
+    assert row["status"] == "accepted"
     assert not final.projection_failed
     assert (await search_attributes(handle)).get("ProjectionFailed") is None
     seqs = [e[0] for e in await _timeline(engine, no)]
