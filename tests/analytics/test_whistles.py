@@ -26,6 +26,8 @@ ZJW: parts 2; reported in 2, in time 2: report-in rate 1; done 1, in time 1; not
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -34,8 +36,13 @@ import pytest_asyncio
 from analytics import whistles
 from analytics.periods import Period
 from analytics.whistles import Counts, Filters, Measure, Order, Rates
+from api.main import create_app
+from db.users import DemoUser, ensure_users
 from domain.calendar import CHINA_TZ
+from domain.types import Role
 from tests.analytics.conftest import add_appeal, add_event, add_part
+from tests.api.conftest import serve
+from tests.conftest import settings_for
 
 SEPT = Period.month(2026, 9)
 CGW, ZJW = "110105-CGW", "110105-ZJW"
@@ -179,3 +186,79 @@ def test_departments_with_nothing_to_rank_on_come_last_unranked():
               "C": Counts(parts=3, rated=1, rating_sum=5)}
     assert [(r.unit, r.rank) for r in whistles.rank(counts, Order.RATING)] == [("C", 1), ("B", 2), ("A", None)]
     assert [(r.unit, r.rank) for r in whistles.rank(counts, Order.REPORT_IN_RATE)] == [("C", 1), ("B", 1), ("A", None)]
+
+
+# --- through the API (now is after September: every limit there has passed) --------------------
+
+USERS = (
+    DemoUser("an", "Analyst", Role.ANALYST),
+    DemoUser("op", "Operator", Role.OPERATOR),
+    DemoUser("sup-dc", "Dongcheng supervision", Role.SUPERVISOR, None, "110101"),
+    DemoUser("cgw", "Chaoyang urban management", Role.UNIT_STAFF, CGW),
+)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def client(data, own_db):
+    await ensure_users(data, USERS, "test-password-1")
+    async with serve(create_app(settings_for(own_db), engine=data)) as c:
+        c.headers_for = {}
+        for u in USERS:
+            r = await c.post("/auth/token", json={"username": u.username, "password": "test-password-1"})
+            assert r.status_code == 200, r.text
+            c.headers_for[u.username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        yield c
+
+
+async def test_the_figures_route_ranks_departments_and_downloads(client):
+    h = client.headers_for["an"]
+    r = await client.get("/assessment/whistles?period=2026-09&order=report_in_rate", headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["period"]["label"] == "2026-09" and body["order"] == "report_in_rate"
+    assert [(x["rank"], x["unit"]) for x in body["rows"]] == [(1, ZJW), (2, CGW)]
+    cgw = body["rows"][1]
+    assert cgw["name_zh"] and cgw["counts"]["parts"] == 5
+    # P4's limits have passed by now: it counts against CGW in both bases
+    assert (cgw["counts"]["report_in_base"], cgw["counts"]["done_base"]) == (5, 4)
+    assert cgw["rates"] == {"report_in": 0.2, "done": 0.25, "rating": 4.0}
+    assert body["total"]["counts"]["parts"] == 7
+    r = await client.get("/assessment/whistles?period=2026-09&format=csv", headers=h)
+    assert r.status_code == 200 and 'filename="whistles-2026-09.csv"' in r.headers["content-disposition"]
+    table = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert [(t["rank"], t["unit"], t["parts"], t["report_in_rate"], t["rating_rate"]) for t in table] == [
+        ("1", CGW, "5", "0.2000", "4.0000"), ("2", ZJW, "2", "1.0000", "4.0000")]
+
+
+async def test_the_drilldown_route_shows_beijing_times_and_downloads(client):
+    h = client.headers_for["an"]
+    r = await client.get(f"/assessment/whistles/parts?period=2026-09&unit={CGW}&measure=reported_in_late", headers=h)
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [i["appeal_no"] for i in items] == ["W-P2", "W-P3", "W-P5", "W-P4"] and r.json()["total"] == 4
+    p2 = items[0]
+    assert p2["requested_at"] == "2026-09-02T10:00:00+08:00" and p2["reported_in_at"] == "2026-09-04T10:00:00+08:00"
+    assert (p2["street"], p2["street_name_zh"], p2["unit_name_zh"]) == (YAYUNCUN, "亚运村街道", "朝阳区城市管理委员会")
+    assert (p2["reported_in_in_time"], p2["done_in_time"], p2["rating"]) == (False, False, 3)
+    r = await client.get(f"/assessment/whistles/parts?period=2026-09&unit={CGW}&measure=rated&format=csv", headers=h)
+    lines = r.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("appeal_no,unit,unit_name_zh,district,street,street_name_zh,status,requested_at")
+    assert len(lines) == 1 + 2 and "2026-09-01T00:10:00+08:00" in lines[1]
+
+
+async def test_the_parts_are_scoped_like_appeals_and_the_roles_like_the_rates(client):
+    dongcheng = client.headers_for["sup-dc"]
+    r = await client.get("/assessment/whistles/parts?period=2026-09", headers=dongcheng)
+    assert r.status_code == 200 and [i["appeal_no"] for i in r.json()["items"]] == ["W-P3"], r.text
+    r = await client.get("/assessment/whistles/parts?period=2026-09&district=110105", headers=dongcheng)
+    assert r.status_code == 403 and r.json()["error"]["details"] == {"field": "district"}
+    # the figures are the city's, as the rates are
+    r = await client.get("/assessment/whistles?period=2026-09", headers=dongcheng)
+    assert [x["counts"]["parts"] for x in r.json()["rows"]] == [5, 2]
+    for who in ("op", "cgw"):
+        for path in ("/assessment/whistles", "/assessment/whistles/parts"):
+            assert (await client.get(path, headers=client.headers_for[who])).status_code == 403, (who, path)
+    r = await client.get("/assessment/whistles/parts?measure=late", headers=client.headers_for["an"])
+    assert r.status_code == 422
+    r = await client.get("/assessment/whistles?period=2026-13", headers=client.headers_for["an"])
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "period"
