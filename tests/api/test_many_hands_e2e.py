@@ -99,7 +99,9 @@ async def test_broken_road_story(api, tokens, engine, dev_env):
     assert mine["reported_in_in_time"] is True and mine["done_in_time"] is True
     for at in ("requested_at", "report_in_due", "reported_in_at", "due", "done_at"):
         assert mine[at].endswith("+08:00"), (at, mine[at])
-    assert mine["requested_at"] <= mine["reported_in_at"] <= mine["report_in_due"]
+    requested, reported_in, report_in_due = (datetime.fromisoformat(mine[k]) for k in
+                                             ("requested_at", "reported_in_at", "report_in_due"))
+    assert requested <= reported_in <= report_in_due == requested + timedelta(hours=24)
     r = await api.get("/assessment/whistles/parts", params=params | {"format": "csv"}, headers=tokens["supervisor"])
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     [line] = [row for row in r.text.splitlines() if row.startswith(f"{no},")]
