@@ -1,7 +1,9 @@
-"""Assessment: the three rates (三率), rankings, drill-down, exclusions, frozen months.
+"""Assessment: the three rates (三率), rankings, drill-down, exclusions, frozen months, and the
+dual assessment of whistle-summoning (吹哨报到).
 
 Every figure names its period, and every count drills down to the appeals behind it
-(`GET /assessment/appeals` with the same filters and a `measure`)."""
+(`GET /assessment/appeals` with the same filters and a `measure`; the parts behind a
+department's whistle figures: `GET /assessment/whistles/parts`)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from analytics import exclusions, rates
+from analytics import exclusions, rates, whistles
 from analytics.export import CSV_RESPONSES, csv_response
 from analytics.periods import Period, PeriodError
 from analytics.rates import Counts, Dimension, Measure, Rates, Scope, UnitClass, Weights
+from analytics.whistles import Filters, Order
 from api.auth import Principal, require
 from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
@@ -360,6 +363,157 @@ async def drilldown(
         return csv_response(items, list(DrillRow.model_fields), f"appeals-{measure}-{period.label}")
     return DrillPage(period=_period_out(period), measure=measure, total=total, limit=limit, offset=offset,
                      items=[DrillRow(**i) for i in items])
+
+
+# --- whistle-summoning (街乡吹哨、部门报到) -------------------------------------------------------
+
+
+class WhistleCountsOut(BaseModel):
+    parts: int = Field(description="parts summoned in the period (a department summoned to an appeal)")
+    reported_in: int = Field(description="reported in (报到), at any time")
+    reported_in_in_time: int = Field(description="reported in no later than the report-in limit")
+    awaiting_report_in: int = Field(description="not reported in, open, its report-in limit not passed yet")
+    report_in_base: int = Field(description="parts − awaiting report-in")
+    done: int = Field(description="reported done, at any time")
+    done_in_time: int = Field(description="reported done no later than the part's limit")
+    not_done: int = Field(description="declined, closed or failed without being done: out of the done base")
+    pending: int = Field(description="open and within the part's limit: out of the done base")
+    done_base: int = Field(description="parts − not done − pending")
+    rated: int = Field(description="parts the street rated")
+
+
+class WhistleRatesOut(BaseModel):
+    report_in: float | None = Field(description="reported in in time ÷ report-in base (None when it is 0)")
+    done: float | None = Field(description="done in time ÷ done base")
+    rating: float | None = Field(description="the summoning street's average rating, 1–5 (None: none rated)")
+
+
+class WhistleFigures(BaseModel):
+    counts: WhistleCountsOut
+    rates: WhistleRatesOut
+
+
+class WhistleRow(WhistleFigures):
+    rank: int | None = Field(description="by `order`, 1 highest; equal values share a rank; None: nothing to rank on")
+    unit: str = Field(description="the department summoned")
+    name_zh: str | None
+    name_en: str | None
+
+
+class WhistlePage(BaseModel):
+    period: PeriodOut
+    order: Order
+    total: WhistleFigures
+    rows: list[WhistleRow]
+
+
+class WhistlePartRow(BaseModel):
+    appeal_no: str
+    unit: str = Field(description="the department summoned")
+    unit_name_zh: str | None
+    district: str | None = Field(description="the appeal's district")
+    street: str | None = Field(description="the street or township that summoned")
+    street_name_zh: str | None
+    status: str = Field(description="requested, accepted (reported in), declined, done, closed, failed")
+    requested_at: datetime
+    report_in_due: datetime | None
+    reported_in_at: datetime | None
+    reported_in_in_time: bool | None = Field(description="None: not reported in, its report-in limit not passed")
+    due: datetime
+    done_at: datetime | None
+    done_in_time: bool | None = Field(description="None: not done (declined, closed, failed) or still within its limit")
+    rating: int | None
+
+
+class WhistlePartPage(BaseModel):
+    period: PeriodOut
+    measure: whistles.Measure
+    total: int
+    limit: int
+    offset: int
+    items: list[WhistlePartRow]
+
+
+def _whistle_figures(c: whistles.Counts) -> WhistleFigures:
+    return WhistleFigures(counts=WhistleCountsOut(**c.to_json()), rates=WhistleRatesOut(**whistles.Rates.of(c).to_json()))
+
+
+WHISTLE_COLUMNS = ["rank", "unit", "name_zh", "name_en",
+                   *WhistleCountsOut.model_fields, *(f"{r}_rate" for r in WhistleRatesOut.model_fields)]
+
+
+def _whistle_flat(row: WhistleRow) -> dict[str, Any]:
+    out = row.model_dump(exclude={"counts", "rates"}) | row.counts.model_dump()
+    return out | {f"{k}_rate": v for k, v in row.rates.model_dump().items()}
+
+
+def _in_beijing(row: dict[str, Any]) -> dict[str, Any]:
+    """Times as people read them: Beijing time (+08:00)."""
+    return {k: v.astimezone(CHINA_TZ) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+@router.get("/assessment/whistles", response_model=WhistlePage,
+            responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+async def whistle_figures(
+    session: SessionDep,
+    period: PeriodDep,
+    fmt: FormatDep = "json",
+    order: Annotated[Order, Query(description="rank by parts (default), report_in_rate, done_rate or rating")] = Order.PARTS,
+    unit: Code = None,
+    district: Annotated[str | None, Query(max_length=12, description="the appeal's district")] = None,
+    street: Annotated[str | None, Query(max_length=40, description="the street or township that summoned")] = None,
+    _: Principal = require(*READERS),
+):
+    """吹哨报到: per department summoned in the period, how many parts, reported in and done in
+    time, not done, and the streets' average rating; ranked by `order`. Each count drills down
+    to its parts (`GET /assessment/whistles/parts`)."""
+    conn = await session.connection()
+    counts = await whistles.counts_by_unit(conn, period, Filters(unit=unit, district=district, street=street),
+                                           now=datetime.now(CHINA_TZ))
+    names = await _names(conn, Dimension.UNIT)
+    rows = []
+    for r in whistles.rank(counts, order):
+        zh, en, _kind = names.get(r.unit, (None, None, None))
+        rows.append(WhistleRow(rank=r.rank, unit=r.unit, name_zh=zh, name_en=en,
+                               **_whistle_figures(r.counts).model_dump()))
+    if fmt == "csv":
+        return csv_response([_whistle_flat(r) for r in rows], WHISTLE_COLUMNS, f"whistles-{period.label}")
+    return WhistlePage(period=_period_out(period), order=order,
+                       total=_whistle_figures(sum(counts.values(), whistles.Counts())), rows=rows)
+
+
+@router.get("/assessment/whistles/parts", response_model=WhistlePartPage,
+            responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+async def whistle_parts(
+    session: SessionDep,
+    period: PeriodDep,
+    measure: whistles.Measure = whistles.Measure.PARTS,
+    fmt: FormatDep = "json",
+    unit: Code = None,
+    district: Annotated[str | None, Query(max_length=12, description="the appeal's district")] = None,
+    street: Annotated[str | None, Query(max_length=40, description="the street or township that summoned")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    principal: Principal = require(*READERS),
+):
+    """The parts behind one figure of `/assessment/whistles` (`measure`), by summons time, with
+    the times in Beijing time. A district supervisor sees the district's appeals only."""
+    district = appeal_scope(principal, district, by_unit=False).district
+    conn = await session.connection()
+    total, items = await whistles.drilldown(
+        conn, period, measure, Filters(unit=unit, district=district, street=street),
+        now=datetime.now(CHINA_TZ), limit=limit, offset=offset,
+    )
+    names = await _names(conn, Dimension.UNIT)
+    items = [
+        _in_beijing(i) | {"unit_name_zh": names.get(i["unit"], (None,))[0],
+                          "street_name_zh": names.get(i["street"], (None,))[0] if i["street"] else None}
+        for i in items
+    ]
+    if fmt == "csv":
+        return csv_response(items, list(WhistlePartRow.model_fields), f"whistle-parts-{measure}-{period.label}")
+    return WhistlePartPage(period=_period_out(period), measure=measure, total=total, limit=limit, offset=offset,
+                           items=[WhistlePartRow(**i) for i in items])
 
 
 # --- exclusions (reviews) ----------------------------------------------------------------------

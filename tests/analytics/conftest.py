@@ -12,8 +12,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.migrate import migrate
-from db.models import Appeal
-from domain.messages import AppealStatus, AppealView, Outcome, Satisfaction
+from db.models import Appeal, AppealEvent, AppealPart
+from domain.messages import (
+    AppealStatus,
+    AppealView,
+    Outcome,
+    PartKind,
+    PartStatus,
+    PartView,
+    Satisfaction,
+    part_key,
+    part_workflow_id,
+)
 from domain.types import AppealType, Channel, Urgency
 from db.session import make_engine
 from tests.conftest import settings_for
@@ -106,3 +116,46 @@ async def add_appeal(
         seq=1,
     ).model_dump(mode="json")
     await conn.execute(sa.insert(Appeal.__table__).values(values))
+
+
+async def add_part(
+    conn: AsyncConnection,
+    appeal_no: str,
+    unit: str,
+    *,
+    requested_at: datetime,
+    due: datetime,
+    report_in_due: datetime | None = None,
+    status: str = "requested",
+    accepted_at: datetime | None = None,
+    done_at: datetime | None = None,
+    rating: int | None = None,
+    kind: str = "whistle",
+    in_state: bool = True,
+) -> None:
+    """One part of an appeal as the projection leaves it: the `appeal_part` row, and (unless
+    `in_state` is false) the part in the appeal's stored view, where its report-in limit is."""
+    part = PartView(
+        kind=PartKind(kind), unit=unit, workflow_id=part_workflow_id(appeal_no, kind, unit), task="测试任务",
+        status=PartStatus(status), requested_at=requested_at, due=due, report_in_due=report_in_due,
+        accepted_at=accepted_at, done_at=done_at, rating=rating,
+    )
+    row = part.model_dump(include={"kind", "workflow_id", "task", "status", "requested_at", "due", "accepted_at",
+                                   "done_at", "overdue", "rating"})
+    await conn.execute(sa.insert(AppealPart.__table__).values(row | {"appeal_no": appeal_no, "unit_code": unit}))
+    if in_state:
+        await conn.execute(
+            sa.text("UPDATE appeal SET state = jsonb_set(state, ARRAY['parts', :key], CAST(:part AS jsonb)) "
+                    "WHERE appeal_no = :no"),
+            {"key": part_key(kind, unit), "part": part.model_dump_json(), "no": appeal_no},
+        )
+
+
+async def add_event(
+    conn: AsyncConnection, appeal_no: str, seq: int, kind: str, *, unit: str | None, detail: dict, at: datetime
+) -> None:
+    """One timeline event, as the projection writes it."""
+    await conn.execute(sa.insert(AppealEvent.__table__).values(
+        idem_key=f"{appeal_no}:{seq}", appeal_no=appeal_no, seq=seq, kind=kind, unit_code=unit, detail=detail,
+        occurred_at=at,
+    ))

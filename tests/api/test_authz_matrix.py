@@ -314,6 +314,9 @@ ROUTES: list[Route] = [
     r("POST", "/assessment/exclusions", {O, S}, appeal=True,
       body=lambda ctx, caller: {"appeal_no": ctx.no(caller.target), "reason": "authz matrix: a review"}),
     r("GET", "/assessment/months", {A, S, ADM}),
+    # whistle-summoning (吹哨报到): figures for every reader, the parts behind them scoped as appeals
+    r("GET", "/assessment/whistles", {A, S, ADM}, params={"period": "2026-10", "order": "done_rate"}),
+    r("GET", "/assessment/whistles/parts", {A, S, ADM}, params={"period": "2026-10", "measure": "rated"}),
     r("POST", "/assessment/months/{month}/freeze", {ADM, S}, body=j({})),
     # active governance: tasks (one at each target's place) and one problem a month
     r("POST", "/governance/tasks", {S}, body=j({"title": "authz matrix: cell", **GOVERNANCE_TASKS["lights"]})),

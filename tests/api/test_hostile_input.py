@@ -78,7 +78,8 @@ async def test_offsets_and_limits_are_bounded(api):
 
 PERIOD_ROUTES = [
     ("/assessment/rates", "analyst"), ("/assessment/rankings?unit_class=street", "analyst"),
-    ("/assessment/appeals", "analyst"), ("/analytics/hotspots", "analyst"), ("/analytics/rising", "analyst"),
+    ("/assessment/appeals", "analyst"), ("/assessment/whistles", "analyst"), ("/assessment/whistles/parts", "analyst"),
+    ("/analytics/hotspots", "analyst"), ("/analytics/rising", "analyst"),
     ("/analytics/topics", "analyst"), ("/analytics/recurring", "analyst"), ("/analytics/drilldown", "analyst"),
     ("/governance/tasks", "analyst"), ("/governance/themes/candidates", "analyst"),
 ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from domain.calendar import CHINA_TZ
 from tests.api.test_appeals_e2e import act, intake
 
 pytestmark = pytest.mark.usefixtures("appeal_worker")
@@ -41,6 +43,7 @@ async def test_broken_road_story(api, tokens, engine, dev_env):
     no, citizen = created["appeal"]["appeal_no"], {"X-Citizen-Token": created["citizen_token"]}
     assert created["appeal"]["handling_unit"] == "110105-YAYUNCUN"
     street = tokens["yayuncun"]
+    before = await whistle_figures(api, tokens, "110105-ZJW")
     await act(api, street, no, "accept")
     await act(api, street, no, "contact", {"note": "met the residents"})
     view = await act(api, street, no, "whistle", {"units": list(DEPARTMENTS.values()), "task": "open the road",
@@ -77,6 +80,49 @@ async def test_broken_road_story(api, tokens, engine, dev_env):
     assert rows == dict(zip(DEPARTMENTS.values(), (5, 4, 5, 3)))
     # a summoned department sees the appeal it helped with; the citizen's token still works
     assert (await api.get(f"/appeals/{no}", headers=tokens["dlyh"])).status_code == 200
+
+    # the dual assessment: the housing commission reported in and was done in time, rated 4
+    after = await whistle_figures(api, tokens, "110105-ZJW")
+    assert after["name_zh"] == "朝阳区住房和城乡建设委员会"
+    grew = {k: after["counts"][k] - before["counts"][k] for k in after["counts"]}
+    assert grew == {"parts": 1, "reported_in": 1, "reported_in_in_time": 1, "awaiting_report_in": 0,
+                    "report_in_base": 1, "done": 1, "done_in_time": 1, "not_done": 0, "pending": 0, "done_base": 1,
+                    "rated": 1}
+    rated_before, average_before = before["counts"]["rated"], before["rates"]["rating"] or 0
+    assert after["rates"]["rating"] == pytest.approx((rated_before * average_before + 4) / (rated_before + 1), abs=1e-5)
+    params = whistle_period() | {"unit": "110105-ZJW", "street": "110105-YAYUNCUN", "measure": "done_in_time",
+                                 "limit": 5000}
+    r = await api.get("/assessment/whistles/parts", params=params, headers=tokens["supervisor"])
+    assert r.status_code == 200, r.text
+    [mine] = [i for i in r.json()["items"] if i["appeal_no"] == no]
+    assert (mine["street"], mine["district"], mine["status"], mine["rating"]) == ("110105-YAYUNCUN", "110105", "done", 4)
+    assert mine["reported_in_in_time"] is True and mine["done_in_time"] is True
+    for at in ("requested_at", "report_in_due", "reported_in_at", "due", "done_at"):
+        assert mine[at].endswith("+08:00"), (at, mine[at])
+    requested, reported_in, report_in_due = (datetime.fromisoformat(mine[k]) for k in
+                                             ("requested_at", "reported_in_at", "report_in_due"))
+    assert requested <= reported_in <= report_in_due == requested + timedelta(hours=24)
+    r = await api.get("/assessment/whistles/parts", params=params | {"format": "csv"}, headers=tokens["supervisor"])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    [line] = [row for row in r.text.splitlines() if row.startswith(f"{no},")]
+    assert line.startswith(f"{no},110105-ZJW,朝阳区住房和城乡建设委员会,110105,110105-YAYUNCUN,") and line.endswith(",true,4")
+
+
+def whistle_period() -> dict[str, str]:
+    """Around today in Beijing, so the story stays in it even across midnight."""
+    today = datetime.now(CHINA_TZ).date()
+    return {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+
+
+async def whistle_figures(api, tokens, unit: str) -> dict:
+    """One department's whistle figures for Yayuncun's summonses around today (as an analyst
+    reads them); zeros when it has none yet."""
+    params = whistle_period() | {"unit": unit, "street": "110105-YAYUNCUN"}
+    r = await api.get("/assessment/whistles", params=params, headers=tokens["analyst"])
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert [x["unit"] for x in rows] in ([], [unit])
+    return rows[0] if rows else {"counts": r.json()["total"]["counts"], "rates": r.json()["total"]["rates"]}
 
 
 async def test_grass_story(api, tokens):
