@@ -447,11 +447,6 @@ def _whistle_flat(row: WhistleRow) -> dict[str, Any]:
     return out | {f"{k}_rate": v for k, v in row.rates.model_dump().items()}
 
 
-def _in_beijing(row: dict[str, Any]) -> dict[str, Any]:
-    """Times as people read them: Beijing time (+08:00)."""
-    return {k: v.astimezone(CHINA_TZ) if isinstance(v, datetime) else v for k, v in row.items()}
-
-
 @router.get("/assessment/whistles", response_model=WhistlePage,
             responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
 async def whistle_figures(
@@ -506,7 +501,7 @@ async def whistle_parts(
     )
     names = await _names(conn, Dimension.UNIT)
     items = [
-        _in_beijing(i) | {"unit_name_zh": names.get(i["unit"], (None,))[0],
+        i | {"unit_name_zh": names.get(i["unit"], (None,))[0],
                           "street_name_zh": names.get(i["street"], (None,))[0] if i["street"] else None}
         for i in items
     ]
