@@ -61,17 +61,17 @@ def check(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> N
             _status(part, PartStatus.REQUESTED)
             _own_unit(part, cmd.actor)
             if part.kind is PartKind.WHISTLE and not cmd.plan:
-                raise Refused("reporting in means agreeing a part of the joint plan: give it", "invalid")
+                raise Refused("reporting in means agreeing a part of the joint plan: give it", "invalid", "plan")
         case "phased_report":
             _status(part, PartStatus.ACCEPTED)
             _own_unit(part, cmd.actor)
             if now > part.due and not cmd.reason:
-                raise Refused("the limit has passed: give the reason for the delay", "invalid")
+                raise Refused("the limit has passed: give the reason for the delay", "invalid", "reason")
         case "report":
             _status(part, PartStatus.ACCEPTED)
             _own_unit(part, cmd.actor)
             if now > part.due and not cmd.late_reason:
-                raise Refused("the limit has passed: give the reason for the delay", "invalid")
+                raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid", "late_reason")
         case "decline":
             _status(part, PartStatus.REQUESTED, PartStatus.ACCEPTED)
             _own_unit(part, cmd.actor)

@@ -220,7 +220,7 @@ class AppealWorkflow:
             if action == "dispatch" and cmd.unit is None:
                 cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
                 if cmd.unit is None:
-                    raise Refused("no routing rule applies: name the unit", "invalid")
+                    raise Refused("no routing rule applies: name the unit", "invalid", "unit")
                 more.check(self.view, action, cmd, workflow.now())  # the state may have moved
         except Refused as e:
             raise refusal(e) from None
