@@ -246,16 +246,26 @@ def refresh_overdue(view: AppealView) -> None:
     view.overdue = any(limit.missed for limit in view.limits.values())
 
 
+#: who chose the unit, as a `dispatched` event says it: an auditor of a wrong dispatch tells a
+#: catalogue rule from an operator's choice
+NAMED_BY_OPERATOR = "named by the operator"
+BY_CATALOGUE = "by the dispatch catalogue"
+
+
 def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: Terms) -> list[Draft]:
-    # the workflow resolves a catalogue dispatch to a unit before calling this
+    # the workflow resolves a catalogue dispatch to a unit before calling this, and says so
     start_clock(view, cmd.unit, now, terms)
-    return [dispatched_draft(view, cmd.actor, "operator")]
+    if cmd.unit_from_catalogue is None:
+        how = "operator"  # older runs did not tell who chose
+    else:
+        how = BY_CATALOGUE if cmd.unit_from_catalogue else NAMED_BY_OPERATOR
+    return [dispatched_draft(view, cmd.actor, how)]
 
 
 def intake_dispatched_draft(view: AppealView, inp: AppealInput) -> Draft:
     """The intake's dispatch: to the unit the operator named, or the catalogue chose (at intake,
     or in the workflow when the intake could not)."""
-    how = "named by the operator" if inp.unit and not inp.unit_from_catalogue else "by the dispatch catalogue"
+    how = NAMED_BY_OPERATOR if inp.unit and not inp.unit_from_catalogue else BY_CATALOGUE
     return dispatched_draft(view, inp.operator, how)
 
 

@@ -128,6 +128,9 @@ class ActionInput(BaseModel):
 
 class AppealDispatchInput(ActionInput):
     unit: str | None = Field(default=None, max_length=CODE)  # None: by the catalogue
+    # set by the workflow, which knows whether it routed (the API fixes it to None): True when
+    # the catalogue chose the unit, False when the operator named it; None in older runs
+    unit_from_catalogue: bool | None = None
 
 
 class AppealAnswerInput(ActionInput):

@@ -68,6 +68,8 @@ CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
 REHANDLING_ON_TIME = "rehandling-clears-overdue"
 #: Runs that ignore a part's echo of a close the appeal made (older runs recorded it twice).
 PART_CLOSE_TOLD_ONCE = "part-close-told-once"
+#: Runs whose held order's dispatch says who chose the unit (older runs said "operator" for both).
+DISPATCH_SAYS_WHO_CHOSE = "dispatch-says-who-chose"
 
 
 def refuse_unscrubbed(cmd) -> None:
@@ -217,11 +219,8 @@ class AppealWorkflow:
         await workflow.wait_condition(lambda: self.view is not None)
         try:
             more.check(self.view, action, cmd, workflow.now())
-            if action == "dispatch" and cmd.unit is None:
-                cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
-                if cmd.unit is None:
-                    raise Refused("no routing rule applies: name the unit", "invalid", "unit")
-                more.check(self.view, action, cmd, workflow.now())  # the state may have moved
+            if action == "dispatch":
+                cmd = await self._dispatch_unit(cmd)
         except Refused as e:
             raise refusal(e) from None
         was_overdue = self.view.overdue
@@ -231,6 +230,19 @@ class AppealWorkflow:
         await self._record(drafts)
         await self._effects(action, cmd)
         return self.view
+
+    async def _dispatch_unit(self, cmd: AppealDispatchInput) -> AppealDispatchInput:
+        """The operator's dispatch with its unit: the one named, or the catalogue's; and, since
+        DISPATCH_SAYS_WHO_CHOSE, which of the two it is (only the workflow knows it routed)."""
+        routed = cmd.unit is None
+        if routed:
+            cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
+            if cmd.unit is None:
+                raise Refused("no routing rule applies: name the unit", "invalid", "unit")
+            more.check(self.view, "dispatch", cmd, workflow.now())  # the state may have moved
+        if workflow.patched(DISPATCH_SAYS_WHO_CHOSE):
+            return cmd.model_copy(update={"unit_from_catalogue": routed})
+        return cmd.model_copy(update={"unit_from_catalogue": None})  # as older runs: "operator"
 
     async def _effects(self, action: str, cmd: ActionInput) -> None:
         """What an action sets going outside this workflow: parts, links, duplicates."""

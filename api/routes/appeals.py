@@ -469,5 +469,8 @@ def _check_units(body: BaseModel, directory: Directory) -> None:
                 raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
 
 
+#: fields of an action's input that the workflow sets, never the caller
+FIXED = {"dispatch": {"unit_from_catalogue": None}}
+
 for _path, _update, _input, _roles in ACTIONS:
-    add_action(router, _path, _update, _input, _roles)
+    add_action(router, _path, _update, _input, _roles, fixed=FIXED.get(_path))

@@ -170,6 +170,27 @@ async def part_closed_by_lead_in_flight(run: AppealRun, env):
     return h
 
 
+async def held_dispatched_by_catalogue_in_flight(run: AppealRun, env):
+    """A held order the operator sends to the catalogue's unit: its dispatch says so since
+    dispatch-says-who-chose (older runs said "operator")."""
+    from domain.messages import AppealDispatchInput
+
+    h = await run.start(decision=IntakeDecision.HOLD, category="CITY.GARBAGE", street="110105-CHAOWAI", district="110105")
+    await h.execute_update(AppealWorkflow.dispatch, AppealDispatchInput(actor=OPERATOR))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("110105-CHAOWAI")))
+    return h
+
+
+async def held_dispatched_to_unit_named_in_flight(run: AppealRun, env):
+    """A held order the operator sends to a unit it names."""
+    from domain.messages import AppealDispatchInput
+
+    h = await run.start(decision=IntakeDecision.HOLD)
+    await h.execute_update(AppealWorkflow.dispatch, AppealDispatchInput(actor=OPERATOR, unit="110101-GOV"))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("110101-GOV")))
+    return h
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
@@ -182,6 +203,8 @@ SCENARIOS = [
     cancelled_with_a_part,
     late_rehandled_missed_again_in_flight,
     part_closed_by_lead_in_flight,
+    held_dispatched_by_catalogue_in_flight,
+    held_dispatched_to_unit_named_in_flight,
 ]
 
 
