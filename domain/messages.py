@@ -211,6 +211,13 @@ def part_workflow_id(appeal_no: str, kind: PartKind | str, unit: str, round: int
     return f"appeal-{appeal_no}/{segment}/{unit}{suffix}"
 
 
+def part_round(workflow_id: str) -> int:
+    """The round a part's workflow id names (`appeal-<no>/co/<unit>/2` is the second; without
+    the fourth segment, the first). Unit codes may be digits: the segment's place tells."""
+    segments = workflow_id.split("/")
+    return int(segments[3]) if len(segments) == 4 else 1
+
+
 class PartInput(BaseModel):
     """What a part's workflow starts with."""
 

@@ -23,6 +23,7 @@ from domain.messages import (
     PartKind,
     PartStatus,
     PartView,
+    part_round,
 )
 from domain.types import Role
 
@@ -31,10 +32,13 @@ from domain.types import Role
 
 
 def new_part(inp: PartInput, workflow_id: str) -> PartView:
+    """The part as its workflow starts it; its round is the one its workflow id names, so every
+    message it sends its appeal says which round it is about."""
     return PartView(
         kind=inp.kind,
         unit=inp.unit,
         workflow_id=workflow_id,
+        round=part_round(workflow_id),
         task=inp.task,
         requested_at=inp.requested_at,
         due=inp.due,
