@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger("jiesu.api")
@@ -56,6 +57,27 @@ def not_answered(waited) -> ApiError:
         "may be slow or down): it may still be recorded; send it again with the same Idempotency-Key (done "
         "once whatever happened), or look at the appeal first",
     )
+
+
+#: HTTP status of each refusal code of the rules (`domain.core.Refused`)
+REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "window_passed": 409, "forbidden": 403, "invalid": 422}
+
+
+def refused(code: str, message: str, status: str, field: str | None = None) -> ApiError:
+    """A workflow's refusal, in the shape of a malformed body's 422: `details` is a list of one
+    entry naming the field at fault (null when the refusal is about the state, not one field),
+    the reason, the refusal code as its type, and the appeal's or task's status at the time."""
+    detail = {"field": field, "message": message, "type": code, "status": status}
+    return ApiError(REFUSAL_STATUS.get(code, 409), code, message, [detail])
+
+
+def workflow_refusal(cause: BaseException, status: str) -> ApiError | None:
+    """The refusal a workflow's Update failed with (`workflows.common.refusal`), or None if it
+    failed otherwise."""
+    if not (isinstance(cause, ApplicationError) and cause.type == "Refused"):
+        return None
+    details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+    return refused(details.get("code", "wrong_state"), cause.message, status, details.get("field"))
 
 
 def error_response(status: int, code: str, message: str, details: Any = None, headers=None):

@@ -146,7 +146,9 @@ async def take_intake(
     try:
         rules.validate_intake(build("BJ-CHECK"))
     except rules.Refused as e:
-        raise _invalid("decision", e.reason) from e
+        # the body's name of the field the rule names (the district sits in `location`)
+        field = {"district": "location.district"}.get(e.field, e.field) or "decision"
+        raise _invalid(field, e.reason) from e
     if body.decision is IntakeDecision.DISPATCH and unit is None:
         # the catalogue is at hand here, so the workflow starts knowing its unit (should no rule
         # apply, the workflow asks the catalogue itself and holds the order if it finds none)

@@ -76,13 +76,13 @@ def open_appeal(inp: AppealInput, now: datetime, terms: Terms) -> tuple[AppealVi
 def validate_intake(inp: AppealInput) -> None:
     """What an intake must say for its decision (the API answers 422 before starting anything)."""
     if inp.decision is IntakeDecision.ANSWER and not inp.answer:
-        raise Refused("an immediate answer needs the answer given", "invalid")
+        raise Refused("an immediate answer needs the answer given", "invalid", "answer")
     if inp.decision is IntakeDecision.NOT_ACCEPTED and inp.not_accepted_reason is None:
-        raise Refused("a refused appeal needs the reason it is not accepted", "invalid")
+        raise Refused("a refused appeal needs the reason it is not accepted", "invalid", "not_accepted_reason")
     if inp.decision is IntakeDecision.EMERGENCY and inp.emergency_service is None:
-        raise Refused("an emergency needs the service it is transferred to (110/119/120/122)", "invalid")
+        raise Refused("an emergency needs the service it is transferred to (110/119/120/122)", "invalid", "emergency_service")
     if inp.decision is IntakeDecision.DISPATCH and inp.unit is None and inp.district is None:
-        raise Refused("dispatch by the catalogue needs at least the district", "invalid")
+        raise Refused("dispatch by the catalogue needs at least the district", "invalid", "district")
 
 
 # --- checks (validators) -------------------------------------------------------------------
@@ -116,7 +116,7 @@ def _check_dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime) -
     _require_role(cmd.actor, Role.OPERATOR)
     _require_status(view, S.RECEIVED)
     if cmd.unit is None and view.district is None:
-        raise Refused("no district recorded: name the unit to dispatch to", "invalid")
+        raise Refused("no district recorded: name the unit to dispatch to", "invalid", "unit")
 
 
 def _check_answer(view: AppealView, cmd: AppealAnswerInput, now: datetime) -> None:
@@ -141,14 +141,14 @@ def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime) 
             "window_passed",
         )
     if cmd.suggested_unit == view.handling_unit:
-        raise Refused("the suggested unit is the unit objecting", "invalid")
+        raise Refused("the suggested unit is the unit objecting", "invalid", "suggested_unit")
 
 
 def _check_objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime) -> None:
     _require_role(cmd.actor, Role.OPERATOR)
     _require_status(view, S.OBJECTION_RAISED)
     if cmd.uphold and (cmd.new_unit or view.objection.suggested_unit) == view.handling_unit:
-        raise Refused("re-dispatch must go to another unit", "invalid")
+        raise Refused("re-dispatch must go to another unit", "invalid", "new_unit")
 
 
 def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime) -> None:
@@ -163,9 +163,9 @@ def _check_phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime
     _require_status(view, *HANDLING)
     _require_handling_unit(view, cmd.actor)
     if cmd.expected_date is not None and cmd.expected_date < now.astimezone(CHINA_TZ).date():
-        raise Refused("the expected date is in the past", "invalid")
+        raise Refused("the expected date is in the past", "invalid", "expected_date")
     if _past_completion(view, now) and not cmd.reason:
-        raise Refused("the limit has passed: give the reason for the delay", "invalid")
+        raise Refused("the limit has passed: give the reason for the delay", "invalid", "reason")
 
 
 def _past_completion(view: AppealView, now: datetime) -> bool:
@@ -195,7 +195,7 @@ def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -
     if view.contacted_at is None:
         raise Refused("record the contact with the citizen before reporting the result")
     if _past_completion(view, now) and not cmd.late_reason:
-        raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid")
+        raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid", "late_reason")
     waiting = sorted(p.unit for p in view.parts.values() if p.open)
     if waiting:
         raise Refused(
@@ -246,16 +246,26 @@ def refresh_overdue(view: AppealView) -> None:
     view.overdue = any(limit.missed for limit in view.limits.values())
 
 
+#: who chose the unit, as a `dispatched` event says it: an auditor of a wrong dispatch tells a
+#: catalogue rule from an operator's choice
+NAMED_BY_OPERATOR = "named by the operator"
+BY_CATALOGUE = "by the dispatch catalogue"
+
+
 def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: Terms) -> list[Draft]:
-    # the workflow resolves a catalogue dispatch to a unit before calling this
+    # the workflow resolves a catalogue dispatch to a unit before calling this, and says so
     start_clock(view, cmd.unit, now, terms)
-    return [dispatched_draft(view, cmd.actor, "operator")]
+    if cmd.unit_from_catalogue is None:
+        how = "operator"  # older runs did not tell who chose
+    else:
+        how = BY_CATALOGUE if cmd.unit_from_catalogue else NAMED_BY_OPERATOR
+    return [dispatched_draft(view, cmd.actor, how)]
 
 
 def intake_dispatched_draft(view: AppealView, inp: AppealInput) -> Draft:
     """The intake's dispatch: to the unit the operator named, or the catalogue chose (at intake,
     or in the workflow when the intake could not)."""
-    how = "named by the operator" if inp.unit and not inp.unit_from_catalogue else "by the dispatch catalogue"
+    how = NAMED_BY_OPERATOR if inp.unit and not inp.unit_from_catalogue else BY_CATALOGUE
     return dispatched_draft(view, inp.operator, how)
 
 

@@ -129,10 +129,10 @@ def _check_request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime
     _require_handling_unit(view, cmd.actor)
     for unit in cmd.units:
         if unit == view.handling_unit:
-            raise Refused("the lead unit cannot ask itself", "invalid")
+            raise Refused("the lead unit cannot ask itself", "invalid", "units")
         existing = view.parts.get(part_key(cmd.kind, unit))
         if existing is not None and existing.open:
-            raise Refused(f"{unit} already has an open part", "invalid")
+            raise Refused(f"{unit} already has an open part", "invalid", "units")
 
 
 def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -162,7 +162,7 @@ def _check_close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetim
     _require_handling_unit(view, cmd.actor)
     part = view.parts.get(part_key(cmd.kind, cmd.unit))
     if part is None:
-        raise Refused(f"{cmd.unit} has no {cmd.kind.value} part", "invalid")
+        raise Refused(f"{cmd.unit} has no {cmd.kind.value} part", "invalid", "unit")
     if not part.open and part.status is not PartStatus.FAILED:
         raise Refused(f"the part of {cmd.unit} is already {part.status.value}")
 
@@ -177,7 +177,7 @@ def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime) -> Non
     _require_handling_unit(view, cmd.actor)
     part = view.parts.get(part_key(PartKind.WHISTLE, cmd.unit))
     if part is None:
-        raise Refused(f"{cmd.unit} was not summoned to this appeal", "invalid")
+        raise Refused(f"{cmd.unit} was not summoned to this appeal", "invalid", "unit")
     if part.status not in (PartStatus.DONE, PartStatus.CLOSED):
         raise Refused(f"rate a department once its part is done (it is {part.status.value})")
 
@@ -240,9 +240,9 @@ def _check_supervise(view: AppealView, cmd: SuperviseInput, now: datetime) -> No
     _require_status(view, *OPEN_STATUSES)
     if cmd.new_due is not None:
         if cmd.new_due.tzinfo is None:
-            raise Refused("the new limit needs a timezone", "invalid")
+            raise Refused("the new limit needs a timezone", "invalid", "new_due")
         if cmd.new_due <= now:
-            raise Refused("the new limit is in the past", "invalid")
+            raise Refused("the new limit is in the past", "invalid", "new_due")
         if "completion" not in view.limits or view.status not in HANDLING + (S.DISPATCHED,):
             raise Refused("a new limit needs an order being handled by a unit")
     if cmd.escalate and view.supervision_level == "municipal":
@@ -284,13 +284,13 @@ def _transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, terms:
 def _check_link(view: AppealView, cmd: LinkInput, now: datetime) -> None:
     _require_role(cmd.actor, Role.OPERATOR)
     if cmd.master_no == view.appeal_no:
-        raise Refused("an appeal cannot be linked to itself", "invalid")
+        raise Refused("an appeal cannot be linked to itself", "invalid", "master_no")
     if view.master_no is not None:
         raise Refused(f"already linked to {view.master_no}")
     if cmd.kind == "duplicate":
         _require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED)
         if not cmd.master_open:
-            raise Refused("the master appeal is closed: link it as related", "invalid")
+            raise Refused("the master appeal is closed: link it as related", "invalid", "kind")
         if open_parts(view):
             raise Refused("close the co-handling parts first")
     else:

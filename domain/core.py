@@ -10,11 +10,13 @@ from domain.messages import Actor
 
 
 class Refused(Exception):
-    """An action that the rules do not allow now. `code` tells the API which 4xx to answer."""
+    """An action that the rules do not allow now. `code` tells the API which 4xx to answer;
+    `field` names the input field at fault when the refusal is about one (the API puts it in
+    the error's details, as it does for a malformed body)."""
 
-    def __init__(self, reason: str, code: str = "wrong_state") -> None:
+    def __init__(self, reason: str, code: str = "wrong_state", field: str | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.code = reason, code
+        self.reason, self.code, self.field = reason, code, field
 
 
 @dataclass

@@ -264,7 +264,7 @@ def check_finding(view: GovernanceTaskView, cmd: FindingRecordInput) -> Inspecti
         raise Refused(f"the task is owned by {view.owner_unit}", "wrong_unit")
     _active(view)
     if not cmd.note.strip():
-        raise Refused("say what was found on site", "invalid")
+        raise Refused("say what was found on site", "invalid", "note")
     cur = view.current
     if cur is None:
         raise Refused("no inspection is open yet: the first one opens with the schedule")
@@ -293,7 +293,7 @@ def check_cancel(view: GovernanceTaskView, cmd: TaskCancelInput) -> None:
         raise Refused("only a supervisor cancels a governance task", "forbidden")
     _active(view)
     if not cmd.reason.strip():
-        raise Refused("give the reason for cancelling", "invalid")
+        raise Refused("give the reason for cancelling", "invalid", "reason")
 
 
 def cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime) -> None:
@@ -320,7 +320,7 @@ def check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput) -> None:
     if cmd.unit == view.owner_unit:
         raise Refused(f"the task is owned by {view.owner_unit} already", "wrong_unit")
     if not cmd.reason.strip():
-        raise Refused("give the reason for reassigning", "invalid")
+        raise Refused("give the reason for reassigning", "invalid", "reason")
 
 
 def reassign(view: GovernanceTaskView, cmd: TaskReassignInput, now: datetime) -> None:

@@ -128,6 +128,9 @@ class ActionInput(BaseModel):
 
 class AppealDispatchInput(ActionInput):
     unit: str | None = Field(default=None, max_length=CODE)  # None: by the catalogue
+    # set by the workflow, which knows whether it routed (the API fixes it to None): True when
+    # the catalogue chose the unit, False when the operator named it; None in older runs
+    unit_from_catalogue: bool | None = None
 
 
 class AppealAnswerInput(ActionInput):
@@ -206,6 +209,13 @@ def part_workflow_id(appeal_no: str, kind: PartKind | str, unit: str, round: int
     segment = "co" if PartKind(kind) is PartKind.CO_HANDLING else "whistle"
     suffix = f"/{round}" if round > 1 else ""
     return f"appeal-{appeal_no}/{segment}/{unit}{suffix}"
+
+
+def part_round(workflow_id: str) -> int:
+    """The round a part's workflow id names (`appeal-<no>/co/<unit>/2` is the second; without
+    the fourth segment, the first). Unit codes may be digits: the segment's place tells."""
+    segments = workflow_id.split("/")
+    return int(segments[3]) if len(segments) == 4 else 1
 
 
 class PartInput(BaseModel):

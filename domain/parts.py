@@ -23,6 +23,7 @@ from domain.messages import (
     PartKind,
     PartStatus,
     PartView,
+    part_round,
 )
 from domain.types import Role
 
@@ -31,10 +32,13 @@ from domain.types import Role
 
 
 def new_part(inp: PartInput, workflow_id: str) -> PartView:
+    """The part as its workflow starts it; its round is the one its workflow id names, so every
+    message it sends its appeal says which round it is about."""
     return PartView(
         kind=inp.kind,
         unit=inp.unit,
         workflow_id=workflow_id,
+        round=part_round(workflow_id),
         task=inp.task,
         requested_at=inp.requested_at,
         due=inp.due,
@@ -61,17 +65,17 @@ def check(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> N
             _status(part, PartStatus.REQUESTED)
             _own_unit(part, cmd.actor)
             if part.kind is PartKind.WHISTLE and not cmd.plan:
-                raise Refused("reporting in means agreeing a part of the joint plan: give it", "invalid")
+                raise Refused("reporting in means agreeing a part of the joint plan: give it", "invalid", "plan")
         case "phased_report":
             _status(part, PartStatus.ACCEPTED)
             _own_unit(part, cmd.actor)
             if now > part.due and not cmd.reason:
-                raise Refused("the limit has passed: give the reason for the delay", "invalid")
+                raise Refused("the limit has passed: give the reason for the delay", "invalid", "reason")
         case "report":
             _status(part, PartStatus.ACCEPTED)
             _own_unit(part, cmd.actor)
             if now > part.due and not cmd.late_reason:
-                raise Refused("the limit has passed: give the reason for the delay", "invalid")
+                raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid", "late_reason")
         case "decline":
             _status(part, PartStatus.REQUESTED, PartStatus.ACCEPTED)
             _own_unit(part, cmd.actor)

@@ -230,4 +230,5 @@ def refuse_phone_or_id(cmd: BaseModel) -> None:
             f"{', '.join(fields)}: holds what looks like a phone or ID number; "
             "send it through the API, which hides personal data",
             "invalid",
+            fields[0] if len(fields) == 1 else None,
         )

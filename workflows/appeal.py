@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         PartInput,
         PartKind,
         PartStatus,
+        PartView,
         PhasedReportInput,
         Terms,
         TimelineEvent,
@@ -68,6 +69,12 @@ CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
 REHANDLING_ON_TIME = "rehandling-clears-overdue"
 #: Runs that ignore a part's echo of a close the appeal made (older runs recorded it twice).
 PART_CLOSE_TOLD_ONCE = "part-close-told-once"
+#: Runs whose held order's dispatch says who chose the unit (older runs said "operator" for both).
+DISPATCH_SAYS_WHO_CHOSE = "dispatch-says-who-chose"
+#: Runs where a part's message counts only for the round it is about, and the lead's close goes
+#: to the part it closed (older runs let a closed round's late message overwrite the unit's new
+#: part, and closed whichever part held the unit's place once the close was recorded).
+PART_ROUNDS = "part-messages-name-their-round"
 
 
 def refuse_unscrubbed(cmd) -> None:
@@ -217,22 +224,35 @@ class AppealWorkflow:
         await workflow.wait_condition(lambda: self.view is not None)
         try:
             more.check(self.view, action, cmd, workflow.now())
-            if action == "dispatch" and cmd.unit is None:
-                cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
-                if cmd.unit is None:
-                    raise Refused("no routing rule applies: name the unit", "invalid")
-                more.check(self.view, action, cmd, workflow.now())  # the state may have moved
+            if action == "dispatch":
+                cmd = await self._dispatch_unit(cmd)
         except Refused as e:
             raise refusal(e) from None
         was_overdue = self.view.overdue
+        # the part a close is for, held now: while the close is recorded, the unit may be asked
+        # again and its new part take the old one's place
+        closing = self.view.parts[part_key(cmd.kind, cmd.unit)] if action == "close_part" else None
         drafts = more.apply(self.view, action, cmd, workflow.now(), self.terms)
         if action == "evaluate" and was_overdue and not self.view.overdue and not workflow.patched(REHANDLING_ON_TIME):
             self.view.overdue = True  # as older runs had it: their later upserts depend on it
         await self._record(drafts)
-        await self._effects(action, cmd)
+        await self._effects(action, cmd, closing)
         return self.view
 
-    async def _effects(self, action: str, cmd: ActionInput) -> None:
+    async def _dispatch_unit(self, cmd: AppealDispatchInput) -> AppealDispatchInput:
+        """The operator's dispatch with its unit: the one named, or the catalogue's; and, since
+        DISPATCH_SAYS_WHO_CHOSE, which of the two it is (only the workflow knows it routed)."""
+        routed = cmd.unit is None
+        if routed:
+            cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
+            if cmd.unit is None:
+                raise Refused("no routing rule applies: name the unit", "invalid", "unit")
+            more.check(self.view, "dispatch", cmd, workflow.now())  # the state may have moved
+        if workflow.patched(DISPATCH_SAYS_WHO_CHOSE):
+            return cmd.model_copy(update={"unit_from_catalogue": routed})
+        return cmd.model_copy(update={"unit_from_catalogue": None})  # as older runs: "operator"
+
+    async def _effects(self, action: str, cmd: ActionInput, closing: PartView | None = None) -> None:
         """What an action sets going outside this workflow: parts, links, duplicates."""
         if action == "request_parts":
             for unit in cmd.units:
@@ -241,6 +261,8 @@ class AppealWorkflow:
                     await self._start_part(part.model_copy(), cmd)
         elif action == "close_part":
             part = self.view.parts[part_key(cmd.kind, cmd.unit)]
+            if part is not closing and workflow.patched(PART_ROUNDS):
+                part = closing  # the unit was asked again meanwhile: its new part stays open
             await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
         elif action == "link":
             await self._signal(
@@ -309,6 +331,8 @@ class AppealWorkflow:
             await handle
         except ChildWorkflowError as e:
             part = self.view.parts.get(part_key(kind, unit))
+            if part is not None and part.workflow_id != handle.id and workflow.patched(PART_ROUNDS):
+                return  # an earlier round's workflow: the unit's part now is another one
             if part is not None and part.open:
                 part.status = PartStatus.FAILED
                 await self._record([Draft("part_failed", None, unit, {"error": str(e.cause or e)[:300]})])
@@ -666,6 +690,9 @@ class AppealWorkflow:
         key = part_key(change.part.kind, change.part.unit)
         known = self.view.parts.get(key)
         part = change.part
+        if known is not None and part.workflow_id != known.workflow_id and workflow.patched(PART_ROUNDS):
+            await self._stale_part_message(change, known)
+            return
         if known is not None:
             if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
                 return  # closed here (by the lead or with the appeal); late news changes nothing
@@ -675,6 +702,21 @@ class AppealWorkflow:
         self.view.parts[key] = part
         if self.view.status is not AppealStatus.CLOSED:
             await self._record([Draft(change.event, change.actor, part.unit, change.detail)])
+
+    async def _stale_part_message(self, change: PartChange, current: PartView) -> None:
+        """A message from an earlier round of the unit's part (the lead closed it and asked the
+        unit again before the message came): it changes nothing. Recorded on the timeline, so an
+        auditor sees what the old round did late; the echo of the lead's own close is not, that
+        close is on the timeline already."""
+        old = change.part
+        workflow.logger.info(
+            "appeal %s: ignored %s from round %s of %s's part (round %s is current)",
+            self.view.appeal_no, change.event, old.round, old.unit, current.round,
+        )
+        if change.event == "part_closed" or self.view.status is AppealStatus.CLOSED:
+            return
+        detail = {"event": change.event, "round": old.round, "current_round": current.round}
+        await self._record([Draft("stale_part_message", change.actor, old.unit, detail)])
 
     @workflow.signal
     async def follower_linked(self, note: more.FollowerLinked) -> None:

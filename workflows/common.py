@@ -16,8 +16,10 @@ DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=t
 
 
 def refusal(e: Refused) -> ApplicationError:
-    """How a refused action travels back to the API (mapped there to 409 / 403 / 422)."""
-    return ApplicationError(e.reason, {"code": e.code}, type="Refused", non_retryable=True)
+    """How a refused action travels back to the API (mapped there to 409 / 403 / 422), with
+    the input field at fault when the rules named one."""
+    details = {"code": e.code} if e.field is None else {"code": e.code, "field": e.field}
+    return ApplicationError(e.reason, details, type="Refused", non_retryable=True)
 
 
 def activity_failure(e: FailureError, error_type: str) -> ApplicationError | None:

@@ -12,7 +12,6 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import (
@@ -25,7 +24,7 @@ from api.auth import (
     same_secret,
 )
 from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError, ErrorResponse, not_answered, not_found
+from api.errors import ApiError, ErrorResponse, not_answered, not_found, refused, workflow_refusal
 from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
@@ -343,9 +342,6 @@ async def get_timeline(
 
 # --- staff actions: one Update each --------------------------------------------------------
 
-_REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "window_passed": 409, "forbidden": 403, "invalid": 422}
-
-
 async def execute(
     workflow_id: str, update: str, cmd: BaseModel, result_type: type, row: Appeal, temporal, *, id: str | None = None
 ):
@@ -357,18 +353,15 @@ async def execute(
             update, cmd, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT, id=id
         )
     except WorkflowUpdateFailedError as e:
-        cause = e.cause
-        if isinstance(cause, ApplicationError) and cause.type == "Refused":
-            code = cause.details[0]["code"] if cause.details else "wrong_state"
-            raise ApiError(
-                _REFUSAL_STATUS.get(code, 409), code, cause.message, {"status": _status_of(row)}
-            ) from e
-        raise ApiError(409, "refused", getattr(cause, "message", str(e))) from e
+        refusal = workflow_refusal(e.cause, _status_of(row))
+        if refusal is not None:
+            raise refusal from e
+        raise ApiError(409, "refused", getattr(e.cause, "message", str(e))) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
         raise not_answered(UPDATE_RPC_TIMEOUT) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(409, "wrong_state", "closed already: nothing more can be done", {"status": "closed"}) from e
+            raise refused("wrong_state", "closed already: nothing more can be done", "closed") from e
         raise
 
 
@@ -476,5 +469,8 @@ def _check_units(body: BaseModel, directory: Directory) -> None:
                 raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
 
 
+#: fields of an action's input that the workflow sets, never the caller
+FIXED = {"dispatch": {"unit_from_catalogue": None}}
+
 for _path, _update, _input, _roles in ACTIONS:
-    add_action(router, _path, _update, _input, _roles)
+    add_action(router, _path, _update, _input, _roles, fixed=FIXED.get(_path))

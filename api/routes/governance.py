@@ -15,14 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.export import csv_response
 from analytics.periods import PeriodError, resolve
 from api.auth import Principal, require
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, not_answered
+from api.errors import ApiError, ErrorResponse, not_answered, refused, workflow_refusal
 from api.idempotency import IdempotencyKey, update_id
 from api.governance import (
     CSV,
@@ -59,7 +58,6 @@ from infra.schedules import trigger_inspection
 router = APIRouter(tags=["governance"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
 
 UPDATE_RPC_TIMEOUT = timedelta(seconds=15)
-_REFUSAL_STATUS = {"wrong_state": 409, "wrong_unit": 409, "forbidden": 403, "invalid": 422}
 
 Code = Annotated[str | None, Query(max_length=40)]
 TaskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -110,17 +108,15 @@ async def _execute(
             id=update_id(update, cmd.actor, key),
         )
     except WorkflowUpdateFailedError as e:
-        cause = e.cause
-        if isinstance(cause, ApplicationError) and cause.type == "Refused":
-            code = cause.details[0]["code"] if cause.details else "wrong_state"
-            raise ApiError(_REFUSAL_STATUS.get(code, 409), code, cause.message, {"status": row.status}) from e
-        raise ApiError(409, "refused", getattr(cause, "message", str(e))) from e
+        refusal = workflow_refusal(e.cause, row.status)
+        if refusal is not None:
+            raise refusal from e
+        raise ApiError(409, "refused", getattr(e.cause, "message", str(e))) from e
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
         raise not_answered(UPDATE_RPC_TIMEOUT) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(409, "wrong_state", f"the task is {row.status}: nothing more can be done",
-                           {"status": row.status}) from e
+            raise refused("wrong_state", f"the task is {row.status}: nothing more can be done", row.status) from e
         raise
 
 
@@ -262,13 +258,12 @@ async def inspect_now(task_id: TaskId, session: SessionDep, temporal: TemporalDe
     row = await task_for(task_id, session, principal)
     await session.close()
     if row.status != TaskStatus.ACTIVE.value:
-        raise ApiError(409, "wrong_state", f"the task is {row.status}", {"status": row.status})
+        raise refused("wrong_state", f"the task is {row.status}", row.status)
     try:
         await trigger_inspection(temporal, row.id)
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(409, "wrong_state", "the task's schedule is not there: the task is ending",
-                           {"status": row.status}) from e
+            raise refused("wrong_state", "the task's schedule is not there: the task is ending", row.status) from e
         raise
     return InspectionRequested(task_id=row.id, schedule_id=rules.schedule_id(row.id),
                                message="inspection requested: the data check runs now")

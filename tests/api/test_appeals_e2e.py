@@ -335,7 +335,7 @@ async def test_errors_have_one_shape_and_the_right_status(api, tokens, method, p
 async def test_action_errors(api, tokens):
     no = (await intake(api, tokens, street_lights()))["appeal"]["appeal_no"]
     wrong_state = await act(api, tokens["lighting"], no, "complete", {"result": "x"}, status=409)
-    assert wrong_state["error"]["details"]["status"] in ("dispatched", "received")
+    assert wrong_state["error"]["details"][0]["status"] in ("dispatched", "received")
     assert "dispatched" in wrong_state["error"]["message"]
     missing = await act(api, tokens["lighting"], no, "objection", {"reason": "x"}, status=422)
     assert missing["error"]["details"][0]["field"] == "suggested_unit"

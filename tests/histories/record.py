@@ -170,6 +170,53 @@ async def part_closed_by_lead_in_flight(run: AppealRun, env):
     return h
 
 
+async def held_dispatched_by_catalogue_in_flight(run: AppealRun, env):
+    """A held order the operator sends to the catalogue's unit: its dispatch says so since
+    dispatch-says-who-chose (older runs said "operator")."""
+    from domain.messages import AppealDispatchInput
+
+    h = await run.start(decision=IntakeDecision.HOLD, category="CITY.GARBAGE", street="110105-CHAOWAI", district="110105")
+    await h.execute_update(AppealWorkflow.dispatch, AppealDispatchInput(actor=OPERATOR))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("110105-CHAOWAI")))
+    return h
+
+
+async def held_dispatched_to_unit_named_in_flight(run: AppealRun, env):
+    """A held order the operator sends to a unit it names."""
+    from domain.messages import AppealDispatchInput
+
+    h = await run.start(decision=IntakeDecision.HOLD)
+    await h.execute_update(AppealWorkflow.dispatch, AppealDispatchInput(actor=OPERATOR, unit="110101-GOV"))
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff("110101-GOV")))
+    return h
+
+
+async def part_asked_again_late_message_in_flight(run: AppealRun, env):
+    """The lead closes a part and asks the unit again; round 1's messages come after (its echo
+    of the close, a report): ignored since part-messages-name-their-round (older runs let them
+    overwrite the new part); then the new round's unit accepts."""
+    from domain import collaboration as more
+    from domain.messages import PartAcceptInput, PartChange, PartStatus
+    from workflows.cohandling import CoHandlingWorkflow
+
+    lead, power = LIGHTING, staff("BJ-POWER")
+    h = await run.start()
+    await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=lead))
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=lead))
+    ask = more.PartsRequestInput(actor=lead, units=["BJ-POWER"], task="power")
+    first = (await h.execute_update(AppealWorkflow.request_parts, ask)).parts["co_handling:BJ-POWER"]
+    await h.execute_update(AppealWorkflow.close_part, more.PartCloseRequestInput(actor=lead, unit="BJ-POWER", reason="wrong task"))
+    second = (await h.execute_update(AppealWorkflow.request_parts, ask)).parts["co_handling:BJ-POWER"]
+    closed = first.model_copy(update={"status": PartStatus.CLOSED, "closed_reason": "wrong task"})
+    done = first.model_copy(update={"status": PartStatus.DONE, "result": "cable laid"})
+    await h.signal(AppealWorkflow.part_changed, PartChange(event="part_closed", actor=lead, detail={"reason": "wrong task"}, part=closed))
+    await h.signal(AppealWorkflow.part_changed, PartChange(event="part_done", actor=power, detail={"result": "cable laid"}, part=done))
+    part = run.client.get_workflow_handle(second.workflow_id)
+    await part.execute_update(CoHandlingWorkflow.accept, PartAcceptInput(actor=power))
+    await h.execute_update(AppealWorkflow.phased_report, PhasedReportInput(actor=lead, progress="half"))
+    return h
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
@@ -182,6 +229,9 @@ SCENARIOS = [
     cancelled_with_a_part,
     late_rehandled_missed_again_in_flight,
     part_closed_by_lead_in_flight,
+    held_dispatched_by_catalogue_in_flight,
+    held_dispatched_to_unit_named_in_flight,
+    part_asked_again_late_message_in_flight,
 ]
 
 

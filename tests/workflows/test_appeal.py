@@ -158,6 +158,28 @@ async def test_held_order_dispatched_by_the_catalogue(run):
     assert view.handling_unit == "110105-CHAOWAI"
 
 
+async def dispatched_how(engine, appeal_no: str) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT detail FROM appeal_event WHERE appeal_no = :n AND kind = 'dispatched' ORDER BY seq"),
+            {"n": appeal_no},
+        )
+        return [r[0]["how"] for r in rows]
+
+
+async def test_a_held_orders_dispatch_says_who_chose_the_unit(run, engine):
+    """An auditor of a wrong dispatch tells a catalogue rule from an operator's choice, in the
+    words the intake's dispatch uses."""
+    by_catalogue = await run.start(decision=IntakeDecision.HOLD, category="CITY.GARBAGE", street="110105-CHAOWAI", district="110105")
+    named = await run.start(decision=IntakeDecision.HOLD)
+    for handle in (by_catalogue, named):
+        await until(handle, lambda v: v.status is AppealStatus.RECEIVED)
+    routed = await by_catalogue.execute_update(AppealWorkflow.dispatch, AppealDispatchInput(actor=OPERATOR))
+    chosen = await named.execute_update(AppealWorkflow.dispatch, AppealDispatchInput(actor=OPERATOR, unit="110101-GOV"))
+    assert await dispatched_how(engine, routed.appeal_no) == ["by the dispatch catalogue"]
+    assert await dispatched_how(engine, chosen.appeal_no) == ["named by the operator"]
+
+
 async def test_operator_names_the_unit_at_intake(run):
     handle = await run.start(unit="110101-CGW")
     view = await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)

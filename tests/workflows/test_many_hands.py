@@ -287,3 +287,38 @@ async def test_a_part_closed_by_the_lead_is_told_once(run, engine):
             {"n": view.appeal_no},
         )).scalars().all()
     assert told == ["BJ-POWER"]
+
+
+async def test_a_closed_rounds_late_messages_leave_the_units_new_part_open(run, engine):
+    """The lead closes a unit's part and asks the unit again at once: what the old round says
+    after that (its echo of the close, a report it sent before the close reached it) changes
+    nothing; the new round stays open, the lead cannot report done, the unit acts on it."""
+    from domain.messages import PartChange
+
+    lead, power = staff("BJ-LIGHTING"), staff("BJ-POWER")
+    handle = await accepted_by(run, "BJ-LIGHTING")
+    ask = more.PartsRequestInput(actor=lead, units=["BJ-POWER"], task="power")
+    first = (await handle.execute_update(AppealWorkflow.request_parts, ask)).parts["co_handling:BJ-POWER"]
+    await handle.execute_update(AppealWorkflow.close_part, more.PartCloseRequestInput(actor=lead, unit="BJ-POWER", reason="wrong task"))
+    await handle.execute_update(AppealWorkflow.request_parts, ask)
+    # round 1's messages, arriving late
+    closed = first.model_copy(update={"status": PartStatus.CLOSED, "closed_reason": "wrong task"})
+    done = first.model_copy(update={"status": PartStatus.DONE, "result": "cable laid"})
+    await handle.signal(AppealWorkflow.part_changed, PartChange(event="part_closed", actor=lead, detail={"reason": "wrong task"}, part=closed))
+    await handle.signal(AppealWorkflow.part_changed, PartChange(event="part_done", actor=power, detail={"result": "cable laid"}, part=done))
+
+    view = await handle.execute_update(AppealWorkflow.phased_report, PhasedReportInput(actor=lead, progress="half"))
+    current = view.parts["co_handling:BJ-POWER"]
+    assert (current.round, current.status) == (2, PartStatus.REQUESTED) and current.workflow_id.endswith("/BJ-POWER/2")
+    assert "BJ-POWER" in await refused(handle, AppealWorkflow.complete, AppealCompleteInput(actor=lead, result="x"))
+
+    second = run.client.get_workflow_handle_for(CoHandlingWorkflow.run, current.workflow_id)
+    assert (await second.execute_update(CoHandlingWorkflow.accept, PartAcceptInput(actor=power))).round == 2
+    view = await until(handle, lambda v: v.parts["co_handling:BJ-POWER"].status is PartStatus.ACCEPTED)
+    assert view.parts["co_handling:BJ-POWER"].round == 2
+    async with engine.connect() as conn:
+        stale = (await conn.execute(
+            sa.text("SELECT detail FROM appeal_event WHERE appeal_no = :n AND kind = 'stale_part_message'"),
+            {"n": view.appeal_no},
+        )).scalars().all()
+    assert stale == [{"event": "part_done", "round": 1, "current_round": 2}]  # the close's echo is not news
