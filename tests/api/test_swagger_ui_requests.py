@@ -3,12 +3,16 @@ with no fields may be sent with no body at all. JSON clients are served as befor
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from api.main import create_app
 from db.users import DemoUser, ensure_users
 from domain.types import Role
 from tests.api.conftest import PASSWORD, serve
+from tests.api.test_appeals_e2e import intake, street_lights
 from tests.conftest import settings_for
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -81,3 +85,39 @@ async def test_the_schema_offers_the_password_flow_beside_the_bearer_token(api):
     login = schema["paths"]["/auth/token"]["post"]["requestBody"]["content"]
     assert set(login) == {"application/json", "application/x-www-form-urlencoded"}
     assert set(login["application/x-www-form-urlencoded"]["schema"]["required"]) == {"username", "password"}
+
+
+# --- actions with no fields -----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("appeal_worker")
+async def test_an_action_with_no_fields_takes_no_body(api, tokens):
+    no = (await intake(api, tokens, street_lights(content="offline docs: accepted with no body")))["appeal"]["appeal_no"]
+    lighting = tokens["lighting"]
+    r = await api.post(f"/appeals/{no}/accept", headers=lighting)  # no body, no content type
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "accepted"
+    contacted = await api.post(f"/appeals/{no}/contact", json={}, headers=lighting)
+    assert contacted.status_code == 200, contacted.text
+    # an action with a field to fill still needs its body
+    r = await api.post(f"/appeals/{no}/complete", headers=lighting)
+    assert r.status_code == 422 and [d["field"] for d in shaped(r)["details"]] == ["body"], r.text
+
+
+@pytest.mark.usefixtures("appeal_worker")
+async def test_a_part_action_with_no_fields_takes_no_body(api, tokens):
+    created = await intake(api, tokens, {
+        "appeal_type": "help", "category": "MUNI.DEADENDROAD", "location": {"street": "110105-YAYUNCUN"},
+        "content": "offline docs: a part reported in with no body", "citizen": {"name": "黄女士", "phone": "13900001111"}})
+    no, street = created["appeal"]["appeal_no"], tokens["yayuncun"]
+    for action, body in [("accept", None), ("co-handling", {"units": ["110105-CGW"], "task": "check the permits"})]:
+        r = await api.post(f"/appeals/{no}/{action}", json=body, headers=street)
+        assert r.status_code == 200, (action, r.text)
+    deadline = time.monotonic() + 20
+    while True:  # the part is acted on once the appeal's record shows it
+        r = await api.post(f"/appeals/{no}/co/110105-CGW/report-in", headers=tokens["cgw"])  # no body
+        if r.status_code != 404 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "accepted"
