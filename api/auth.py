@@ -10,11 +10,14 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from pydantic import BaseModel, Field, ValidationError
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -30,6 +33,11 @@ TOKEN_TTL_S = 8 * 3600  # one shift
 
 router = APIRouter(tags=["auth"])
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+#: the same bearer token, declared as OAuth2's password flow: Swagger UI's Authorize then asks
+#: for a username and password and fetches the token itself
+_password_flow = OAuth2PasswordBearer(
+    tokenUrl="/auth/token", auto_error=False, description="Log in with a username and password"
+)
 
 
 def _b64(data: bytes) -> str:
@@ -89,10 +97,19 @@ class Principal:
         return Actor(user=self.username, role=self.role, unit=self.unit)
 
 
+async def _bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _: Annotated[str | None, Depends(_password_flow)],
+) -> HTTPAuthorizationCredentials | None:
+    """The `Authorization: Bearer` token. Both schemes read that one header: the second is
+    there for the OpenAPI document (a route may be called with either)."""
+    return credentials
+
+
 async def current_principal(
     session: SessionDep,
     settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_token)],
 ) -> Principal:
     if credentials is None:
         raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
@@ -128,7 +145,7 @@ def require(*roles: Role):
 async def optional_principal(
     session: SessionDep,
     settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_token)],
 ) -> Principal | None:
     if credentials is None:
         return None
@@ -146,6 +163,65 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
+class PasswordForm(Login):
+    """The form OAuth2's password flow posts (RFC 6749 4.3.2), as Swagger UI's Authorize does."""
+
+    grant_type: Literal["password"] = "password"
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class PasswordFormRoute(APIRoute):
+    """A route whose JSON body may also come as OAuth2's password form: the form is checked,
+    then handed on as the JSON body, so the route and its checks are the same for both."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type == FORM:
+                request = _as_json(request, await _password_form(request))
+            return await handle(request)
+
+        return route
+
+
+async def _password_form(request: Request) -> bytes:
+    """The form's username and password as a JSON body; a bad form is a 422 like bad JSON."""
+    try:
+        fields = parse_qs((await request.body()).decode(), keep_blank_values=True, errors="strict", max_num_fields=20)
+    except (UnicodeDecodeError, ValueError) as e:  # bytes that are no UTF-8 once unquoted; too many fields
+        raise _invalid("body", f"not a form of a username and password: {e}") from None
+    named = {name: values for name, values in fields.items() if name in PasswordForm.model_fields}
+    for name, values in named.items():
+        if len(values) > 1:
+            raise _invalid(name, "given more than once")
+        if "\x00" in values[0]:  # the JSON body's NUL is refused before parsing; here it is unquoted
+            raise _invalid(name, "text may not contain a NUL character")
+    try:
+        form = PasswordForm.model_validate({name: values[0] for name, values in named.items()})
+    except ValidationError as e:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors()]) from None
+    return json.dumps(form.model_dump(include={"username", "password"})).encode()
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value_error"}])
+
+
+def _as_json(request: Request, body: bytes) -> Request:
+    headers = [(k, v) for k, v in request.scope["headers"] if k not in (b"content-type", b"content-length")]
+    scope = {**request.scope, "headers": [*headers, (b"content-type", b"application/json"),
+                                          (b"content-length", str(len(body)).encode())]}
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(scope, receive)
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -154,11 +230,11 @@ class TokenOut(BaseModel):
     unit: str | None
 
 
-@router.post("/auth/token", response_model=TokenOut, responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
 async def login(body: Login, request: Request, session: SessionDep, settings: SettingsDep):
     """Exchange a username and password for a bearer token (LOGIN_RATE_PER_MINUTE tries per
     client and username, LOGIN_CLIENT_RATE_PER_MINUTE per client whatever the usernames; then
-    429 with Retry-After)."""
+    429 with Retry-After). JSON, or the form of OAuth2's password flow (`grant_type=password`,
+    `username`, `password`: what Swagger UI's Authorize sends)."""
     client = client_of(request)
     request.app.state.login_client_limit.hit(client)  # one password sprayed over many usernames
     request.app.state.login_limit.hit(f"{client}:{body.username}")
@@ -175,3 +251,14 @@ async def login(body: Login, request: Request, session: SessionDep, settings: Se
         role=user.role,
         unit=user.unit_code,
     )
+
+
+router.add_api_route(
+    "/auth/token",
+    login,
+    methods=["POST"],
+    response_model=TokenOut,
+    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    route_class_override=PasswordFormRoute,
+    openapi_extra={"requestBody": {"content": {FORM: {"schema": PasswordForm.model_json_schema()}}}},
+)

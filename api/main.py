@@ -1,4 +1,4 @@
-"""The HTTP API: `uvicorn api.main:app`. OpenAPI docs at /docs."""
+"""The HTTP API: `uvicorn api.main:app`. OpenAPI docs at /docs and /redoc, served offline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import errors
+from api import docs, errors
 from api.beijing import BeijingJSONResponse
 from api import auth
 from api.limits import BodyLimit, RateLimit
@@ -59,6 +59,8 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: api.docs serves its own
+        redoc_url=None,
         default_response_class=BeijingJSONResponse,
         dependencies=[Depends(query_as_declared)],
         responses={
@@ -71,6 +73,7 @@ def create_app(
         },
     )
     errors.install(app)
+    docs.install(app)
     app.add_middleware(BodyLimit)
     app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
     app.state.login_client_limit = RateLimit(settings.login_client_rate_per_minute, 60)  # per client

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body as InBody, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
 from temporalio.client import (
     WorkflowUpdateFailedError,
@@ -377,6 +377,13 @@ def body_model(input_type: type[BaseModel], fixed: dict | None = None, name: str
     return create_model(name or input_type.__name__.removesuffix("Input") + "Body", **fields)
 
 
+def body_param(model: type[BaseModel]):
+    """The default of an action's body: required while the model has a required field; else
+    the body may be left out (as Swagger UI does for an action with nothing to fill), and reads
+    as `{}`."""
+    return InBody(... if any(f.is_required() for f in model.model_fields.values()) else None)
+
+
 #: (fields of the body, the appeal, the directory, the session) → fields to send; may raise ApiError
 Prepare = Callable[[dict, Appeal, Directory, Any], Awaitable[dict]]
 
@@ -419,7 +426,6 @@ def add_action(
 
     async def action(
         appeal_no: str,
-        body: Body,  # type: ignore[valid-type]
         session: SessionDep,
         settings: SettingsDep,
         temporal: TemporalDep,
@@ -428,7 +434,9 @@ def add_action(
         principal: OptionalPrincipal,
         token: CitizenToken = None,
         idempotency_key: IdempotencyKey = None,
+        body: Body = body_param(Body),  # type: ignore[valid-type]
     ) -> AppealOut:
+        body = Body() if body is None else body
         if principal is not None:
             allowed = roles or (Role.OPERATOR,)
             if principal.role not in allowed:

@@ -20,6 +20,7 @@ from api.routes.appeals import (
     _appeal_for,
     add_action,
     body_model,
+    body_param,
     execute,
     present,
 )
@@ -97,14 +98,15 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
         appeal_no: str,
         segment: str,
         unit: str,
-        body: Body,  # type: ignore[valid-type]
         session: SessionDep,
         settings: SettingsDep,
         temporal: TemporalDep,
         sealer: SealerDep,
         principal: OptionalPrincipal,
         idempotency_key: IdempotencyKey = None,
+        body: Body = body_param(Body),  # type: ignore[valid-type]
     ) -> PartView:
+        body = Body() if body is None else body
         if principal is None:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
         if principal.role not in roles:
