@@ -206,7 +206,7 @@ def projection_params(inp: ProjectionInput) -> dict:
 
 
 _PART_FIELDS = {"kind", "workflow_id", "task", "status", "requested_at", "due", "accepted_at", "done_at", "overdue",
-                "rating", "rating_comment", "closed_reason"}
+                "rating", "rating_comment", "closed_reason", "report_in_due", "report_in_missed", "missed", "round"}
 
 #: The timeline part of a projection: events and their notifications, each once.
 _EVENTS_CTE = """
@@ -243,20 +243,24 @@ _PROJECT = sa.text(
         RETURNING 1
     ), parts AS (
         INSERT INTO appeal_part (appeal_no, unit_code, kind, workflow_id, task, status, requested_at, due,
-                                 accepted_at, done_at, overdue, rating, rating_comment, closed_reason)
+                                 accepted_at, done_at, overdue, rating, rating_comment, closed_reason,
+                                 report_in_due, report_in_missed, missed, round)
         SELECT :appeal_no, p.unit_code, p.kind, p.workflow_id, p.task, p.status, p.requested_at, p.due,
-               p.accepted_at, p.done_at, p.overdue, p.rating, p.rating_comment, p.closed_reason
+               p.accepted_at, p.done_at, p.overdue, p.rating, p.rating_comment, p.closed_reason,
+               p.report_in_due, coalesce(p.report_in_missed, false), coalesce(p.missed, false), coalesce(p.round, 1)
         FROM jsonb_to_recordset(:parts) AS p(unit_code text, kind text, workflow_id text, task text, status text,
                                              requested_at timestamptz, due timestamptz, accepted_at timestamptz,
                                              done_at timestamptz, overdue boolean, rating int,
-                                             rating_comment text, closed_reason text)
+                                             rating_comment text, closed_reason text, report_in_due timestamptz,
+                                             report_in_missed boolean, missed boolean, round int)
         WHERE EXISTS (SELECT FROM moved)
         ON CONFLICT (appeal_no, unit_code, kind) DO UPDATE SET
             workflow_id = excluded.workflow_id, task = excluded.task, status = excluded.status,
             requested_at = excluded.requested_at, due = excluded.due, accepted_at = excluded.accepted_at,
             done_at = excluded.done_at, overdue = excluded.overdue, rating = excluded.rating,
             rating_comment = excluded.rating_comment, closed_reason = excluded.closed_reason,
-            updated_at = now()
+            report_in_due = excluded.report_in_due, report_in_missed = excluded.report_in_missed,
+            missed = excluded.missed, round = excluded.round, updated_at = now()
     )
     SELECT (SELECT count(*) FROM written)::int, EXISTS (SELECT FROM moved),
            EXISTS (SELECT FROM appeal WHERE appeal_no = :appeal_no)

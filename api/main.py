@@ -14,7 +14,7 @@ from api.beijing import BeijingJSONResponse
 from api import auth
 from api.limits import BodyLimit, RateLimit
 from api.params import query_as_declared
-from api.routes import analytics, appeals, assessment, contact, governance, health, many_hands, reference
+from api.routes import analytics, appeals, assessment, contact, governance, health, inbox, many_hands, reference
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine, make_read_engine
@@ -83,6 +83,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(appeals.router)
     app.include_router(many_hands.router)
+    app.include_router(inbox.router)
     app.include_router(contact.router)
     app.include_router(assessment.router)
     app.include_router(analytics.router)

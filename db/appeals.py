@@ -246,9 +246,27 @@ class AppealFilter:
     supervision: bool = False  # open and overdue, under supervision, or its workflow ended; oldest first
 
 
+def next_due() -> sa.ColumnElement:
+    """The limit an appeal's unit works to now: the contact limit until the citizen is contacted,
+    then the completion limit; none once done (awaiting the evaluation), answered, linked or
+    closed. Whether a limit was met is in the projected view (`state.limits`)."""
+    a = Appeal.__table__.c
+    waiting = a.status.notin_(("closed", "answered", "awaiting_evaluation", "linked"))
+    return sa.case(
+        (sa.and_(waiting, a.contact_deadline.is_not(None), a.state[("limits", "contact", "met_at")].astext.is_(None)),
+         a.contact_deadline),
+        (sa.and_(waiting, a.completion_deadline.is_not(None),
+                 a.state[("limits", "completion", "met_at")].astext.is_(None)),
+         a.completion_deadline),
+        else_=sa.null(),
+    )
+
+
 async def search(
-    *, session: AsyncSession, f: AppealFilter, limit: int, offset: int
+    *, session: AsyncSession, f: AppealFilter, limit: int, offset: int, sort: str = "newest"
 ) -> tuple[list[Appeal], int]:
+    """`sort`: `newest` received first, or `due`: the nearest unmet limit first (`next_due`),
+    those without one last, newest first. Supervision lists are oldest first."""
     stmt = select(Appeal)
     conditions = []
     if f.status:
@@ -292,6 +310,8 @@ async def search(
     # supervisors work oldest first; everyone else sees the newest first
     order = (col(Appeal.received_at), col(Appeal.appeal_no))
     order = order if f.supervision else tuple(c.desc() for c in order)
+    if sort == "due" and not f.supervision:
+        order = (sa.nulls_last(next_due().asc()), *order)
     rows = await session.exec(stmt.order_by(*order).offset(offset).limit(limit))
     return list(rows.all()), total
 

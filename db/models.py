@@ -293,6 +293,10 @@ class AppealPart(SQLModel, table=True):
     appeal's workflow: who, what, by when, how it went, and how the lead rated it."""
 
     __tablename__ = "appeal_part"
+    __table_args__ = (
+        # a unit's inbox (GET /parts): its open parts, the nearest limit first
+        sa.Index("ix_appeal_part_inbox", "unit_code", "status", "due"),
+    )
 
     appeal_no: str = Field(foreign_key="appeal.appeal_no", primary_key=True, max_length=32)
     unit_code: str = Field(foreign_key="unit.code", primary_key=True, max_length=40)
@@ -302,9 +306,13 @@ class AppealPart(SQLModel, table=True):
     status: str = Field(max_length=24, index=True)
     requested_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     due: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    report_in_due: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True), description="whistle only")
     accepted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     done_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     overdue: bool = False
+    report_in_missed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    missed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    round: int = Field(default=1, sa_column_kwargs={"server_default": "1"}, description="asked again: 2, 3, ...")
     rating: int | None = None
     rating_comment: str | None = Field(default=None, max_length=500)
     closed_reason: str | None = Field(default=None, sa_type=sa.Text)

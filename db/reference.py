@@ -93,6 +93,7 @@ class UnitFacts:
     kind: UnitKind
     district: str | None
     active: bool
+    name_zh: str = ""  # shown next to the code in answers that name units
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ async def load_directory(*, session: AsyncSession) -> Directory:
     units = (await session.exec(select(Unit))).all()
     rules = (await session.exec(select(RoutingRule))).all()
     return Directory(
-        units={u.code: UnitFacts(u.kind, u.district_code, u.active) for u in units},
+        units={u.code: UnitFacts(u.kind, u.district_code, u.active, u.name_zh) for u in units},
         categories={c.code: c for c in await list_categories(session=session)},
         rules=[
             Rule(r.category_code, r.unit_code, r.district_code, r.street_code, r.to_local_street) for r in rules

@@ -59,6 +59,22 @@ def _status(part: PartView, *allowed: PartStatus) -> None:
         raise Refused(f"the part is {part.status.value}; this needs it to be {names}")
 
 
+#: The statuses in which each of a part's actions can be taken (those `check` requires): what a
+#: unit's inbox offers it to do next.
+ACTION_STATUSES = {
+    "accept": (PartStatus.REQUESTED,),  # a whistle's report-in
+    "phased_report": (PartStatus.ACCEPTED,),
+    "report": (PartStatus.ACCEPTED,),
+    "decline": (PartStatus.REQUESTED, PartStatus.ACCEPTED),
+    "review_decline": (PartStatus.DECLINED,),  # the hotline's
+}
+
+
+def actions_open(status: PartStatus) -> list[str]:
+    """The actions a part in this status can take, in the order they usually come."""
+    return [action for action, statuses in ACTION_STATUSES.items() if status in statuses]
+
+
 def check(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> None:
     match action:
         case "accept":

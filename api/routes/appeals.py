@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body as InBody, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
@@ -281,11 +281,15 @@ async def list_appeals(
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
+    sort: Annotated[Literal["newest", "due"], Query(
+        description="newest: received last first; due: the nearest unmet limit first (contact until contacted, "
+        "then completion), those without one (done, answered, linked, closed) last")] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """Appeals from PostgreSQL, newest first, filtered and paged. Unit staff see what is or was
-    dispatched to their unit; a district supervisor sees the district (another is a 403)."""
+    """Appeals from PostgreSQL, newest first (or `sort=due`: the nearest unmet limit first),
+    filtered and paged. Unit staff see what is or was dispatched to their unit; a district
+    supervisor sees the district (another is a 403)."""
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "validation_error", f"'{name}' needs a timezone", [{"field": name}])
@@ -304,7 +308,7 @@ async def list_appeals(
         text=q,
         visible_to_unit=scope.unit,
     )
-    rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
+    rows, total = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
 
 

@@ -270,6 +270,7 @@ ROUTES: list[Route] = [
     r("GET", APPEAL + "/contact", ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/duplicates", {O}, appeal=True),
     r("GET", "/supervision", {S}),
+    r("GET", "/parts", ANY_STAFF),  # unit staff: their own unit's parts (see test_lists_only_show_...)
     r("GET", "/audit/personal-data", {ADM}),
     # the appeal's actions
     r("POST", APPEAL + "/dispatch", {O}, appeal=True, body=j({})),
@@ -463,6 +464,24 @@ async def test_lists_only_show_what_the_caller_may_see(api, ctx: Ctx):
     page = (await api.get("/appeals", params={"unit": "110105-CHAOWAI", "limit": 200},
                           headers=ctx.headers["water"])).json()
     assert all("BJ-WATER" in a["units"] for a in page["items"])
+    # parts: unit staff see their own unit's only (another unit is a 403), a district supervisor
+    # the district's appeals', everyone else every unit's
+    every_status = {"status": ["requested", "accepted", "declined", "done", "closed", "failed"]}
+    lights = (await api.get(f"/appeals/{ctx.lights}", headers=ctx.headers["op"])).json()
+    asked = sorted(p["unit"] for p in lights["parts"].values())  # PART_UNIT, and those the matrix asked
+    assert PART_UNIT in asked
+    for caller in CALLERS:
+        if caller.kind != "staff":
+            continue
+        user = ROLES[caller.user]
+        r = await api.get("/parts", params=every_status | {"appeal_no": ctx.lights}, headers=ctx.headers[caller.user])
+        listed = sorted(p["unit"]["code"] for p in r.json()["items"])
+        if user.role is Role.UNIT_STAFF:
+            assert listed == [u for u in asked if u == user.unit_code], caller.name
+        else:
+            assert listed == ([] if user.district_code not in (None, "110101") else asked), caller.name
+        other = await api.get("/parts", params={"unit": PART_UNIT}, headers=ctx.headers[caller.user])
+        assert other.status_code == (403 if user.role is Role.UNIT_STAFF else 200), caller.name
 
 
 def _bearer(token: str) -> dict[str, str]:
