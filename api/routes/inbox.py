@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.auth import CurrentPrincipal
 from api.deps import DirectoryDep, SessionDep
@@ -18,14 +18,12 @@ from db import parts as store
 from db.models import AppealPart
 from db.reference import Directory
 from domain import parts as rules
-from domain.calendar import CHINA_TZ
 from domain.messages import OPEN_PARTS, PartKind, PartStatus
 from domain.types import Role
 
 router = APIRouter(tags=["many hands"], responses={403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
 
 #: Shown in Beijing time, with its offset (`+08:00`), whatever PostgreSQL hands back.
-BeijingTime = Annotated[datetime, AfterValidator(lambda at: at.astimezone(CHINA_TZ))]
 
 LimitState = Literal["running", "met_in_time", "missed", "stopped"]
 
@@ -36,8 +34,8 @@ class UnitRef(BaseModel):
 
 
 class PartLimitOut(BaseModel):
-    due: BeijingTime
-    met_at: BeijingTime | None = Field(description="reported in (report_in), reported done (done)")
+    due: datetime
+    met_at: datetime | None = Field(description="reported in (report_in), reported done (done)")
     state: LimitState = Field(
         description="running: not met yet and not past; met_in_time; missed: passed before it was met (it may "
         "have been met late, see met_at); stopped: the part closed before it was met"
@@ -51,11 +49,11 @@ class PartOut(BaseModel):
     status: PartStatus
     lead_unit: UnitRef | None = Field(description="the unit holding the appeal, which asked for the part")
     task: str
-    requested_at: BeijingTime
+    requested_at: datetime
     round: int = Field(description="2, 3, ... when the unit was asked again after an earlier part closed")
     overdue: bool
     limits: dict[str, PartLimitOut] = Field(description="report_in (whistles only) and done")
-    next_due: BeijingTime | None = Field(description="the nearest limit not met yet (null once done or closed)")
+    next_due: datetime | None = Field(description="the nearest limit not met yet (null once done or closed)")
     actions: dict[str, str] = Field(
         description="what the part can do next, by name, with its path (decline-review is the hotline's)"
     )
