@@ -52,6 +52,15 @@ class Satisfaction(StrEnum):
     UNSATISFIED = "unsatisfied"  # 不满意
 
 
+class CitizenContacted(StrEnum):
+    """The return visit asks whether the unit got in touch; the response rate (响应率) counts
+    this answer, and the unit's own record only where the citizen was not asked."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_ASKED = "not_asked"
+
+
 class IntakeDecision(StrEnum):
     DISPATCH = "dispatch"  # to the unit named, or by the catalogue
     ANSWER = "answer"  # consultation answered on the spot
@@ -177,6 +186,10 @@ class AppealEvaluateInput(ActionInput):
     resolved: bool
     satisfaction: Satisfaction
     comment: str | None = Field(default=None, max_length=TEXT)
+    contacted: CitizenContacted = Field(
+        default=CitizenContacted.NOT_ASKED,
+        description="did the unit get in touch? (counts for the response rate; not_asked: the unit's record counts)",
+    )
 
 
 # --- parts: co-handling units and summoned departments ----------------------------------
@@ -391,6 +404,7 @@ class AppealView(BaseModel):
     rehandle_count: int = 0
     resolved: bool | None = None
     satisfaction: Satisfaction | None = None
+    citizen_contacted: CitizenContacted | None = None  # the latest round's evaluation said; None before one
     outcome: Outcome | None = None
     closed_at: datetime | None = None
     parts: dict[str, PartView] = Field(default_factory=dict)  # "<kind>:<unit>" → the part

@@ -43,6 +43,7 @@ from domain.messages import (
     AppealEvaluateInput,
     AppealStatus,
     AppealView,
+    CitizenContacted,
     ContactRecordInput,
     ExtensionRequestInput,
     ExtensionReviewInput,
@@ -103,6 +104,9 @@ class AppealOut(BaseModel):
     followers: list[str] = Field(default_factory=list)
     origin: dict[str, str] | None = Field(default=None, description="transferred in from: hotline and its number")
     satisfaction: Satisfaction | None
+    citizen_contacted: CitizenContacted | None = Field(
+        default=None, description="the citizen's answer at the (last round's) return visit: did the unit get in touch?"
+    )
     outcome: Outcome | None
     closed_at: datetime | None
     projection_failed: bool = Field(
@@ -179,6 +183,7 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         rehandle_count=view.rehandle_count if view else 0,
         resolved=view.resolved if view else None,
         satisfaction=view.satisfaction if view else None,
+        citizen_contacted=view.citizen_contacted if view else None,
         outcome=view.outcome if view else None,
         closed_at=view.closed_at if view else None,
         parts=view.parts if view else {},

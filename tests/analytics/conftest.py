@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.migrate import migrate
 from db.models import Appeal
-from domain.messages import AppealStatus, AppealView, Outcome, Satisfaction
+from domain.messages import AppealStatus, AppealView, CitizenContacted, Outcome, Satisfaction
 from domain.types import AppealType, Channel, Urgency
 from db.session import make_engine
 from tests.conftest import settings_for
@@ -50,6 +50,7 @@ async def add_appeal(
     outcome: str | None = None,
     satisfaction: str | None = None,
     contacted_in_time: bool | None = None,
+    citizen_contacted: str | None = None,
     excluded: bool = False,
     status: str | None = None,
     address: str | None = None,
@@ -79,6 +80,7 @@ async def add_appeal(
         resolved=(outcome == "resolved") if outcome in ("resolved", "unresolved") else None,
         satisfaction=satisfaction,
         contacted_in_time=contacted_in_time,
+        citizen_contacted=citizen_contacted,
         excluded=excluded,
         overdue=False,
         supervised=False,
@@ -101,6 +103,7 @@ async def add_appeal(
         units=[unit] if unit else [],
         resolved=values["resolved"],
         satisfaction=Satisfaction(satisfaction) if satisfaction else None,
+        citizen_contacted=CitizenContacted(citizen_contacted) if citizen_contacted else None,
         outcome=Outcome(outcome) if outcome else None,
         closed_at=closed_at,
         seq=1,
