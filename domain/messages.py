@@ -34,6 +34,19 @@ class AppealStatus(StrEnum):
     CLOSED = "closed"
 
 
+#: Where the hotline's work on an order is over: closed, or a consultation answered on the spot
+#: (即时答复). An answered consultation's workflow runs on until its return-visit window passes,
+#: so the citizen can still evaluate it, but it is no open order: no list, supervision or figure
+#: of open orders counts it. Ask `is_open_order` (or filter SQL on `OPEN_ORDER_STATUSES`).
+NOT_OPEN_ORDER = frozenset({AppealStatus.CLOSED, AppealStatus.ANSWERED})
+OPEN_ORDER_STATUSES = tuple(s.value for s in AppealStatus if s not in NOT_OPEN_ORDER)
+
+
+def is_open_order(status: AppealStatus | str) -> bool:
+    """Does the hotline (or a unit) still owe work on an order in this status?"""
+    return AppealStatus(status) not in NOT_OPEN_ORDER
+
+
 class Outcome(StrEnum):
     """How a closed order ended. Only RESOLVED counts as resolved."""
 

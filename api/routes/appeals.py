@@ -284,6 +284,11 @@ async def list_appeals(
     street: Annotated[str | None, Query(max_length=40)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool | None = None,
+    open_orders: Annotated[
+        bool | None,
+        Query(alias="open", description="true: open orders only (not closed, and not a consultation answered on the spot); "
+                          "false: the others"),
+    ] = None,
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
@@ -305,6 +310,7 @@ async def list_appeals(
         street=street,
         category=category,
         overdue=overdue,
+        open=open_orders,
         received_from=received_from,
         received_to=received_to,
         text=q,

@@ -1,6 +1,9 @@
-"""Through HTTP: the return visit's answer on contact drives the response rate."""
+"""Through HTTP: the return visit's answer on contact drives the response rate, and a consultation
+answered on the spot is no open order yet stays evaluable."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 
@@ -23,6 +26,19 @@ async def _drill(api, tokens, measure: str) -> dict[str, dict]:
                       params={"unit": "BJ-LIGHTING", "street": DONGHUAMEN, "measure": measure, "limit": 5000})
     assert r.status_code == 200, r.text
     return {i["appeal_no"]: i for i in r.json()["items"]}
+
+
+async def _supervision(api, tokens) -> list[str]:
+    """Every appeal GET /supervision lists now, page by page."""
+    seen, offset = [], 0
+    while True:
+        r = await api.get("/supervision", headers=tokens["supervisor"], params={"limit": 200, "offset": offset})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen += [a["appeal_no"] for a in page["items"]]
+        offset += 200
+        if offset >= page["total"]:
+            return seen
 
 
 async def _lights_done(api, tokens) -> tuple[str, dict]:
@@ -81,3 +97,38 @@ async def test_a_bad_contacted_answer_is_a_422(api, tokens):
     r = await api.post(f"/appeals/{no}/evaluation", headers=citizen,
                        json={"resolved": True, "satisfaction": "satisfied", "contacted": "maybe"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", r.text
+
+
+async def test_an_answered_consultation_is_no_open_order_but_can_be_evaluated(api, tokens):
+    marker = f"answered-{uuid.uuid4().hex[:8]}"
+    place = {"street": "110101-ANDINGMEN", "address": f"国子监街 {marker}"}
+    consultation = {"appeal_type": "consultation", "category": "GOV.CONSULT", "location": place,
+                    "content": f"怎么办理居住证 {marker}"}
+    # held first, and a supervisor chases it; then the operator answers it on the spot
+    held = await intake(api, tokens, consultation | {"decision": "hold"})
+    no, citizen = held["appeal"]["appeal_no"], {"X-Citizen-Token": held["citizen_token"]}
+    chased = await act(api, tokens["supervisor"], no, "supervise", {"note": "held for too long"})
+    assert chased["supervised"] is True
+    answered = await act(api, tokens["op"], no, "answer", {"answer": "携带身份证到社区服务中心办理"})
+    assert answered["status"] == "answered"
+    # the same question again, held: the answered one is no open order to link it to
+    again = await intake(api, tokens, consultation | {"decision": "hold"})
+    other = again["appeal"]["appeal_no"]
+
+    async def listed(params: dict) -> list[str]:
+        r = await api.get("/appeals", headers=tokens["op"], params={"q": marker, "limit": 200} | params)
+        assert r.status_code == 200, r.text
+        return [a["appeal_no"] for a in r.json()["items"]]
+
+    assert await listed({"open": "true"}) == [other]
+    assert await listed({"open": "false"}) == [no]
+    assert set(await listed({})) == {no, other}
+    assert no not in await _supervision(api, tokens)
+    duplicates = await api.get(f"/appeals/{other}/duplicates", headers=tokens["op"])
+    assert duplicates.status_code == 200, duplicates.text
+    assert no not in [a["appeal_no"] for a in duplicates.json()]
+
+    # the citizen still evaluates it within the return-visit window
+    evaluated = await act(api, citizen, no, "evaluation", {"resolved": True, "satisfaction": "satisfied"})
+    assert (evaluated["status"], evaluated["outcome"]) == ("closed", "resolved")
+    assert await listed({"open": "false"}) == [no]
