@@ -196,6 +196,7 @@ def projection_params(inp: ProjectionInput) -> dict:
         rehandle_count=view.rehandle_count,
         resolved=view.resolved,
         satisfaction=view.satisfaction.value if view.satisfaction else None,
+        citizen_contacted=view.citizen_contacted.value if view.citizen_contacted else None,
         outcome=view.outcome.value if view.outcome else None,
         supervision_level=view.supervision_level,
         master_no=view.master_no,
@@ -236,7 +237,7 @@ _PROJECT = sa.text(
             completion_deadline = :completion_deadline, closed_at = :closed_at,
             contacted_in_time = :contacted_in_time, overdue = :overdue, supervised = :supervised,
             rehandle_count = :rehandle_count, resolved = :resolved, satisfaction = :satisfaction,
-            outcome = :outcome, supervision_level = :supervision_level, master_no = :master_no,
+            citizen_contacted = :citizen_contacted, outcome = :outcome, supervision_level = :supervision_level, master_no = :master_no,
             link_kind = :link_kind, state = :state, seq = :seq, workflow_ended = NULL, updated_at = now(),
             projection_failed_at = NULL, projection_error = NULL
         WHERE appeal_no = :appeal_no AND seq < :seq
@@ -289,8 +290,9 @@ _TIMELINE_ONLY = sa.text(
 
 
 def _contacted_in_time(contact: Limit | None) -> bool | None:
-    """The response the three rates count: met within the limit (True), missed (False), or
-    still open or never set (None)."""
+    """The unit's own record of contact: met within the limit (True), missed (False), or still
+    open or never set (None). The response rate counts it only where the citizen was not asked
+    at the return visit (`citizen_contacted`; see analytics.rates)."""
     if contact is None or contact.open:
         return None
     return contact.met_in_time

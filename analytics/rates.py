@@ -7,7 +7,11 @@ An appeal counts in the period in which it closed (Beijing days), for the unit t
 - *excluded*: found unreasonable on review (`assessment_exclusion`): out of the base;
 - *not evaluated*: no valid return visit: out of the base, shown beside it;
 - *base* = closed − excluded − not evaluated;
-- response rate = contacted the citizen within the (last round's) contact limit ÷ base;
+- response rate = responded ÷ base, where *responded* is what the citizen said at the (last
+  round's) return visit when asked whether the unit got in touch (yes / no), and, where the
+  citizen was not asked, the unit's own record of contact within the (last round's) contact
+  limit: (said yes + (not asked and recorded in time)) ÷ base. So a unit that recorded its
+  contact in time but whose citizen says "no" has not responded;
 - resolution rate = resolved ÷ base — only the outcome `resolved` counts, so an appeal closed
   unresolved (after its re-handlings) never does;
 - satisfaction rate = (satisfied + factor × basically satisfied) ÷ base;
@@ -75,7 +79,9 @@ class Measure(StrEnum):
     EXCLUDED = "excluded"
     NOT_EVALUATED = "not_evaluated"
     BASE = "base"
-    CONTACTED_IN_TIME = "contacted_in_time"
+    RESPONDED = "responded"  # what the response rate counts
+    NOT_RESPONDED = "not_responded"
+    CONTACTED_IN_TIME = "contacted_in_time"  # the unit's own record, whatever the citizen said
     CONTACTED_LATE = "contacted_late"
     RESOLVED = "resolved"
     UNRESOLVED = "unresolved"
@@ -110,7 +116,8 @@ class Counts:
     excluded: int = 0
     not_evaluated: int = 0
     base: int = 0
-    contacted_in_time: int = 0
+    contacted_in_time: int = 0  # the unit's own record of contact within the limit
+    responded: int = 0  # the response rate's numerator: the citizen's answer, else the unit's record
     resolved: int = 0
     satisfied: int = 0
     basically_satisfied: int = 0
@@ -133,7 +140,7 @@ class Rates:
     def of(cls, c: Counts, w: Weights) -> Rates:
         if c.base == 0:
             return cls(None, None, None, None)
-        response = c.contacted_in_time / c.base
+        response = c.responded / c.base
         resolution = c.resolved / c.base
         satisfaction = (c.satisfied + w.basically_satisfied * c.basically_satisfied) / c.base
         composite = w.response * response + w.resolution * resolution + w.satisfaction * satisfaction
@@ -147,6 +154,23 @@ class Rates:
 
 _COUNT_NAMES = [f.name for f in fields(Counts)]
 
+#: Who answered for the response: the citizen at the return visit, or the unit's own record.
+CITIZEN, UNIT_RECORD = "citizen", "unit_record"
+
+
+def _citizen_answered(t: Any) -> Any:
+    return t.c.citizen_contacted.in_(("yes", "no"))
+
+
+def _responded(t: Any) -> Any:
+    """Did the unit respond, as the response rate counts it: the citizen's yes or no where they
+    were asked, the unit's own record of contact within the limit otherwise (None: neither)."""
+    return sa.case((_citizen_answered(t), t.c.citizen_contacted == "yes"), else_=t.c.contacted_in_time)
+
+
+def _response_source(t: Any) -> Any:
+    return sa.case((_citizen_answered(t), sa.literal(CITIZEN)), else_=sa.literal(UNIT_RECORD))
+
 
 def _live_sums(t: Any) -> list[Any]:
     """The Counts of live appeal (or captured fact) rows, by the definitions above."""
@@ -157,6 +181,7 @@ def _live_sums(t: Any) -> list[Any]:
         sa.func.count().filter(~t.c.excluded, t.c.outcome == "not_evaluated"),
         sa.func.count().filter(kept),
         sa.func.count().filter(kept, t.c.contacted_in_time.is_(True)),
+        sa.func.count().filter(kept, _responded(t).is_(True)),
         sa.func.count().filter(kept, t.c.outcome == "resolved"),
         sa.func.count().filter(kept, t.c.satisfaction == "satisfied"),
         sa.func.count().filter(kept, t.c.satisfaction == "basically_satisfied"),
@@ -168,7 +193,7 @@ _appeal = sa.table(
     *(
         sa.column(c)
         for c in ("appeal_no", "handling_unit_code", "district_code", "street_code", "category_code", "closed_at",
-                  "contacted_in_time", "outcome", "satisfaction", "excluded")
+                  "contacted_in_time", "citizen_contacted", "outcome", "satisfaction", "excluded")
     ),
 )
 _fact = sa.table(
@@ -176,7 +201,7 @@ _fact = sa.table(
     *(
         sa.column(c)
         for c in ("month", "appeal_no", "unit_code", "district_code", "street_code", "category_code", "closed_at",
-                  "contacted_in_time", "outcome", "satisfaction", "excluded")
+                  "contacted_in_time", "citizen_contacted", "outcome", "satisfaction", "excluded")
     ),
 )
 _rollup = sa.table(
@@ -332,6 +357,8 @@ def _drill_select(t: Any, unit_col: Any, measure: Measure, scope: Scope, frozen:
         Measure.EXCLUDED: t.c.excluded,
         Measure.NOT_EVALUATED: sa.and_(~t.c.excluded, t.c.outcome == "not_evaluated"),
         Measure.BASE: kept,
+        Measure.RESPONDED: sa.and_(kept, _responded(t).is_(True)),
+        Measure.NOT_RESPONDED: sa.and_(kept, _responded(t).is_not(True)),
         Measure.CONTACTED_IN_TIME: sa.and_(kept, t.c.contacted_in_time.is_(True)),
         Measure.CONTACTED_LATE: sa.and_(kept, t.c.contacted_in_time.is_not(True)),
         Measure.RESOLVED: sa.and_(kept, t.c.outcome == "resolved"),
@@ -348,6 +375,9 @@ def _drill_select(t: Any, unit_col: Any, measure: Measure, scope: Scope, frozen:
         t.c.category_code.label("category"),
         t.c.closed_at,
         t.c.contacted_in_time,
+        t.c.citizen_contacted,
+        _responded(t).label("responded"),
+        _response_source(t).label("response_source"),
         t.c.outcome,
         t.c.satisfaction,
         t.c.excluded,
@@ -415,7 +445,7 @@ async def freeze(
     captured = sa.select(
         sa.literal(month.start, sa.Date),
         t.c.appeal_no, t.c.handling_unit_code, t.c.district_code, t.c.street_code, t.c.category_code,
-        t.c.closed_at, t.c.contacted_in_time, t.c.outcome, t.c.satisfaction, t.c.excluded,
+        t.c.closed_at, t.c.contacted_in_time, t.c.citizen_contacted, t.c.outcome, t.c.satisfaction, t.c.excluded,
     ).where(
         t.c.closed_at >= a, t.c.closed_at < b, t.c.handling_unit_code.is_not(None), t.c.outcome.in_(ASSESSED_OUTCOMES)
     )

@@ -21,7 +21,7 @@ from analytics import recurring, topics
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
-from domain.messages import AppealInput, IntakeDecision
+from domain.messages import OPEN_ORDER_STATUSES, AppealInput, IntakeDecision
 
 
 class IdempotencyConflict(Exception):
@@ -167,7 +167,10 @@ async def unstarted(*, engine: AsyncEngine, older_than: datetime, limit: int = 1
 
 
 async def open_unflagged(*, engine: AsyncEngine, appeal_nos: list[str]) -> list[str]:
-    """Those of these appeals still open and not yet flagged as having lost their workflow."""
+    """Those of these appeals not closed yet and not yet flagged as having lost their workflow.
+    Not closed, rather than open orders: a consultation answered on the spot is no open order,
+    but its workflow should still be running (the citizen may evaluate it until the return
+    visit window passes), so it is flagged like any other."""
     if not appeal_nos:
         return []
     async with engine.connect() as conn:
@@ -244,6 +247,7 @@ class AppealFilter:
     text: str | None = None
     visible_to_unit: str | None = None  # unit staff see what is or was dispatched to their unit
     supervision: bool = False  # open and overdue, under supervision, or its workflow ended; oldest first
+    open: bool | None = None  # True: open orders only (OPEN_ORDER_STATUSES); False: the rest
 
 
 def next_due() -> sa.ColumnElement:
@@ -281,10 +285,16 @@ async def search(
         conditions.append(
             or_(Appeal.category_code == f.category, col(Appeal.category_code).startswith(f.category + "."))
         )
+    if f.open is not None:
+        conditions.append(_open_order() if f.open else sa.not_(_open_order()))
     if f.supervision:
         conditions.append(or_(Appeal.overdue, Appeal.supervised, col(Appeal.workflow_ended).is_not(None)))
-        if not f.status:  # what needs supervising now; closed ones only when asked for
-            conditions.append(Appeal.status != "closed")
+        if not f.status:
+            # what needs supervising now: open orders (closed ones only when asked for), and any
+            # appeal whose workflow ended before closing it, an answered consultation's too
+            # (nothing would ever close it until it is restarted or closed)
+            ended = sa.and_(col(Appeal.workflow_ended).is_not(None), Appeal.status != "closed")
+            conditions.append(or_(_open_order(), ended))
     if f.overdue is not None:
         conditions.append(Appeal.overdue == f.overdue)
     if f.received_from:
@@ -316,6 +326,11 @@ async def search(
     return list(rows.all()), total
 
 
+def _open_order() -> Any:
+    """The SQL twin of `domain.messages.is_open_order`."""
+    return col(Appeal.status).in_(OPEN_ORDER_STATUSES)
+
+
 async def duplicate_candidates(
     *, session: AsyncSession, appeal: Appeal, within_days: int, limit: int = 20
 ) -> list[Appeal]:
@@ -328,7 +343,7 @@ async def duplicate_candidates(
         Appeal.appeal_no != appeal.appeal_no,
         Appeal.category_code == appeal.category_code,
         Appeal.street_code == appeal.street_code,
-        Appeal.status != "closed",
+        _open_order(),  # an answered consultation is not one to follow
         col(Appeal.received_at) >= appeal.received_at - window,
         col(Appeal.received_at) <= appeal.received_at + window,
     )

@@ -213,7 +213,14 @@ class Appeal(SQLModel, table=True):
     )
     origin_no: str | None = Field(default=None, max_length=64, description="Its number there.")
     contacted_in_time: bool | None = Field(
-        default=None, description="The citizen was contacted within the (last round's) contact limit."
+        default=None, description="The unit recorded contact within the (last round's) contact limit."
+    )
+    citizen_contacted: str | None = Field(
+        default=None,
+        max_length=12,
+        description="What the citizen said at the (last round's) return visit about being contacted: "
+        "yes | no | not_asked; null before an evaluation. The response rate counts yes / no, and "
+        "`contacted_in_time` where the citizen was not asked.",
     )
     excluded: bool = Field(
         default=False,
@@ -254,7 +261,7 @@ Appeal.__table__.append_constraint(
         "closed_at",
         postgresql_include=[
             "handling_unit_code", "district_code", "street_code", "category_code",
-            "contacted_in_time", "outcome", "satisfaction", "excluded",
+            "contacted_in_time", "citizen_contacted", "outcome", "satisfaction", "excluded",
         ],
         postgresql_where=sa.text(
             "handling_unit_code IS NOT NULL AND outcome IN ('resolved', 'unresolved', 'not_evaluated')"
@@ -451,6 +458,7 @@ class AssessmentFact(SQLModel, table=True):
     category_code: str = Field(max_length=40)
     closed_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     contacted_in_time: bool | None = None
+    citizen_contacted: str | None = Field(default=None, max_length=12)
     outcome: str = Field(max_length=32)
     satisfaction: str | None = Field(default=None, max_length=24)
     excluded: bool = False
@@ -478,7 +486,8 @@ class AssessmentRollup(SQLModel, table=True):
     excluded: int = 0
     not_evaluated: int = 0
     base: int = 0  # evaluated and not excluded
-    contacted_in_time: int = 0
+    contacted_in_time: int = 0  # the unit's own record of contact within the limit
+    responded: int = 0  # what the response rate counts: the citizen's answer, else the unit's record
     resolved: int = 0
     satisfied: int = 0
     basically_satisfied: int = 0

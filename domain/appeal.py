@@ -409,12 +409,18 @@ def _open_return_visit(view: AppealView, now: datetime, terms: Terms) -> None:
 def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: Terms) -> list[Draft]:
     view.limits["return_visit"].met_at = now
     view.resolved, view.satisfaction = cmd.resolved, cmd.satisfaction
+    view.citizen_contacted = cmd.contacted
     drafts = [
         Draft(
             "evaluated",
             cmd.actor,
             view.handling_unit,
-            {"resolved": cmd.resolved, "satisfaction": cmd.satisfaction.value, "comment": cmd.comment},
+            {
+                "resolved": cmd.resolved,
+                "satisfaction": cmd.satisfaction.value,
+                "comment": cmd.comment,
+                "contacted": cmd.contacted.value,
+            },
         )
     ]
     can_rehandle = view.handling_unit is not None and view.rehandle_count < terms.max_rehandles
@@ -424,7 +430,7 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     # unresolved: back to the same unit, with a fresh limit (重办); this round awaits its own
     # evaluation (the last one stays on the timeline)
     view.rehandle_count += 1
-    view.resolved = view.satisfaction = None
+    view.resolved = view.satisfaction = view.citizen_contacted = None
     view.status = S.REHANDLING
     view.contacted_at = None
     view.completed_at = None

@@ -34,6 +34,19 @@ class AppealStatus(StrEnum):
     CLOSED = "closed"
 
 
+#: Where the hotline's work on an order is over: closed, or a consultation answered on the spot
+#: (即时答复). An answered consultation's workflow runs on until its return-visit window passes,
+#: so the citizen can still evaluate it, but it is no open order: no list, supervision or figure
+#: of open orders counts it. Ask `is_open_order` (or filter SQL on `OPEN_ORDER_STATUSES`).
+NOT_OPEN_ORDER = frozenset({AppealStatus.CLOSED, AppealStatus.ANSWERED})
+OPEN_ORDER_STATUSES = tuple(s.value for s in AppealStatus if s not in NOT_OPEN_ORDER)
+
+
+def is_open_order(status: AppealStatus | str) -> bool:
+    """Does the hotline (or a unit) still owe work on an order in this status?"""
+    return AppealStatus(status) not in NOT_OPEN_ORDER
+
+
 class Outcome(StrEnum):
     """How a closed order ended. Only RESOLVED counts as resolved."""
 
@@ -50,6 +63,15 @@ class Satisfaction(StrEnum):
     SATISFIED = "satisfied"  # 满意
     BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
     UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class CitizenContacted(StrEnum):
+    """The return visit asks whether the unit got in touch; the response rate (响应率) counts
+    this answer, and the unit's own record only where the citizen was not asked."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_ASKED = "not_asked"
 
 
 class IntakeDecision(StrEnum):
@@ -180,6 +202,10 @@ class AppealEvaluateInput(ActionInput):
     resolved: bool
     satisfaction: Satisfaction
     comment: str | None = Field(default=None, max_length=TEXT)
+    contacted: CitizenContacted = Field(
+        default=CitizenContacted.NOT_ASKED,
+        description="did the unit get in touch? (counts for the response rate; not_asked: the unit's record counts)",
+    )
 
 
 # --- parts: co-handling units and summoned departments ----------------------------------
@@ -401,6 +427,7 @@ class AppealView(BaseModel):
     rehandle_count: int = 0
     resolved: bool | None = None
     satisfaction: Satisfaction | None = None
+    citizen_contacted: CitizenContacted | None = None  # the latest round's evaluation said; None before one
     outcome: Outcome | None = None
     closed_at: datetime | None = None
     parts: dict[str, PartView] = Field(default_factory=dict)  # "<kind>:<unit>" → the part

@@ -42,6 +42,7 @@ from domain.messages import (
     AppealEvaluateInput,
     AppealStatus,
     AppealView,
+    CitizenContacted,
     ContactRecordInput,
     ExtensionRequestInput,
     ExtensionReviewInput,
@@ -102,6 +103,9 @@ class AppealOut(BaseModel):
     followers: list[str] = Field(default_factory=list)
     origin: dict[str, str] | None = Field(default=None, description="transferred in from: hotline and its number")
     satisfaction: Satisfaction | None
+    citizen_contacted: CitizenContacted | None = Field(
+        default=None, description="the citizen's answer at the (last round's) return visit: did the unit get in touch?"
+    )
     outcome: Outcome | None
     closed_at: datetime | None
     projection_failed: bool = Field(
@@ -178,6 +182,7 @@ def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
         rehandle_count=view.rehandle_count if view else 0,
         resolved=view.resolved if view else None,
         satisfaction=view.satisfaction if view else None,
+        citizen_contacted=view.citizen_contacted if view else None,
         outcome=view.outcome if view else None,
         closed_at=view.closed_at if view else None,
         parts=view.parts if view else {},
@@ -278,6 +283,11 @@ async def list_appeals(
     street: Annotated[str | None, Query(max_length=40)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool | None = None,
+    open_orders: Annotated[
+        bool | None,
+        Query(alias="open", description="true: open orders only (not closed, and not a consultation answered on the spot); "
+                          "false: the others"),
+    ] = None,
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
@@ -303,6 +313,7 @@ async def list_appeals(
         street=street,
         category=category,
         overdue=overdue,
+        open=open_orders,
         received_from=received_from,
         received_to=received_to,
         text=q,

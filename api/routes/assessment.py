@@ -54,14 +54,18 @@ class CountsOut(BaseModel):
     excluded: int = Field(description="found unreasonable on review: out of the base")
     not_evaluated: int = Field(description="no valid return visit: out of the base")
     base: int
-    contacted_in_time: int
+    contacted_in_time: int = Field(description="the unit recorded contact within the limit (its own record)")
+    responded: int = Field(
+        description="what the response rate counts: the citizen said at the return visit that the unit got in "
+        "touch, or, where the citizen was not asked, the unit recorded contact within the limit"
+    )
     resolved: int = Field(description="closed as resolved; closed unresolved never counts")
     satisfied: int
     basically_satisfied: int
 
 
 class RatesOut(BaseModel):
-    response: float | None = Field(description="响应率: contacted in time ÷ base (None when the base is 0)")
+    response: float | None = Field(description="响应率: responded ÷ base (None when the base is 0)")
     resolution: float | None = Field(description="解决率: resolved ÷ base")
     satisfaction: float | None = Field(description="满意率: (satisfied + factor × basically satisfied) ÷ base")
     composite: float | None = Field(description="weighted: response, resolution, satisfaction")
@@ -124,7 +128,10 @@ class DrillRow(BaseModel):
     street: str | None
     category: str
     closed_at: datetime
-    contacted_in_time: bool | None
+    contacted_in_time: bool | None = Field(description="the unit's own record: contact within the limit")
+    citizen_contacted: str | None = Field(description="the citizen's answer at the return visit: yes | no | not_asked")
+    responded: bool | None = Field(description="as the response rate counts it")
+    response_source: str = Field(description="citizen: the citizen's answer counts; unit_record: the unit's record")
     outcome: str
     satisfaction: str | None
     excluded: bool

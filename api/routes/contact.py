@@ -23,6 +23,7 @@ from api.errors import ApiError, ErrorResponse
 from api.routes.appeals import OptionalPrincipal, _appeal_for
 from db.models import CitizenContact, PersonalDataAccess
 from db.pii import FIELDS
+from domain.messages import is_open_order
 from domain.types import AppealType, Role
 
 router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}})
@@ -75,7 +76,7 @@ async def get_contact(
     contact = sealed.model_copy(update={f: sealer.open(getattr(sealed, f)) for f in FIELDS})
     if principal is None:
         return masked(contact)
-    holder = principal.role is Role.UNIT_STAFF and principal.unit == row.handling_unit_code and row.status != "closed"
+    holder = principal.role is Role.UNIT_STAFF and principal.unit == row.handling_unit_code and is_open_order(row.status)
     if principal.role is Role.UNIT_STAFF and row.appeal_type == AppealType.REPORT:
         raise ApiError(
             403, "forbidden", "a reporter's identity is never shown to a unit: the hotline relays (举报人保护)"

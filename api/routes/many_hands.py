@@ -37,6 +37,7 @@ from domain.messages import (
     PartPhasedReportInput,
     PartReportInput,
     PartView,
+    is_open_order,
 )
 from domain.types import Role, UnitKind
 from workflows.cohandling import CoHandlingWorkflow
@@ -60,7 +61,7 @@ async def _master_looked_up(fields: dict, row: Appeal, directory: Directory, ses
                        f"the master appeal is {master.status}: link this one as related", [{"field": "kind"}])
     if master.master_no == row.appeal_no:
         raise ApiError(422, "validation_error", "the master is linked to this appeal already", [{"field": "master_no"}])
-    return fields | {"master_open": master.status != "closed"}
+    return fields | {"master_open": is_open_order(master.status)}
 
 
 add_action(router, "co-handling", "request_parts", more.PartsRequestInput, (Role.UNIT_STAFF,),

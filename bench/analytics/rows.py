@@ -36,7 +36,7 @@ APPEAL_COLUMNS = (
     "content", "attachments", "handling_unit_code", "received_at", "dispatched_at", "contact_deadline",
     "completion_deadline", "closed_at", "overdue", "supervised", "rehandle_count", "resolved", "satisfaction",
     "outcome", "supervision_level", "master_no", "link_kind", "origin_hotline", "origin_no",
-    "contacted_in_time", "excluded", "state", "seq", "created_at", "updated_at",
+    "contacted_in_time", "citizen_contacted", "excluded", "state", "seq", "created_at", "updated_at",
 )
 EVENT_COLUMNS = ("idem_key", "appeal_no", "seq", "kind", "actor", "actor_role", "unit_code", "detail",
                  "occurred_at", "recorded_at")
@@ -293,7 +293,8 @@ class Generator:
             view.closed_at, view.overdue, view.supervised, view.rehandle_count, view.resolved,
             view.satisfaction.value if view.satisfaction else None, view.outcome.value if view.outcome else None,
             view.supervision_level, view.master_no, view.link_kind, origin[0], origin[1],
-            _contacted_in_time(contact), excluded, view.model_dump_json(), view.seq,
+            _contacted_in_time(contact), view.citizen_contacted.value if view.citizen_contacted else None,
+            excluded, view.model_dump_json(), view.seq,
             received + _MS * 7, last_at + _MS * 12,
         ))
         for e in life.events:

@@ -2,7 +2,7 @@
 missed, its round, and an index for one unit's open parts by their limit
 
 Revision ID: 0014
-Revises: 0012 (to be renumbered onto 0013 when that lands)
+Revises: 0013
 Create Date: 2026-12-10
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -92,8 +92,9 @@ async def test_unit_figures_match_the_hand_worked_ones(data):
     async with data.connect() as conn:
         by_unit = await rates.counts_by(conn, SEPT, Dimension.UNIT)
     assert set(by_unit) == {AND, DHM, LIGHT}
+    # no citizen was asked whether the unit got in touch: the units' own records count
     assert by_unit[AND] == Counts(closed=6, excluded=1, not_evaluated=1, base=4, contacted_in_time=2,
-                                  resolved=3, satisfied=1, basically_satisfied=1)
+                                  responded=2, resolved=3, satisfied=1, basically_satisfied=1)
     r = Rates.of(by_unit[AND], W)
     assert (r.response, r.resolution, r.satisfaction, r.composite) == (
         approx(0.5), approx(0.75), approx(0.475), approx(0.615))
@@ -138,9 +139,9 @@ async def test_a_week_and_a_range_cut_at_beijing_midnight(data):
 
 async def test_rankings_within_class_with_ties_and_min_base():
     counts = {
-        "s1": Counts(base=4, contacted_in_time=2, resolved=3, satisfied=1, basically_satisfied=1),
-        "s2": Counts(base=3, contacted_in_time=3, resolved=3, satisfied=2, basically_satisfied=1),
-        "s3": Counts(base=8, contacted_in_time=4, resolved=6, satisfied=2, basically_satisfied=2),  # = s1's rates
+        "s1": Counts(base=4, responded=2, resolved=3, satisfied=1, basically_satisfied=1),
+        "s2": Counts(base=3, responded=3, resolved=3, satisfied=2, basically_satisfied=1),
+        "s3": Counts(base=8, responded=4, resolved=6, satisfied=2, basically_satisfied=2),  # = s1's rates
         "s4": Counts(closed=2, not_evaluated=2),  # no base: listed, unranked
     }
     ranked = rates.rank(counts, W)
