@@ -58,7 +58,6 @@ async def test_a_department_that_missed_reporting_in_comes_first_and_is_shown_mi
                             "decline": f"/appeals/{no}/whistle/{LATE}/decline"}
     assert on_time.unit.code == ON_TIME and on_time.limits["report_in"].state == "met_in_time"
     assert on_time.next_due == on_time.limits["done"].due and not on_time.overdue
-    assert late.next_due.utcoffset() == timedelta(hours=8)
     # reported in late: met, but the limit stays missed
     await part_handle(run, handle, PartKind.WHISTLE, LATE).execute_update(
         CoHandlingWorkflow.accept, PartAcceptInput(actor=staff(LATE), plan="late, but here"))
