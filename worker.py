@@ -47,7 +47,7 @@ WORKFLOWS = [
 INTAKE_GRACE = timedelta(seconds=30)
 #: How often the reconciler looks, and how soon it looks again after a round failed (PostgreSQL
 #: or Temporal away). A lost start is made within GRACE + EVERY = 45 s, and once both answer
-#: again within RETRY = 5 s: "within a minute", as the README says.
+#: again within RETRY = 5 s: "within a minute", as docs/appeal-life.md says.
 RECONCILE_EVERY = timedelta(seconds=15)
 RECONCILE_RETRY = timedelta(seconds=5)
 

@@ -1,4 +1,4 @@
-"""The worker's intake reconciler keeps the README's word: a start lost to a crash is made
+"""The worker's intake reconciler keeps the documented word (docs/appeal-life.md): a start lost to a crash is made
 within a minute, and soon after PostgreSQL or Temporal come back. Its loop runs here on a
 simulated clock (its rounds and its pause replaced), so no test waits a minute."""
 

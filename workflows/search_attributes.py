@@ -1,5 +1,5 @@
 """The search attributes every appeal workflow keeps current, so administrators can find stuck
-cases in the Temporal UI (see the README's admin queries)."""
+cases in the Temporal UI (see the queries in docs/operations.md)."""
 
 from temporalio.common import SearchAttributeIndexedValueType as IndexedValueType
 from temporalio.common import SearchAttributeKey

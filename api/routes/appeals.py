@@ -116,7 +116,7 @@ class AppealOut(BaseModel):
     workflow_ended: str | None = Field(
         default=None,
         description="open, but its workflow ended (terminated, failed, timed_out, canceled): nothing reminds or "
-        "escalates it until an administrator restarts or closes it (README, administrators)",
+        "escalates it until an administrator restarts or closes it (docs/operations.md, finding stuck cases)",
     )
 
 
