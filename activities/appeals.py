@@ -176,13 +176,28 @@ def timeline_params(inp: ProjectionInput) -> dict:
     )
 
 
+#: The appeal row's columns a projection writes. `projection_params` gives each its value; the
+#: statement's `SET` and the bind types (each column's own) are made from this one list.
+PROJECTED_COLUMNS = (
+    "status", "urgency", "handling_unit_code", "dispatched_at", "contact_deadline", "completion_deadline",
+    "closed_at", "contacted_in_time", "overdue", "supervised", "rehandle_count", "resolved", "satisfaction",
+    "citizen_contacted", "outcome", "supervision_level", "master_no", "link_kind", "state", "seq",
+)
+
+
 def projection_params(inp: ProjectionInput) -> dict:
-    """Everything one projection writes, as statement parameters: the row's columns by name,
-    `parts` keyed by the columns of `appeal_part`, and the timeline's (`timeline_params`)."""
-    view = inp.view
-    limits = view.limits
+    """Everything one projection writes, as statement parameters: the row's columns by name
+    (`PROJECTED_COLUMNS`), `parts` keyed by the columns of `appeal_part`, and the timeline's
+    (`timeline_params`)."""
     return timeline_params(inp) | dict(
-        parts=[p.model_dump(mode="json", include=_PART_FIELDS) | {"unit_code": p.unit} for p in view.parts.values()],
+        parts=[p.model_dump(mode="json", include=_PART_FIELDS) | {"unit_code": p.unit} for p in inp.view.parts.values()],
+    ) | row_values(inp.view)
+
+
+def row_values(view: AppealView) -> dict:
+    """The value of each of `PROJECTED_COLUMNS`, from the workflow's view."""
+    limits = view.limits
+    return dict(
         status=view.status.value,
         urgency=view.urgency.value,
         handling_unit_code=view.handling_unit,
@@ -232,14 +247,8 @@ _PROJECT = sa.text(
     """
     WITH""" + _EVENTS_CTE + """, moved AS (
         UPDATE appeal SET
-            status = :status, urgency = :urgency, handling_unit_code = :handling_unit_code,
-            dispatched_at = :dispatched_at, contact_deadline = :contact_deadline,
-            completion_deadline = :completion_deadline, closed_at = :closed_at,
-            contacted_in_time = :contacted_in_time, overdue = :overdue, supervised = :supervised,
-            rehandle_count = :rehandle_count, resolved = :resolved, satisfaction = :satisfaction,
-            citizen_contacted = :citizen_contacted, outcome = :outcome, supervision_level = :supervision_level, master_no = :master_no,
-            link_kind = :link_kind, state = :state, seq = :seq, workflow_ended = NULL, updated_at = now(),
-            projection_failed_at = NULL, projection_error = NULL
+            """ + ", ".join(f"{c} = :{c}" for c in PROJECTED_COLUMNS) + """,
+            workflow_ended = NULL, updated_at = now(), projection_failed_at = NULL, projection_error = NULL
         WHERE appeal_no = :appeal_no AND seq < :seq
         RETURNING 1
     ), parts AS (
@@ -270,11 +279,7 @@ _PROJECT = sa.text(
     sa.bindparam("events", type_=JSONB),
     sa.bindparam("notifications", type_=JSONB),
     sa.bindparam("parts", type_=JSONB),
-    sa.bindparam("state", type_=JSONB),
-    sa.bindparam("dispatched_at", type_=sa.DateTime(timezone=True)),
-    sa.bindparam("contact_deadline", type_=sa.DateTime(timezone=True)),
-    sa.bindparam("completion_deadline", type_=sa.DateTime(timezone=True)),
-    sa.bindparam("closed_at", type_=sa.DateTime(timezone=True)),
+    *(sa.bindparam(c, type_=Appeal.__table__.c[c].type) for c in PROJECTED_COLUMNS),
 )
 
 

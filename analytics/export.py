@@ -1,5 +1,5 @@
-"""CSV export: every analytics list can be had as `?format=csv` (UTF-8 with BOM, so Excel shows
-the Chinese text), with the period in the file name."""
+"""CSV text of analytics lists (UTF-8 with BOM, so Excel shows the Chinese text). The HTTP side
+(`?format=csv`, the file name, the OpenAPI declaration) is api/csv.py."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
-
-from fastapi.responses import Response
 
 from domain.calendar import CHINA_TZ
 
@@ -40,18 +38,3 @@ def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
     return buf.getvalue()
-
-
-def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], filename: str) -> Response:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)
-    return Response(
-        to_csv(rows, columns),
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
-    )
-
-
-#: The OpenAPI declaration of a route that answers JSON, or CSV with `format=csv`.
-CSV_RESPONSES: dict[int | str, dict] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
-}

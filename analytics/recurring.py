@@ -4,10 +4,11 @@ days after an appeal there was closed as resolved — the weeds that grew back.
 "The same place" is the same street and the same address, or, when both appeals carry
 coordinates, a distance of at most `RADIUS_M` (200 m). Whether an appeal came back is known the
 moment it is received: the earlier appeal was closed before it came in. So it is worked out
-once, at intake (`db.appeals.record_intake`) or in bulk (`fill_returns`, `backfill_returns`):
-`appeal_return` keeps, for each appeal, the latest appeal of its category resolved at its place
-within a year before, by address and by distance. The latest one is enough: for any N, an
-appeal came back within N days exactly when the latest resolution before it is that recent.
+once, at intake (analytics/intake.py, in the intake's transaction) or in bulk (`fill_returns`,
+`backfill_returns`): `appeal_return` keeps, for each appeal, the latest appeal of its category
+resolved at its place within a year before, by address and by distance. The latest one is
+enough: for any N, an appeal came back within N days exactly when the latest resolution before
+it is that recent.
 
 Appeals linked by coming back are one recurring problem (A resolved → B → B resolved → C ...),
 named by the appeal its chain starts from (`problem_no`), so that a period's problems are

@@ -9,10 +9,10 @@ the nuisance (路灯, 噪音, 电梯) before the one responsible for it (物业)
 on 其他 (other), so that every appeal has at least one key and "without topics" means "not yet
 processed".
 
-Keys are computed once per appeal, at intake (`db.appeals.record_intake`) or in bulk
-(`fill_topics`, `backfill_topics`), into `appeal_topic`; queries over a period read that table.
-After the lexicon learns words, `recompute_topics` brings the stored keys of older appeals in
-line with it.
+Keys are computed once per appeal, at intake (analytics/intake.py, in the intake's transaction)
+or in bulk (`fill_topics`, `backfill_topics`), into `appeal_topic`; queries over a period read
+that table. After the lexicon learns words, `recompute_topics` brings the stored keys of older
+appeals in line with it.
 """
 
 from __future__ import annotations

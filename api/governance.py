@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from analytics.periods import Period
-from analytics.export import CSV_RESPONSES
 from api.auth import Principal
+from api.csv import CSV_RESPONSES
 from api.errors import ApiError, ErrorResponse, not_found
 from db import governance as store
 from db.models import District, GovernanceInspection, GovernanceTask

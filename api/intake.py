@@ -12,6 +12,7 @@ from sqlmodel import delete
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from analytics.intake import intake_writes
 from api.errors import ApiError
 from api.privacy import scrubbed
 from db import appeals as store
@@ -177,6 +178,7 @@ async def take_intake(
             received_at=received_at,
             idempotency_key=idempotency_key,
             request_fingerprint=store.fingerprint(body.model_dump(mode="json")),
+            also=await intake_writes(body.content),
         )
     except store.IdempotencyConflict as e:
         raise ApiError(409, "idempotency_conflict", str(e)) from e

@@ -3,9 +3,9 @@ projection for lists, detail and timeline."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,11 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from analytics import recurring, topics
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
@@ -67,12 +66,12 @@ async def record_intake(
     received_at: datetime,
     idempotency_key: str | None,
     request_fingerprint: str,
+    also: Callable[[AsyncConnection, Appeal], Awaitable[None]] | None = None,
 ) -> tuple[Appeal, bool]:
     """Write the appeal row and its contact in one transaction. With a key already used, return
     the appeal it created (and False) instead of writing anything. The key is looked up in the
-    same transaction, on the same connection."""
-    # the text's topics for the analysts (jieba is CPU work: off the event loop)
-    topic_keys = await asyncio.to_thread(topics.topic_keys, details.content)
+    same transaction, on the same connection. `also` writes what other layers keep of a new
+    appeal (the API passes the analysts' topics and returns) in that same transaction."""
     sessions = session_factory(engine)
     try:
         async with sessions() as session:
@@ -112,9 +111,8 @@ async def record_intake(
             session.add(appeal)
             await session.flush()
             session.add(CitizenContact(appeal_no=number, **details.contact.__dict__))
-            conn = await session.connection()
-            await topics.insert_rows(conn, topics.topic_rows(appeal, topic_keys))
-            await recurring.fill_returns(conn, [number])  # came back after a resolution there?
+            if also is not None:
+                await also(await session.connection(), appeal)
             await session.commit()
             return appeal, True
     except IntegrityError:

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.reference_data import load_reference_data
 from db.session import make_engine
 from settings import PROJECT_ROOT
 
@@ -36,10 +37,9 @@ async def run_alembic(engine: AsyncEngine, action: str, revision: str) -> None:
 
 
 async def migrate(engine: AsyncEngine, *, seed: bool = True) -> dict[str, int] | None:
+    """Schema to head, then (unless told not to) the reference data, as the callers need both."""
     await run_alembic(engine, "upgrade", "head")
     if seed:
-        from seed.load import load_reference_data
-
         return await load_reference_data(engine)
     return None
 

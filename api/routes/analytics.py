@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from analytics import hotspots, recurring, topics
-from analytics.export import CSV_RESPONSES, csv_response
 from analytics.hotspots import Filters
 from api.beijing import beijing
 from api.analytics import (
@@ -33,6 +32,7 @@ from api.analytics import (
     visible_filters,
 )
 from api.auth import Principal, require
+from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep
 from api.errors import ErrorResponse
 from api.periods import FormatDep, PeriodDep

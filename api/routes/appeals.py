@@ -46,6 +46,7 @@ from domain.messages import (
     ContactRecordInput,
     ExtensionRequestInput,
     ExtensionReviewInput,
+    Limit,
     ObjectionRaiseInput,
     ObjectionReviewInput,
     Outcome,
@@ -71,6 +72,13 @@ class LimitOut(BaseModel):
     met_at: datetime | None
     missed: bool
     met_in_time: bool | None = Field(description="null while the limit is still running")
+
+    @classmethod
+    def of(cls, limit: Limit) -> LimitOut:
+        return cls(
+            **limit.model_dump(include=set(cls.model_fields) - {"met_in_time"}),
+            met_in_time=None if limit.open else limit.met_in_time,
+        )
 
 
 class AppealOut(BaseModel):
@@ -142,57 +150,55 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
+#: AppealOut's fields the row holds: the intake's facts (the view repeats some of them; the row's
+#: are shown), by their column on the row.
+_FROM_ROW = {
+    "appeal_no": "appeal_no",
+    "appeal_type": "appeal_type",
+    "channel": "channel",
+    "category": "category_code",
+    "district": "district_code",
+    "street": "street_code",
+    "location_address": "location_address",
+    "content": "content",
+    "attachments": "attachments",
+    "received_at": "received_at",
+    "workflow_ended": "workflow_ended",
+}
+#: AppealOut's other fields that the workflow's view has, by the same name: the workflow's word.
+_FROM_VIEW = (AppealOut.model_fields.keys() & AppealView.model_fields.keys()) - _FROM_ROW.keys()
+
+
 def present(row: Appeal, view: AppealView | None = None) -> AppealOut:
     """The appeal as the API shows it: the row's intake facts plus the workflow's view (the one
     just returned by an update, or the last one projected)."""
     if view is None and row.seq > 0:
         view = AppealView.model_validate(row.state)
-    limits = {}
-    if view is not None:
-        for name, limit in view.limits.items():
-            limits[name] = LimitOut(
-                started_at=limit.started_at,
-                due=limit.due,
-                met_at=limit.met_at,
-                missed=limit.missed,
-                met_in_time=None if limit.open else limit.met_in_time,
-            )
     return AppealOut(
-        appeal_no=row.appeal_no,
-        status=view.status if view else AppealStatus.RECEIVED,
-        appeal_type=row.appeal_type,
-        channel=Channel(row.channel),
-        category=row.category_code,
-        urgency=view.urgency if view else row.urgency,
-        district=row.district_code,
-        street=row.street_code,
-        location_address=row.location_address,
-        content=row.content,
-        attachments=row.attachments,
-        # before the workflow's first word, the unit the intake routed to (recorded with it)
-        handling_unit=view.handling_unit if view else row.handling_unit_code,
-        units=view.units if view else [u for u in [row.handling_unit_code] if u],
-        received_at=row.received_at,
-        dispatched_at=view.dispatched_at if view else None,
-        limits=limits,
-        objection=view.objection.model_dump(mode="json") if view and view.objection else None,
-        extension=view.extension if view else None,
-        overdue=view.overdue if view else False,
-        supervised=view.supervised if view else False,
-        rehandle_count=view.rehandle_count if view else 0,
-        resolved=view.resolved if view else None,
-        satisfaction=view.satisfaction if view else None,
-        citizen_contacted=view.citizen_contacted if view else None,
-        outcome=view.outcome if view else None,
-        closed_at=view.closed_at if view else None,
-        parts=view.parts if view else {},
-        supervision_level=view.supervision_level if view else None,
-        master_no=view.master_no if view else None,
-        link_kind=view.link_kind if view else None,
-        followers=view.followers if view else [],
+        **{out: getattr(row, column) for out, column in _FROM_ROW.items()},
+        **(_said(view) if view is not None else _before_the_workflow(row)),
         origin={"hotline": row.origin_hotline, "external_no": row.origin_no} if row.origin_hotline else None,
-        projection_failed=view.projection_failed if view else row.projection_failed_at is not None,
-        workflow_ended=row.workflow_ended,
+    )
+
+
+def _said(view: AppealView) -> dict[str, Any]:
+    said = {name: getattr(view, name) for name in _FROM_VIEW}
+    return said | dict(
+        limits={name: LimitOut.of(limit) for name, limit in view.limits.items()},
+        objection=view.objection.model_dump(mode="json") if view.objection else None,
+    )
+
+
+def _before_the_workflow(row: Appeal) -> dict[str, Any]:
+    """Before the workflow's first word: what a new view says (its defaults), with what the
+    intake recorded on the row."""
+    said = {name: AppealView.model_fields[name].get_default(call_default_factory=True) for name in _FROM_VIEW}
+    return said | dict(
+        urgency=row.urgency,
+        # the unit the intake routed to (recorded with it)
+        handling_unit=row.handling_unit_code,
+        units=[u for u in [row.handling_unit_code] if u],
+        projection_failed=row.projection_failed_at is not None,
     )
 
 

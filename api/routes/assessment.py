@@ -15,11 +15,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from analytics import exclusions, rates, whistles
-from analytics.export import CSV_RESPONSES, csv_response
 from analytics.periods import Period, PeriodError
 from analytics.rates import Counts, Dimension, Measure, Rates, Scope, UnitClass, Weights
 from analytics.whistles import Filters, Order
 from api.auth import Principal, require
+from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.periods import FormatDep, PeriodDep

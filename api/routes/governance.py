@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
-from analytics.export import csv_response
 from analytics.periods import PeriodError, resolve
 from api.auth import Principal, require
+from api.csv import csv_response
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_answered, refused, workflow_refusal
 from api.idempotency import IdempotencyKey, update_id

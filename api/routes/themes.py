@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
-from analytics.export import csv_response
 from analytics.hotspots import propose_candidates
 from analytics.periods import Period, PeriodError
 from api.auth import Principal, require
+from api.csv import csv_response
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.governance import CSV, READERS, REFUSALS, PeriodOut, ProblemIn, TaskOut, draft_from, period_out, present, start_tasks
