@@ -60,7 +60,7 @@ class Action:
     (and its Signal twin `<name>_signal`) takes `input_type`; `check` refuses it or lets it
     through, `apply` does it; `roles` may take it (the API answers 403 to any other, and the
     check refuses it again); `citizen`: the citizen's token may take it too; `routes`: its API
-    paths (none: not offered through the API); `statuses`: where the rules can admit it, when
+    paths (none: not offered through the API, as a part's close, which only its appeal sends); `statuses`: where the rules can admit it, when
     that is one list (what an inbox offers next)."""
 
     name: str
@@ -71,11 +71,13 @@ class Action:
     routes: tuple[Route, ...] = ()
     citizen: bool = False
     statuses: tuple[Any, ...] = ()
+    #: the Signal twin's name (the same action, sent without waiting for an answer);
+    #: `<name>_signal` unless told
+    signal: str = ""
 
-    @property
-    def signal(self) -> str:
-        """The Signal twin's name: the same action, sent without waiting for an answer."""
-        return f"{self.name}_signal"
+    def __post_init__(self) -> None:
+        if not self.signal:
+            object.__setattr__(self, "signal", f"{self.name}_signal")
 
     def require_role(self, actor: Actor) -> None:
         """Defence in depth: the API already answered 403 to another role."""

@@ -151,7 +151,7 @@ ACTIONS: dict[str, Action] = table(
            (Route("decline"),), statuses=(PartStatus.REQUESTED, PartStatus.ACCEPTED)),
     Action("review_decline", PartDeclineReviewInput, _check_review_decline, _review_decline, (Role.OPERATOR,),
            (Route("decline-review"),), statuses=(PartStatus.DECLINED,)),  # the hotline's
-    Action("close", PartCloseInput, _check_close, _close),
+    Action("close", PartCloseInput, _check_close, _close, signal="close"),
 )
 
 #: The statuses in which each of a part's staff actions can be taken (those `check` requires):
