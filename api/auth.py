@@ -142,6 +142,12 @@ def require(*roles: Role):
     return Depends(_check)
 
 
+#: The caller, admitted only in this role (403 for the others).
+OperatorDep = Annotated[Principal, require(Role.OPERATOR)]
+SupervisorDep = Annotated[Principal, require(Role.SUPERVISOR)]
+UnitStaffDep = Annotated[Principal, require(Role.UNIT_STAFF)]
+
+
 async def optional_principal(
     session: SessionDep,
     settings: SettingsDep,

@@ -7,12 +7,9 @@ rules are deterministic and testable without Temporal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
-
-from domain.calendar import CHINA_TZ, WorkCalendar, deadline
-from domain.core import Alarm, Draft, Refused
+from domain.calendar import CHINA_TZ
+from domain.core import Action, Alarm, Draft, Refused, Route, table
 from domain.messages import (
     RIGHT_CHANNEL,
     ActionInput,
@@ -36,6 +33,14 @@ from domain.messages import (
     Outcome,
     PhasedReportInput,
     Terms,
+)
+from domain.rules import (
+    HANDLING,
+    close,
+    open_return_visit,
+    refresh_overdue,
+    require_handling_unit,
+    require_status,
 )
 from domain.types import Role, Urgency
 
@@ -88,50 +93,26 @@ def validate_intake(inp: AppealInput) -> None:
 # --- checks (validators) -------------------------------------------------------------------
 
 
-def _require_status(view: AppealView, *allowed: AppealStatus) -> None:
-    if view.status not in allowed:
-        names = ", ".join(s.value for s in allowed)
-        raise Refused(f"the appeal is {view.status.value}; this needs it to be {names}")
-
-
-def _require_role(actor: Actor, *roles: Role) -> None:
-    if actor.role not in roles:
-        names = ", ".join(r.value for r in roles)
-        raise Refused(f"only {names} may do this", "forbidden")
-
-
-def _require_handling_unit(view: AppealView, actor: Actor) -> None:
-    _require_role(actor, Role.UNIT_STAFF)
-    if actor.unit != view.handling_unit:
-        raise Refused(
-            f"the appeal is with {view.handling_unit}, not {actor.unit} (first-receiver responsibility)",
-            "wrong_unit",
-        )
-
-
-HANDLING = (S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REHANDLING)
-
-
-def _check_dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.OPERATOR)
-    _require_status(view, S.RECEIVED)
+def _check_dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
+    require_status(view, S.RECEIVED)
     if cmd.unit is None and view.district is None:
         raise Refused("no district recorded: name the unit to dispatch to", "invalid", "unit")
 
 
-def _check_answer(view: AppealView, cmd: AppealAnswerInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.OPERATOR)
-    _require_status(view, S.RECEIVED)
+def _check_answer(view: AppealView, cmd: AppealAnswerInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
+    require_status(view, S.RECEIVED)
 
 
-def _check_accept(view: AppealView, cmd: AppealAcceptInput, now: datetime) -> None:
-    _require_status(view, S.DISPATCHED)
-    _require_handling_unit(view, cmd.actor)
+def _check_accept(view: AppealView, cmd: AppealAcceptInput, now: datetime, action: Action) -> None:
+    require_status(view, S.DISPATCHED)
+    require_handling_unit(view, cmd.actor, action)
 
 
-def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime) -> None:
-    _require_status(view, S.DISPATCHED, S.ACCEPTED)
-    _require_handling_unit(view, cmd.actor)
+def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, action: Action) -> None:
+    require_status(view, S.DISPATCHED, S.ACCEPTED)
+    require_handling_unit(view, cmd.actor, action)
     if view.objection is not None and view.objection.unit == view.handling_unit:
         raise Refused("this unit's objection was already reviewed; the order stays with it")
     window = view.limits["objection"]
@@ -144,24 +125,24 @@ def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime) 
         raise Refused("the suggested unit is the unit objecting", "invalid", "suggested_unit")
 
 
-def _check_objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.OPERATOR)
-    _require_status(view, S.OBJECTION_RAISED)
+def _check_objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
+    require_status(view, S.OBJECTION_RAISED)
     if cmd.uphold and (cmd.new_unit or view.objection.suggested_unit) == view.handling_unit:
         raise Refused("re-dispatch must go to another unit", "invalid", "new_unit")
 
 
-def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime) -> None:
+def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime, action: Action) -> None:
     # also while its objection is reviewed: the contact limit keeps running for the citizen
-    _require_status(view, S.ACCEPTED, S.IN_PROGRESS, S.REHANDLING, S.OBJECTION_RAISED)
-    _require_handling_unit(view, cmd.actor)
+    require_status(view, S.ACCEPTED, S.IN_PROGRESS, S.REHANDLING, S.OBJECTION_RAISED)
+    require_handling_unit(view, cmd.actor, action)
     if view.contacted_at is not None:
         raise Refused("contact is already recorded for this round")
 
 
-def _check_phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime) -> None:
-    _require_status(view, *HANDLING)
-    _require_handling_unit(view, cmd.actor)
+def _check_phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime, action: Action) -> None:
+    require_status(view, *HANDLING)
+    require_handling_unit(view, cmd.actor, action)
     if cmd.expected_date is not None and cmd.expected_date < now.astimezone(CHINA_TZ).date():
         raise Refused("the expected date is in the past", "invalid", "expected_date")
     if _past_completion(view, now) and not cmd.reason:
@@ -173,25 +154,25 @@ def _past_completion(view: AppealView, now: datetime) -> bool:
     return completion is not None and now > completion.due
 
 
-def _check_extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime) -> None:
-    _require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
-    _require_handling_unit(view, cmd.actor)
+def _check_extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime, action: Action) -> None:
+    require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
+    require_handling_unit(view, cmd.actor, action)
     if view.urgency is not Urgency.ORDINARY:
         raise Refused(f"only ordinary appeals can be extended; this one is {view.urgency.value}")
     if view.extension in ("requested", "approved", "rejected"):
         raise Refused(f"an extension was already {view.extension}")
 
 
-def _check_extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.OPERATOR)
-    _require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)  # not once it is reported done
+def _check_extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
+    require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)  # not once it is reported done
     if view.extension != "requested":
         raise Refused("no extension request is waiting for review")
 
 
-def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -> None:
-    _require_status(view, S.CONTACTED, S.IN_PROGRESS)
-    _require_handling_unit(view, cmd.actor)
+def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime, action: Action) -> None:
+    require_status(view, S.CONTACTED, S.IN_PROGRESS)
+    require_handling_unit(view, cmd.actor, action)
     if view.contacted_at is None:
         raise Refused("record the contact with the citizen before reporting the result")
     if _past_completion(view, now) and not cmd.late_reason:
@@ -203,10 +184,10 @@ def _check_complete(view: AppealView, cmd: AppealCompleteInput, now: datetime) -
         )
 
 
-def _check_evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime) -> None:
+def _check_evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, action: Action) -> None:
     if cmd.actor.role is not None:
-        _require_role(cmd.actor, Role.OPERATOR)
-    _require_status(view, S.AWAITING_EVALUATION, S.ANSWERED)
+        action.require_role(cmd.actor)
+    require_status(view, S.AWAITING_EVALUATION, S.ANSWERED)
 
 
 # --- applies -------------------------------------------------------------------------------
@@ -214,9 +195,6 @@ def _check_evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime) -
 
 def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> None:
     """Dispatch (or re-dispatch) to `unit`: every limit runs from now."""
-    policy = terms.policy(view.urgency)
-    calendar = _calendar(terms)
-    end = terms.workday_end_hour
     view.handling_unit = unit
     view.units.append(unit)
     view.dispatched_at = now
@@ -224,26 +202,14 @@ def start_clock(view: AppealView, unit: str, now: datetime, terms: Terms) -> Non
     view.contacted_at = None
     view.extension = None
     view.limits = {
-        "objection": Limit(
-            started_at=now,
-            due=deadline(now, policy.objection_window, policy.objection_window_unit, calendar, end_hour=end),
-        ),
-        "contact": Limit(
-            started_at=now,
-            due=deadline(now, policy.contact_limit, policy.contact_limit_unit, calendar, end_hour=end),
-        ),
-        "completion": Limit(
-            started_at=now,
-            due=deadline(now, policy.completion_limit, policy.completion_limit_unit, calendar, end_hour=end),
-        ),
+        name: Limit(started_at=now, due=terms.due(view.urgency, policy_limit, now))
+        for name, policy_limit in (
+            ("objection", "objection_window"),
+            ("contact", "contact_limit"),
+            ("completion", "completion_limit"),
+        )
     }
     refresh_overdue(view)  # fresh clocks for this unit; `supervised` stays: the escalation happened
-
-
-def refresh_overdue(view: AppealView) -> None:
-    """Overdue means a limit now running was missed: the one place `view.overdue` is set, after
-    every change of the limits (new clocks, a new limit, a missed one)."""
-    view.overdue = any(limit.missed for limit in view.limits.values())
 
 
 #: who chose the unit, as a `dispatched` event says it: an auditor of a wrong dispatch tells a
@@ -286,7 +252,7 @@ def dispatched_draft(view: AppealView, actor: Actor | None, how: str) -> Draft:
 def _answer(view: AppealView, cmd: AppealAnswerInput, now: datetime, terms: Terms) -> list[Draft]:
     view.status = S.ANSWERED
     view.completed_at = now
-    _open_return_visit(view, now, terms)
+    open_return_visit(view, now, terms)
     return [Draft("answered", cmd.actor, detail={"answer": cmd.answer})]
 
 
@@ -353,15 +319,8 @@ def _extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime
         return [Draft("extension_rejected", cmd.actor, view.handling_unit, {"comment": cmd.comment})]
     view.extension = "approved"
     view.urgency = Urgency.COMPLEX
-    policy = terms.policy(Urgency.COMPLEX)
     completion = view.limits["completion"]
-    completion.due = deadline(
-        completion.started_at,
-        policy.completion_limit,
-        policy.completion_limit_unit,
-        _calendar(terms),
-        end_hour=terms.workday_end_hour,
-    )
+    completion.due = terms.due(Urgency.COMPLEX, "completion_limit", completion.started_at)
     if completion.missed and now <= completion.due:
         completion.missed = False  # the new limit has not passed: no longer late on this one
     completion.reminded = False
@@ -381,7 +340,7 @@ def _complete(view: AppealView, cmd: AppealCompleteInput, now: datetime, terms: 
     completion = view.limits["completion"]
     completion.met_at = now
     view.status = S.AWAITING_EVALUATION
-    _open_return_visit(view, now, terms)
+    open_return_visit(view, now, terms)
     return [
         Draft(
             "reported_done",
@@ -390,20 +349,6 @@ def _complete(view: AppealView, cmd: AppealCompleteInput, now: datetime, terms: 
             {"result": cmd.result, "in_time": completion.met_in_time, "late_reason": cmd.late_reason},
         )
     ]
-
-
-def _open_return_visit(view: AppealView, now: datetime, terms: Terms) -> None:
-    policy = terms.policy(view.urgency)
-    view.limits["return_visit"] = Limit(
-        started_at=now,
-        due=deadline(
-            now,
-            policy.return_visit_window,
-            policy.return_visit_window_unit,
-            _calendar(terms),
-            end_hour=terms.workday_end_hour,
-        ),
-    )
 
 
 def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -425,7 +370,7 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     ]
     can_rehandle = view.handling_unit is not None and view.rehandle_count < terms.max_rehandles
     if cmd.resolved or not can_rehandle:
-        drafts.append(_close(view, now, Outcome.RESOLVED if cmd.resolved else Outcome.UNRESOLVED))
+        drafts.append(close(view, now, Outcome.RESOLVED if cmd.resolved else Outcome.UNRESOLVED))
         return drafts
     # unresolved: back to the same unit, with a fresh limit (重办); this round awaits its own
     # evaluation (the last one stays on the timeline)
@@ -434,16 +379,8 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     view.status = S.REHANDLING
     view.contacted_at = None
     view.completed_at = None
-    policy = terms.policy(view.urgency)
-    calendar = _calendar(terms)
-    end = terms.workday_end_hour
-    view.limits["contact"] = Limit(
-        started_at=now, due=deadline(now, policy.contact_limit, policy.contact_limit_unit, calendar, end_hour=end)
-    )
-    view.limits["completion"] = Limit(
-        started_at=now,
-        due=deadline(now, policy.completion_limit, policy.completion_limit_unit, calendar, end_hour=end),
-    )
+    view.limits["contact"] = Limit(started_at=now, due=terms.due(view.urgency, "contact_limit", now))
+    view.limits["completion"] = Limit(started_at=now, due=terms.due(view.urgency, "completion_limit", now))
     view.limits.pop("return_visit", None)
     refresh_overdue(view)  # the late round is over: this one is on time until it misses a limit
     drafts.append(
@@ -457,39 +394,31 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     return drafts
 
 
-def _close(view: AppealView, now: datetime, outcome: Outcome) -> Draft:
-    view.status, view.outcome, view.closed_at = S.CLOSED, outcome, now
-    return Draft("closed", None, view.handling_unit, {"outcome": outcome.value})
+O, U = (Role.OPERATOR,), (Role.UNIT_STAFF,)
 
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    input_type: type[ActionInput]
-    check: Callable[[AppealView, Any, datetime], None]
-    apply: Callable[[AppealView, Any, datetime, Terms], list[Draft]]
-
-
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action("dispatch", AppealDispatchInput, _check_dispatch, _dispatch),
-        Action("answer", AppealAnswerInput, _check_answer, _answer),
-        Action("accept", AppealAcceptInput, _check_accept, _accept),
-        Action("raise_objection", ObjectionRaiseInput, _check_objection, _objection),
-        Action("review_objection", ObjectionReviewInput, _check_objection_review, _objection_review),
-        Action("record_contact", ContactRecordInput, _check_contact, _contact),
-        Action("phased_report", PhasedReportInput, _check_phased_report, _phased_report),
-        Action("request_extension", ExtensionRequestInput, _check_extension, _extension),
-        Action("review_extension", ExtensionReviewInput, _check_extension_review, _extension_review),
-        Action("complete", AppealCompleteInput, _check_complete, _complete),
-        Action("evaluate", AppealEvaluateInput, _check_evaluate, _evaluate),
-    )
-}
+#: The appeal's own actions (its many-hands actions: `domain.collaboration.ALL_ACTIONS`).
+ACTIONS: dict[str, Action] = table(
+    # the catalogue's choice is the workflow's to record, never the caller's
+    Action("dispatch", AppealDispatchInput, _check_dispatch, _dispatch, O,
+           (Route("dispatch", {"unit_from_catalogue": None}),)),
+    Action("answer", AppealAnswerInput, _check_answer, _answer, O, (Route("answer"),)),
+    Action("accept", AppealAcceptInput, _check_accept, _accept, U, (Route("accept"),)),
+    Action("raise_objection", ObjectionRaiseInput, _check_objection, _objection, U, (Route("objection"),)),
+    Action("review_objection", ObjectionReviewInput, _check_objection_review, _objection_review, O,
+           (Route("objection-review"),)),
+    Action("record_contact", ContactRecordInput, _check_contact, _contact, U, (Route("contact"),)),
+    Action("phased_report", PhasedReportInput, _check_phased_report, _phased_report, U, (Route("phased-report"),)),
+    Action("request_extension", ExtensionRequestInput, _check_extension, _extension, U, (Route("extension"),)),
+    Action("review_extension", ExtensionReviewInput, _check_extension_review, _extension_review, O,
+           (Route("extension-review"),)),
+    Action("complete", AppealCompleteInput, _check_complete, _complete, U, (Route("complete"),)),
+    Action("evaluate", AppealEvaluateInput, _check_evaluate, _evaluate, O, (Route("evaluation"),), citizen=True),
+)
 
 
 def check(view: AppealView, action: str, cmd: ActionInput, now: datetime) -> None:
-    ACTIONS[action].check(view, cmd, now)
+    entry = ACTIONS[action]
+    entry.check(view, cmd, now, entry)
 
 
 def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -531,7 +460,7 @@ def fire(view: AppealView, alarm: Alarm, now: datetime) -> list[Draft]:
         return [Draft("reminder", None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()})]
     if alarm.limit == "return_visit":
         limit.missed = True
-        return [_close(view, now, Outcome.NOT_EVALUATED)]
+        return [close(view, now, Outcome.NOT_EVALUATED)]
     limit.missed = True
     refresh_overdue(view)
     view.supervised = True
@@ -540,6 +469,3 @@ def fire(view: AppealView, alarm: Alarm, now: datetime) -> list[Draft]:
         Draft("escalated", None, view.handling_unit, {"to": "supervision", "limit": alarm.limit}),
     ]
 
-
-def _calendar(terms: Terms) -> WorkCalendar:
-    return WorkCalendar(frozenset(terms.holidays), frozenset(terms.workdays))

@@ -18,19 +18,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from domain.appeal import (
-    ACTIONS,
-    HANDLING,
-    Action,
-    _calendar,
-    _close,
-    _open_return_visit,
-    _require_handling_unit,
-    _require_role,
-    _require_status,
-    refresh_overdue,
-)
-from domain.core import Draft, Refused
+from domain.appeal import ACTIONS
+from domain.core import Action, Draft, Refused, Route, table
 from domain.privacy import scrub
 from domain.messages import (
     CODE,
@@ -45,6 +34,14 @@ from domain.messages import (
     Terms,
     part_key,
     part_workflow_id,
+)
+from domain.rules import (
+    HANDLING,
+    close,
+    open_return_visit,
+    refresh_overdue,
+    require_handling_unit,
+    require_status,
 )
 from domain.types import Role
 
@@ -124,9 +121,9 @@ OPEN_STATUSES = tuple(s for s in AppealStatus if s is not S.CLOSED)
 # --- parts -----------------------------------------------------------------------------------
 
 
-def _check_request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime) -> None:
-    _require_status(view, *HANDLING)
-    _require_handling_unit(view, cmd.actor)
+def _check_request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, action: Action) -> None:
+    require_status(view, *HANDLING)
+    require_handling_unit(view, cmd.actor, action)
     for unit in cmd.units:
         if unit == view.handling_unit:
             raise Refused("the lead unit cannot ask itself", "invalid", "units")
@@ -136,7 +133,7 @@ def _check_request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime
 
 
 def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, terms: Terms) -> list[Draft]:
-    due = _calendar(terms).add_working_days(now, cmd.limit_working_days, end_hour=terms.workday_end_hour)
+    due = terms.calendar().add_working_days(now, cmd.limit_working_days, end_hour=terms.workday_end_hour)
     report_in_due = now + timedelta(hours=cmd.report_in_hours) if cmd.kind is PartKind.WHISTLE else None
     for unit in cmd.units:
         earlier = view.parts.get(part_key(cmd.kind, unit))
@@ -158,8 +155,8 @@ def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, term
     return [Draft(kind, cmd.actor, view.handling_unit, detail)]
 
 
-def _check_close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime) -> None:
-    _require_handling_unit(view, cmd.actor)
+def _check_close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime, action: Action) -> None:
+    require_handling_unit(view, cmd.actor, action)
     part = view.parts.get(part_key(cmd.kind, cmd.unit))
     if part is None:
         raise Refused(f"{cmd.unit} has no {cmd.kind.value} part", "invalid", "unit")
@@ -173,8 +170,8 @@ def _close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime, ter
     return [Draft("part_closed", cmd.actor, cmd.unit, {"reason": cmd.reason, "by": "lead unit"})]
 
 
-def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime) -> None:
-    _require_handling_unit(view, cmd.actor)
+def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime, action: Action) -> None:
+    require_handling_unit(view, cmd.actor, action)
     part = view.parts.get(part_key(PartKind.WHISTLE, cmd.unit))
     if part is None:
         raise Refused(f"{cmd.unit} was not summoned to this appeal", "invalid", "unit")
@@ -214,7 +211,7 @@ def cancelled_by_administrator(view: AppealView, now: datetime, reason: str | No
     reason = scrub(reason) if reason else None
     drafts = settle_parts(view, "the appeal was cancelled by an administrator")
     drafts.append(Draft("cancelled", None, view.handling_unit, {"by": by, "reason": reason or None}))
-    drafts.append(_close(view, now, Outcome.CANCELLED_BY_ADMINISTRATOR))
+    drafts.append(close(view, now, Outcome.CANCELLED_BY_ADMINISTRATOR))
     return drafts
 
 
@@ -235,9 +232,9 @@ def resumed(view: AppealView, by: str, now: datetime, close_reason: str | None =
 # --- supervision ---------------------------------------------------------------------------
 
 
-def _check_supervise(view: AppealView, cmd: SuperviseInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.SUPERVISOR)
-    _require_status(view, *OPEN_STATUSES)
+def _check_supervise(view: AppealView, cmd: SuperviseInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
+    require_status(view, *OPEN_STATUSES)
     if cmd.new_due is not None:
         if cmd.new_due.tzinfo is None:
             raise Refused("the new limit needs a timezone", "invalid", "new_due")
@@ -267,9 +264,9 @@ def _supervise(view: AppealView, cmd: SuperviseInput, now: datetime, terms: Term
 # --- transfers and links ---------------------------------------------------------------------
 
 
-def _check_transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.OPERATOR)
-    _require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
+def _check_transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
+    require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
 
 
 def _transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -277,24 +274,24 @@ def _transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, terms:
     drafts.append(
         Draft("transferred_out", cmd.actor, None, {"hotline": cmd.hotline, "reason": cmd.reason, "external_no": cmd.external_no})
     )
-    drafts.append(_close(view, now, Outcome.TRANSFERRED_OUT))
+    drafts.append(close(view, now, Outcome.TRANSFERRED_OUT))
     return drafts
 
 
-def _check_link(view: AppealView, cmd: LinkInput, now: datetime) -> None:
-    _require_role(cmd.actor, Role.OPERATOR)
+def _check_link(view: AppealView, cmd: LinkInput, now: datetime, action: Action) -> None:
+    action.require_role(cmd.actor)
     if cmd.master_no == view.appeal_no:
         raise Refused("an appeal cannot be linked to itself", "invalid", "master_no")
     if view.master_no is not None:
         raise Refused(f"already linked to {view.master_no}")
     if cmd.kind == "duplicate":
-        _require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED)
+        require_status(view, S.RECEIVED, S.DISPATCHED, S.OBJECTION_RAISED, S.ACCEPTED)
         if not cmd.master_open:
             raise Refused("the master appeal is closed: link it as related", "invalid", "kind")
         if open_parts(view):
             raise Refused("close the co-handling parts first")
     else:
-        _require_status(view, *OPEN_STATUSES)
+        require_status(view, *OPEN_STATUSES)
 
 
 def _link(view: AppealView, cmd: LinkInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -334,28 +331,35 @@ def master_done(view: AppealView, master: str, result: str, unit: str | None, no
     view.handling_unit = unit
     view.status = S.AWAITING_EVALUATION
     view.completed_at = now
-    _open_return_visit(view, now, terms)
+    open_return_visit(view, now, terms)
     return [Draft("master_reported_done", None, unit, {"master": master, "result": result})]
 
 
-ACTIONS_MORE: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action("request_parts", PartsRequestInput, _check_request_parts, _request_parts),
-        Action("close_part", PartCloseRequestInput, _check_close_part, _close_part),
-        Action("rate_part", PartRateInput, _check_rate_part, _rate_part),
-        Action("supervise", SuperviseInput, _check_supervise, _supervise),
-        Action("transfer_out", TransferOutInput, _check_transfer_out, _transfer_out),
-        Action("link", LinkInput, _check_link, _link),
-    )
-}
+O, U, SUP = (Role.OPERATOR,), (Role.UNIT_STAFF,), (Role.SUPERVISOR,)
+
+#: The appeal's many-hands actions.
+ACTIONS_MORE: dict[str, Action] = table(
+    Action("request_parts", PartsRequestInput, _check_request_parts, _request_parts, U, (
+        Route("co-handling", {"kind": PartKind.CO_HANDLING, "report_in_hours": 24}),
+        Route("whistle", {"kind": PartKind.WHISTLE},
+              doc="吹哨: the street or township holding the appeal summons departments; each must report "
+                  "in within `report_in_hours` with its part of the joint plan, then report done."),
+    )),
+    Action("close_part", PartCloseRequestInput, _check_close_part, _close_part, U, (Route("parts/close"),)),
+    Action("rate_part", PartRateInput, _check_rate_part, _rate_part, U, (Route("parts/rate"),)),
+    Action("supervise", SuperviseInput, _check_supervise, _supervise, SUP, (Route("supervise"),)),
+    Action("transfer_out", TransferOutInput, _check_transfer_out, _transfer_out, O, (Route("transfer"),)),
+    # the caller looks the master up: the route's default is replaced by what it found
+    Action("link", LinkInput, _check_link, _link, O, (Route("link", {"master_open": True}),)),
+)
 
 #: Every action an appeal takes.
 ALL_ACTIONS: dict[str, Action] = {**ACTIONS, **ACTIONS_MORE}
 
 
 def check(view: AppealView, action: str, cmd: ActionInput, now: datetime) -> None:
-    ALL_ACTIONS[action].check(view, cmd, now)
+    entry = ALL_ACTIONS[action]
+    entry.check(view, cmd, now, entry)
 
 
 def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms: Terms) -> list[Draft]:

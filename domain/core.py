@@ -1,12 +1,16 @@
-"""Primitives shared by the rule modules: a refusal, a timeline event in the making, an alarm."""
+"""Primitives shared by the rule modules: a refusal, a timeline event in the making, an alarm,
+and the entry of an action table (one per workflow kind: what each staff action takes, who may
+take it, its rules and its API paths)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from domain.messages import Actor
+from domain.types import Role
 
 
 class Refused(Exception):
@@ -37,3 +41,51 @@ class Alarm:
     @property
     def limit(self) -> str:
         return self.name.split(":")[0]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API path of an action, `POST .../<path>`, and the input fields the route fixes (the
+    caller does not send them). An action may have several (a co-handling request and a whistle
+    are one workflow action)."""
+
+    path: str
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    doc: str | None = None  # the route's description, when the workflow method's does not fit
+
+
+@dataclass(frozen=True)
+class Action:
+    """One staff action of a workflow kind, declared once: the workflow's Update of this name
+    (and its Signal twin `<name>_signal`) takes `input_type`; `check` refuses it or lets it
+    through, `apply` does it; `roles` may take it (the API answers 403 to any other, and the
+    check refuses it again); `citizen`: the citizen's token may take it too; `routes`: its API
+    paths (none: not offered through the API, as a part's close, which only its appeal sends); `statuses`: where the rules can admit it, when
+    that is one list (what an inbox offers next)."""
+
+    name: str
+    input_type: type
+    check: Callable[..., None]  # (subject, cmd, now, this action)
+    apply: Callable[..., Any]
+    roles: tuple[Role, ...] = ()
+    routes: tuple[Route, ...] = ()
+    citizen: bool = False
+    statuses: tuple[Any, ...] = ()
+    #: the Signal twin's name (the same action, sent without waiting for an answer);
+    #: `<name>_signal` unless told
+    signal: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.signal:
+            object.__setattr__(self, "signal", f"{self.name}_signal")
+
+    def require_role(self, actor: Actor) -> None:
+        """Defence in depth: the API already answered 403 to another role."""
+        if actor.role not in self.roles:
+            names = ", ".join(r.value for r in self.roles)
+            raise Refused(f"only {names} may do this", "forbidden")
+
+
+def table(*actions: Action) -> dict[str, Action]:
+    """An action table, by name, in the order given (the order the API lists them)."""
+    return {a.name: a for a in actions}

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.calendar import WorkCalendar, deadline
 from domain.types import AppealType, Channel, LimitUnit, Role, Urgency
 
 TEXT = 2000  # longest free text a staff member may put into a message
@@ -371,6 +372,16 @@ class Terms(BaseModel):
             if p.urgency == urgency:
                 return p
         raise LookupError(f"no time-limit policy for urgency {urgency}")
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(frozenset(self.holidays), frozenset(self.workdays))
+
+    def due(self, urgency: Urgency, name: str, start: datetime) -> datetime:
+        """When the policy's limit `name` (contact_limit, completion_limit, objection_window,
+        return_visit_window) for this urgency runs out, if it starts at `start`."""
+        policy = self.policy(urgency)
+        amount, unit = getattr(policy, name), getattr(policy, f"{name}_unit")
+        return deadline(start, amount, unit, self.calendar(), end_hour=self.workday_end_hour)
 
 
 # --- what the workflow knows ---------------------------------------------------------------

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.core import Alarm, Draft, Refused
+from domain.core import Action, Alarm, Draft, Refused, Route, table
 from domain.privacy import scrub
 from domain.messages import (
     OPEN_PARTS,
     Actor,
+    PartAcceptInput,
     PartActionInput,
+    PartCloseInput,
+    PartDeclineInput,
+    PartDeclineReviewInput,
     PartInput,
     PartKind,
+    PartPhasedReportInput,
+    PartReportInput,
     PartStatus,
     PartView,
     part_round,
@@ -46,28 +52,111 @@ def new_part(inp: PartInput, workflow_id: str) -> PartView:
     )
 
 
-def _own_unit(part: PartView, actor: Actor) -> None:
-    if actor.role is not Role.UNIT_STAFF:
+def _own_unit(part: PartView, actor: Actor, action: Action) -> None:
+    if actor.role not in action.roles:
         raise Refused("only the unit's staff may do this", "forbidden")
     if actor.unit != part.unit:
         raise Refused(f"this part belongs to {part.unit}, not {actor.unit}", "wrong_unit")
 
 
-def _status(part: PartView, *allowed: PartStatus) -> None:
-    if part.status not in allowed:
-        names = ", ".join(s.value for s in allowed)
+def _status(part: PartView, action: Action) -> None:
+    if part.status not in action.statuses:
+        names = ", ".join(s.value for s in action.statuses)
         raise Refused(f"the part is {part.status.value}; this needs it to be {names}")
 
 
-#: The statuses in which each of a part's actions can be taken (those `check` requires): what a
-#: unit's inbox offers it to do next.
-ACTION_STATUSES = {
-    "accept": (PartStatus.REQUESTED,),  # a whistle's report-in
-    "phased_report": (PartStatus.ACCEPTED,),
-    "report": (PartStatus.ACCEPTED,),
-    "decline": (PartStatus.REQUESTED, PartStatus.ACCEPTED),
-    "review_decline": (PartStatus.DECLINED,),  # the hotline's
-}
+def _check_accept(part: PartView, cmd: PartAcceptInput, now: datetime, action: Action) -> None:
+    _status(part, action)
+    _own_unit(part, cmd.actor, action)
+    if part.kind is PartKind.WHISTLE and not cmd.plan:
+        raise Refused("reporting in means agreeing a part of the joint plan: give it", "invalid", "plan")
+
+
+def _accept(part: PartView, cmd: PartAcceptInput, now: datetime) -> Draft:
+    part.status, part.accepted_at, part.plan = PartStatus.ACCEPTED, now, cmd.plan
+    kind = "part_reported_in" if part.kind is PartKind.WHISTLE else "part_accepted"
+    in_time = part.report_in_due is None or now <= part.report_in_due
+    return Draft(kind, cmd.actor, part.unit, {"plan": cmd.plan, "in_time": in_time})
+
+
+def _check_phased_report(part: PartView, cmd: PartPhasedReportInput, now: datetime, action: Action) -> None:
+    _status(part, action)
+    _own_unit(part, cmd.actor, action)
+    if now > part.due and not cmd.reason:
+        raise Refused("the limit has passed: give the reason for the delay", "invalid", "reason")
+
+
+def _phased_report(part: PartView, cmd: PartPhasedReportInput, now: datetime) -> Draft:
+    return Draft("part_phased_report", cmd.actor, part.unit, {"progress": cmd.progress, "reason": cmd.reason})
+
+
+def _check_report(part: PartView, cmd: PartReportInput, now: datetime, action: Action) -> None:
+    _status(part, action)
+    _own_unit(part, cmd.actor, action)
+    if now > part.due and not cmd.late_reason:
+        raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid", "late_reason")
+
+
+def _report(part: PartView, cmd: PartReportInput, now: datetime) -> Draft:
+    part.status, part.done_at, part.result = PartStatus.DONE, now, cmd.result
+    detail = {"result": cmd.result, "in_time": now <= part.due, "late_reason": cmd.late_reason}
+    return Draft("part_done", cmd.actor, part.unit, detail)
+
+
+def _check_decline(part: PartView, cmd: PartDeclineInput, now: datetime, action: Action) -> None:
+    _status(part, action)
+    _own_unit(part, cmd.actor, action)
+
+
+def _decline(part: PartView, cmd: PartDeclineInput, now: datetime) -> Draft:
+    part.status, part.decline_reason = PartStatus.DECLINED, cmd.reason
+    return Draft("part_declined", cmd.actor, part.unit, {"reason": cmd.reason})
+
+
+def _check_review_decline(part: PartView, cmd: PartDeclineReviewInput, now: datetime, action: Action) -> None:
+    _status(part, action)
+    if cmd.actor.role not in action.roles:
+        raise Refused("only the hotline reviews a declined part", "forbidden")
+
+
+def _review_decline(part: PartView, cmd: PartDeclineReviewInput, now: datetime) -> Draft:
+    if cmd.uphold:
+        part.status, part.closed_reason = PartStatus.CLOSED, f"declined: {part.decline_reason}"
+        return Draft("part_decline_upheld", cmd.actor, part.unit, {"comment": cmd.comment})
+    part.status = PartStatus.ACCEPTED if part.accepted_at else PartStatus.REQUESTED
+    return Draft("part_decline_rejected", cmd.actor, part.unit, {"comment": cmd.comment})
+
+
+def _check_close(part: PartView, cmd: PartCloseInput, now: datetime, action: Action) -> None:
+    if part.status not in OPEN_PARTS:
+        raise Refused(f"the part is already {part.status.value}")
+
+
+def _close(part: PartView, cmd: PartCloseInput, now: datetime) -> Draft:
+    part.status, part.closed_reason = PartStatus.CLOSED, cmd.reason
+    return Draft("part_closed", cmd.actor, part.unit, {"reason": cmd.reason})
+
+
+#: A part's actions, in the order they usually come. Their paths are under
+#: /appeals/{no}/{co|whistle}/{unit}/. `close` is the lead's (through the appeal, a Signal): no
+#: route of its own, and no role (the appeal checked who closes).
+ACTIONS: dict[str, Action] = table(
+    Action("accept", PartAcceptInput, _check_accept, _accept, (Role.UNIT_STAFF,),
+           (Route("accept"), Route("report-in")), statuses=(PartStatus.REQUESTED,)),  # a whistle's report-in
+    Action("phased_report", PartPhasedReportInput, _check_phased_report, _phased_report, (Role.UNIT_STAFF,),
+           (Route("phased-report"),), statuses=(PartStatus.ACCEPTED,)),
+    Action("report", PartReportInput, _check_report, _report, (Role.UNIT_STAFF,),
+           (Route("report"),), statuses=(PartStatus.ACCEPTED,)),
+    Action("decline", PartDeclineInput, _check_decline, _decline, (Role.UNIT_STAFF,),
+           (Route("decline"),), statuses=(PartStatus.REQUESTED, PartStatus.ACCEPTED)),
+    Action("review_decline", PartDeclineReviewInput, _check_review_decline, _review_decline, (Role.OPERATOR,),
+           (Route("decline-review"),), statuses=(PartStatus.DECLINED,)),  # the hotline's
+    Action("close", PartCloseInput, _check_close, _close, signal="close"),
+)
+
+#: The statuses in which each of a part's staff actions can be taken (those `check` requires):
+#: what a unit's inbox offers it to do next.
+ACTION_STATUSES = {a.name: a.statuses for a in ACTIONS.values() if a.routes}
 
 
 def actions_open(status: PartStatus) -> list[str]:
@@ -76,62 +165,17 @@ def actions_open(status: PartStatus) -> list[str]:
 
 
 def check(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> None:
-    match action:
-        case "accept":
-            _status(part, PartStatus.REQUESTED)
-            _own_unit(part, cmd.actor)
-            if part.kind is PartKind.WHISTLE and not cmd.plan:
-                raise Refused("reporting in means agreeing a part of the joint plan: give it", "invalid", "plan")
-        case "phased_report":
-            _status(part, PartStatus.ACCEPTED)
-            _own_unit(part, cmd.actor)
-            if now > part.due and not cmd.reason:
-                raise Refused("the limit has passed: give the reason for the delay", "invalid", "reason")
-        case "report":
-            _status(part, PartStatus.ACCEPTED)
-            _own_unit(part, cmd.actor)
-            if now > part.due and not cmd.late_reason:
-                raise Refused("the limit has passed: give the reason for the delay (late_reason)", "invalid", "late_reason")
-        case "decline":
-            _status(part, PartStatus.REQUESTED, PartStatus.ACCEPTED)
-            _own_unit(part, cmd.actor)
-        case "review_decline":
-            _status(part, PartStatus.DECLINED)
-            if cmd.actor.role is not Role.OPERATOR:
-                raise Refused("only the hotline reviews a declined part", "forbidden")
-        case "close":
-            if part.status not in OPEN_PARTS:
-                raise Refused(f"the part is already {part.status.value}")
-        case _:
-            raise Refused(f"unknown action {action}", "invalid")
+    entry = ACTIONS.get(action)
+    if entry is None:
+        raise Refused(f"unknown action {action}", "invalid")
+    entry.check(part, cmd, now, entry)
 
 
 def apply(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> Draft:
-    match action:
-        case "accept":
-            part.status, part.accepted_at, part.plan = PartStatus.ACCEPTED, now, cmd.plan
-            kind = "part_reported_in" if part.kind is PartKind.WHISTLE else "part_accepted"
-            in_time = part.report_in_due is None or now <= part.report_in_due
-            return Draft(kind, cmd.actor, part.unit, {"plan": cmd.plan, "in_time": in_time})
-        case "phased_report":
-            return Draft("part_phased_report", cmd.actor, part.unit, {"progress": cmd.progress, "reason": cmd.reason})
-        case "report":
-            part.status, part.done_at, part.result = PartStatus.DONE, now, cmd.result
-            detail = {"result": cmd.result, "in_time": now <= part.due, "late_reason": cmd.late_reason}
-            return Draft("part_done", cmd.actor, part.unit, detail)
-        case "decline":
-            part.status, part.decline_reason = PartStatus.DECLINED, cmd.reason
-            return Draft("part_declined", cmd.actor, part.unit, {"reason": cmd.reason})
-        case "review_decline":
-            if cmd.uphold:
-                part.status, part.closed_reason = PartStatus.CLOSED, f"declined: {part.decline_reason}"
-                return Draft("part_decline_upheld", cmd.actor, part.unit, {"comment": cmd.comment})
-            part.status = PartStatus.ACCEPTED if part.accepted_at else PartStatus.REQUESTED
-            return Draft("part_decline_rejected", cmd.actor, part.unit, {"comment": cmd.comment})
-        case "close":
-            part.status, part.closed_reason = PartStatus.CLOSED, cmd.reason
-            return Draft("part_closed", cmd.actor, part.unit, {"reason": cmd.reason})
-    raise Refused(f"unknown action {action}", "invalid")
+    entry = ACTIONS.get(action)
+    if entry is None:
+        raise Refused(f"unknown action {action}", "invalid")
+    return entry.apply(part, cmd, now)
 
 
 def cancelled(part: PartView, reason: str | None) -> Draft:

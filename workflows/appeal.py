@@ -28,7 +28,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
-    from domain import collaboration as more
+    from domain import collaboration
     from domain.core import Draft, Refused
     from domain.messages import (
         ActionInput,
@@ -59,9 +59,9 @@ with workflow.unsafe.imports_passed_through():
         part_key,
     )
     from domain.privacy import refuse_phone_or_id
-    import workflows.search_attributes as sa
+    import workflows.search_attributes as attrs
     from workflows.cohandling import CoHandlingWorkflow
-    from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal
+    from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal, sleep_until_alarm
 
 #: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
 CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
@@ -93,16 +93,19 @@ def numbered(view: AppealView, drafts: list[Draft], now) -> tuple[list[TimelineE
     for d in drafts:
         view.seq += 1
         events.append(TimelineEvent(seq=view.seq, kind=d.kind, at=now, actor=d.actor, unit=d.unit, detail=d.detail))
-        for recipient in more.recipients(view, d.kind, d.unit, d.detail):
+        for recipient in collaboration.recipients(view, d.kind, d.unit, d.detail):
             notices.append(NotificationDraft(seq=view.seq, recipient=recipient, topic=d.kind, detail=d.detail))
     return events, notices
+
+
+def _alarm_summary(alarm: rules.Alarm) -> str:
+    return f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}"
 
 
 @workflow.defn
 class AppealWorkflow:
     @workflow.init
     def __init__(self, inp: AppealInput) -> None:
-        self.inp = inp
         self.view: AppealView | None = None  # set once the terms are loaded
         self.terms: Terms | None = None
         self.woken = False  # the next alarm may have changed: re-arm the timer
@@ -157,7 +160,7 @@ class AppealWorkflow:
     async def _resume(self, r: AppealResumeInput) -> None:
         """A new run carries on from the view the ended one projected (or closes it at once)."""
         self.view = r.view
-        await self._record(more.resumed(self.view, r.by, workflow.now(), r.close_reason))
+        await self._record(collaboration.resumed(self.view, r.by, workflow.now(), r.close_reason))
         self.intake_recorded = True
 
     async def _close_cancelled(self) -> None:
@@ -167,7 +170,7 @@ class AppealWorkflow:
         keeps scheduling activities after catching it (the SDK allows that)."""
         if self.view.status is not AppealStatus.CLOSED:
             reason = workflow.cancellation_reason() or None
-            await self._record(more.cancelled_by_administrator(self.view, workflow.now(), reason))
+            await self._record(collaboration.cancelled_by_administrator(self.view, workflow.now(), reason))
         await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
         await workflow.wait_condition(workflow.all_handlers_finished)
 
@@ -175,23 +178,11 @@ class AppealWorkflow:
         alarm = rules.next_alarm(self.view, self.terms)
         self._armed = alarm
         self.woken = False
-        if alarm is None:
-            await workflow.wait_condition(lambda: self.woken)
-            return
-        remaining = (alarm.at - workflow.now()).total_seconds()
-        if remaining > 0:
-            try:
-                await workflow.wait_condition(
-                    lambda: self.woken,
-                    timeout=timedelta(seconds=remaining),
-                    timeout_summary=f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}",
-                )
-                return  # someone acted first: the next alarm may have changed
-            except asyncio.TimeoutError:
-                pass
+        if not await sleep_until_alarm(alarm, lambda: self.woken, _alarm_summary):
+            return  # someone acted first: the next alarm may have changed
         drafts = rules.fire(self.view, alarm, workflow.now())
         if self.view.status is AppealStatus.CLOSED:
-            drafts[-1:-1] = more.settle_parts(self.view, "the appeal closed")
+            drafts[-1:-1] = collaboration.settle_parts(self.view, "the appeal closed")
         await self._record(drafts)
 
     async def _route(self, view: AppealView) -> str | None:
@@ -216,14 +207,14 @@ class AppealWorkflow:
         if self.view is None:
             return  # still setting up; the handler waits and checks again
         try:
-            more.check(self.view, action, cmd, workflow.now())
+            collaboration.check(self.view, action, cmd, workflow.now())
         except Refused as e:
             raise refusal(e) from None
 
     async def _perform(self, action: str, cmd: ActionInput) -> AppealView:
         await workflow.wait_condition(lambda: self.view is not None)
         try:
-            more.check(self.view, action, cmd, workflow.now())
+            collaboration.check(self.view, action, cmd, workflow.now())
             if action == "dispatch":
                 cmd = await self._dispatch_unit(cmd)
         except Refused as e:
@@ -232,7 +223,7 @@ class AppealWorkflow:
         # the part a close is for, held now: while the close is recorded, the unit may be asked
         # again and its new part take the old one's place
         closing = self.view.parts[part_key(cmd.kind, cmd.unit)] if action == "close_part" else None
-        drafts = more.apply(self.view, action, cmd, workflow.now(), self.terms)
+        drafts = collaboration.apply(self.view, action, cmd, workflow.now(), self.terms)
         if action == "evaluate" and was_overdue and not self.view.overdue and not workflow.patched(REHANDLING_ON_TIME):
             self.view.overdue = True  # as older runs had it: their later upserts depend on it
         await self._record(drafts)
@@ -247,7 +238,7 @@ class AppealWorkflow:
             cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
             if cmd.unit is None:
                 raise Refused("no routing rule applies: name the unit", "invalid", "unit")
-            more.check(self.view, "dispatch", cmd, workflow.now())  # the state may have moved
+            collaboration.check(self.view, "dispatch", cmd, workflow.now())  # the state may have moved
         if workflow.patched(DISPATCH_SAYS_WHO_CHOSE):
             return cmd.model_copy(update={"unit_from_catalogue": routed})
         return cmd.model_copy(update={"unit_from_catalogue": None})  # as older runs: "operator"
@@ -266,7 +257,7 @@ class AppealWorkflow:
             await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
         elif action == "link":
             await self._signal(
-                f"appeal-{cmd.master_no}", "follower_linked", more.FollowerLinked(appeal=self.view.appeal_no, kind=cmd.kind)
+                f"appeal-{cmd.master_no}", "follower_linked", collaboration.FollowerLinked(appeal=self.view.appeal_no, kind=cmd.kind)
             )
         elif action == "complete":
             for follower in self.view.followers:
@@ -274,7 +265,7 @@ class AppealWorkflow:
                 await self._signal(
                     f"appeal-{follower}",
                     "master_done",
-                    more.MasterDone(master=self.view.appeal_no, result=cmd.result, unit=self.view.handling_unit),
+                    collaboration.MasterDone(master=self.view.appeal_no, result=cmd.result, unit=self.view.handling_unit),
                 )
 
     async def _release_followers(self, reason: str) -> None:
@@ -283,7 +274,7 @@ class AppealWorkflow:
             if follower not in self._told:
                 self._told.add(follower)
                 await self._signal(
-                    f"appeal-{follower}", "master_released", more.MasterReleased(master=self.view.appeal_no, reason=reason)
+                    f"appeal-{follower}", "master_released", collaboration.MasterReleased(master=self.view.appeal_no, reason=reason)
                 )
 
     async def _signal(self, workflow_id: str, signal: str, arg) -> bool:
@@ -422,19 +413,19 @@ class AppealWorkflow:
     def _upsert_search_attributes(self) -> None:
         v = self.view
         wanted = {
-            sa.APPEAL_STATUS: v.status.value,
-            sa.HANDLING_UNIT: v.handling_unit,
-            sa.DISTRICT: v.district,
-            sa.STREET: v.street,
-            sa.CATEGORY: v.category,
-            sa.APPEAL_TYPE: v.appeal_type.value,
-            sa.URGENCY: v.urgency.value,
-            sa.REPLY_DEADLINE: v.reply_deadline,
-            sa.OVERDUE: v.overdue,
+            attrs.APPEAL_STATUS: v.status.value,
+            attrs.HANDLING_UNIT: v.handling_unit,
+            attrs.DISTRICT: v.district,
+            attrs.STREET: v.street,
+            attrs.CATEGORY: v.category,
+            attrs.APPEAL_TYPE: v.appeal_type.value,
+            attrs.URGENCY: v.urgency.value,
+            attrs.REPLY_DEADLINE: v.reply_deadline,
+            attrs.OVERDUE: v.overdue,
         }
-        if v.projection_failed or sa.PROJECTION_FAILED.name in self._attrs:
+        if v.projection_failed or attrs.PROJECTION_FAILED.name in self._attrs:
             # only once a projection has been refused: the upserts of earlier histories stay as they were
-            wanted[sa.PROJECTION_FAILED] = True if v.projection_failed else None
+            wanted[attrs.PROJECTION_FAILED] = True if v.projection_failed else None
         updates: list[SearchAttributeUpdate] = []
         for key, value in wanted.items():
             if self._attrs.get(key.name, ...) == value:
@@ -603,83 +594,83 @@ class AppealWorkflow:
 
     # --- many hands, supervision, transfers, links ------------------------------------------
     @workflow.update
-    async def request_parts(self, cmd: more.PartsRequestInput) -> AppealView:
+    async def request_parts(self, cmd: collaboration.PartsRequestInput) -> AppealView:
         """协办 / 吹哨: the lead unit asks co-handling units for their part, or a street summons
         departments; each part runs as a child workflow with its own limit."""
         return await self._perform("request_parts", cmd)
 
     @request_parts.validator
-    def _v_request_parts(self, cmd: more.PartsRequestInput) -> None:
+    def _v_request_parts(self, cmd: collaboration.PartsRequestInput) -> None:
         self._validate("request_parts", cmd)
 
     @workflow.signal
-    async def request_parts_signal(self, cmd: more.PartsRequestInput) -> None:
+    async def request_parts_signal(self, cmd: collaboration.PartsRequestInput) -> None:
         await self._signalled("request_parts", cmd)
 
     @workflow.update
-    async def close_part(self, cmd: more.PartCloseRequestInput) -> AppealView:
+    async def close_part(self, cmd: collaboration.PartCloseRequestInput) -> AppealView:
         """The lead unit closes a part that is not done, with a recorded reason."""
         return await self._perform("close_part", cmd)
 
     @close_part.validator
-    def _v_close_part(self, cmd: more.PartCloseRequestInput) -> None:
+    def _v_close_part(self, cmd: collaboration.PartCloseRequestInput) -> None:
         self._validate("close_part", cmd)
 
     @workflow.signal
-    async def close_part_signal(self, cmd: more.PartCloseRequestInput) -> None:
+    async def close_part_signal(self, cmd: collaboration.PartCloseRequestInput) -> None:
         await self._signalled("close_part", cmd)
 
     @workflow.update
-    async def rate_part(self, cmd: more.PartRateInput) -> AppealView:
+    async def rate_part(self, cmd: collaboration.PartRateInput) -> AppealView:
         """The street rates a summoned department (the dual assessment of 吹哨报到)."""
         return await self._perform("rate_part", cmd)
 
     @rate_part.validator
-    def _v_rate_part(self, cmd: more.PartRateInput) -> None:
+    def _v_rate_part(self, cmd: collaboration.PartRateInput) -> None:
         self._validate("rate_part", cmd)
 
     @workflow.signal
-    async def rate_part_signal(self, cmd: more.PartRateInput) -> None:
+    async def rate_part_signal(self, cmd: collaboration.PartRateInput) -> None:
         await self._signalled("rate_part", cmd)
 
     @workflow.update
-    async def supervise(self, cmd: more.SuperviseInput) -> AppealView:
+    async def supervise(self, cmd: collaboration.SuperviseInput) -> AppealView:
         """督办: a supervision note, a new limit, or an escalation to municipal supervision."""
         return await self._perform("supervise", cmd)
 
     @supervise.validator
-    def _v_supervise(self, cmd: more.SuperviseInput) -> None:
+    def _v_supervise(self, cmd: collaboration.SuperviseInput) -> None:
         self._validate("supervise", cmd)
 
     @workflow.signal
-    async def supervise_signal(self, cmd: more.SuperviseInput) -> None:
+    async def supervise_signal(self, cmd: collaboration.SuperviseInput) -> None:
         await self._signalled("supervise", cmd)
 
     @workflow.update
-    async def transfer_out(self, cmd: more.TransferOutInput) -> AppealView:
+    async def transfer_out(self, cmd: collaboration.TransferOutInput) -> AppealView:
         """京津冀: an appeal about Tianjin or Hebei goes to that hotline and closes here."""
         return await self._perform("transfer_out", cmd)
 
     @transfer_out.validator
-    def _v_transfer_out(self, cmd: more.TransferOutInput) -> None:
+    def _v_transfer_out(self, cmd: collaboration.TransferOutInput) -> None:
         self._validate("transfer_out", cmd)
 
     @workflow.signal
-    async def transfer_out_signal(self, cmd: more.TransferOutInput) -> None:
+    async def transfer_out_signal(self, cmd: collaboration.TransferOutInput) -> None:
         await self._signalled("transfer_out", cmd)
 
     @workflow.update
-    async def link(self, cmd: more.LinkInput) -> AppealView:
+    async def link(self, cmd: collaboration.LinkInput) -> AppealView:
         """A duplicate follows its master's handling (its citizen still gets a return visit);
         a related appeal is recorded as such on both timelines."""
         return await self._perform("link", cmd)
 
     @link.validator
-    def _v_link(self, cmd: more.LinkInput) -> None:
+    def _v_link(self, cmd: collaboration.LinkInput) -> None:
         self._validate("link", cmd)
 
     @workflow.signal
-    async def link_signal(self, cmd: more.LinkInput) -> None:
+    async def link_signal(self, cmd: collaboration.LinkInput) -> None:
         await self._signalled("link", cmd)
 
     # --- signals from other workflows ------------------------------------------------------
@@ -719,25 +710,25 @@ class AppealWorkflow:
         await self._record([Draft("stale_part_message", change.actor, old.unit, detail)])
 
     @workflow.signal
-    async def follower_linked(self, note: more.FollowerLinked) -> None:
+    async def follower_linked(self, note: collaboration.FollowerLinked) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
-        if note.kind == "duplicate" and self.view.status not in more.TAKES_DUPLICATES:
+        if note.kind == "duplicate" and self.view.status not in collaboration.TAKES_DUPLICATES:
             # it will not report done (any more): the duplicate must not wait for it
             await self._signal(
                 f"appeal-{note.appeal}",
                 "master_released",
-                more.MasterReleased(master=self.view.appeal_no, reason=f"the master appeal is {self.view.status.value}"),
+                collaboration.MasterReleased(master=self.view.appeal_no, reason=f"the master appeal is {self.view.status.value}"),
             )
             return
         if self.view.status is not AppealStatus.CLOSED:
-            await self._record(more.follower_linked(self.view, note.appeal, note.kind))
+            await self._record(collaboration.follower_linked(self.view, note.appeal, note.kind))
 
     @workflow.signal
-    async def master_released(self, note: more.MasterReleased) -> None:
+    async def master_released(self, note: collaboration.MasterReleased) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
-        await self._record(more.master_released(self.view, note.master, note.reason))
+        await self._record(collaboration.master_released(self.view, note.master, note.reason))
 
     @workflow.signal
-    async def master_done(self, note: more.MasterDone) -> None:
+    async def master_done(self, note: collaboration.MasterDone) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
-        await self._record(more.master_done(self.view, note.master, note.result, note.unit, workflow.now(), self.terms))
+        await self._record(collaboration.master_done(self.view, note.master, note.result, note.unit, workflow.now(), self.terms))

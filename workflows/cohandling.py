@@ -8,7 +8,6 @@ No postponed annotations, for the reason given in `workflows.appeal`.
 """
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
@@ -29,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
         PartView,
     )
     from domain.privacy import refuse_phone_or_id
-    import workflows.search_attributes as sa
-    from workflows.common import refusal
+    import workflows.search_attributes as attrs
+    from workflows.common import refusal, sleep_until_alarm
 
 
 #: Parts that tell their appeal they closed when an administrator cancels them.
@@ -68,22 +67,13 @@ class CoHandlingWorkflow:
         while self.part.open:
             alarm = rules.next_alarm(self.part, inp.reminder_at_fraction)
             self.woken = False
-            if alarm is None:
-                await workflow.wait_condition(lambda: self.woken)
-                continue
-            remaining = (alarm.at - workflow.now()).total_seconds()
-            if remaining > 0:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self.woken,
-                        timeout=timedelta(seconds=remaining),
-                        timeout_summary=f"{self.part.unit} {alarm.name.replace(':', ' ')}",
-                    )
-                    continue
-                except asyncio.TimeoutError:
-                    pass
+            if not await sleep_until_alarm(alarm, lambda: self.woken, self._alarm_summary):
+                continue  # someone acted first: the next alarm may have changed
             for draft in rules.fire(self.part, alarm):
                 await self._tell_appeal(draft)
+
+    def _alarm_summary(self, alarm) -> str:
+        return f"{self.part.unit} {alarm.name.replace(':', ' ')}"
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: PartActionInput) -> None:
@@ -131,10 +121,10 @@ class CoHandlingWorkflow:
     def _upsert_search_attributes(self) -> None:
         workflow.upsert_search_attributes(
             [
-                sa.APPEAL_STATUS.value_set(f"part_{self.part.status.value}"),
-                sa.HANDLING_UNIT.value_set(self.part.unit),
-                sa.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
-                sa.OVERDUE.value_set(self.part.overdue),
+                attrs.APPEAL_STATUS.value_set(f"part_{self.part.status.value}"),
+                attrs.HANDLING_UNIT.value_set(self.part.unit),
+                attrs.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
+                attrs.OVERDUE.value_set(self.part.overdue),
             ]
         )
 

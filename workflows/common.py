@@ -1,6 +1,9 @@
 """What every workflow of jiesu shares: how a refused action travels back to its sender, how
-database activities are retried, and how to tell a projection PostgreSQL refused."""
+database activities are retried, how to tell a projection PostgreSQL refused, and how to sleep
+until the next alarm."""
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -8,7 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.core import Refused
+    from domain.core import Alarm, Refused
 
 #: Database activities: retried until PostgreSQL answers (it may be restarting); an error that
 #: retrying cannot fix is raised non-retryable by the activity itself.
@@ -36,3 +39,22 @@ def projection_refused(e: FailureError) -> ApplicationError | None:
     """The error, if a projection activity failed because PostgreSQL refused the record (a data
     or integrity error: retrying cannot help, and the activity did not retry)."""
     return activity_failure(e, "ProjectionRefused")
+
+
+async def sleep_until_alarm(alarm: "Alarm | None", woken: Callable[[], bool], summary: Callable[["Alarm"], str]) -> bool:
+    """Wait for `alarm` (a timer, shown with `summary(alarm)` in Temporal's UI) unless `woken()`
+    comes true first (someone acted: the next alarm may have changed). True when the alarm is
+    due and must fire, False when woken first. With no alarm, wait until woken. (The timer and
+    the waits are commands in the workflow's history: their order and summaries are part of
+    every recorded run.)"""
+    if alarm is None:
+        await workflow.wait_condition(woken)
+        return False
+    remaining = (alarm.at - workflow.now()).total_seconds()
+    if remaining > 0:
+        try:
+            await workflow.wait_condition(woken, timeout=timedelta(seconds=remaining), timeout_summary=summary(alarm))
+            return False
+        except asyncio.TimeoutError:
+            pass
+    return True

@@ -62,7 +62,6 @@ def refuse_unscrubbed(cmd) -> None:
 class GovernanceTaskWorkflow:
     @workflow.init
     def __init__(self, inp: GovernanceTaskInput) -> None:
-        self.inp = inp
         self.view = rules.open_task(inp)
         self.due: list[InspectionDue] = []
         self._triggers: list[str] = []  # the latest scheduled runs seen (a repeat is ignored)

@@ -2,56 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body as InBody, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, create_model
-from temporalio.client import (
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import (
     CitizenToken,
     CurrentPrincipal,
+    OperatorDep,
     Principal,
     citizen_token,
     optional_principal,
-    require,
     same_secret,
 )
 from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError, ErrorResponse, not_answered, not_found, refused, workflow_refusal
+from api.errors import ApiError, ErrorResponse, not_found
 from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
 from api.scope import appeal_scope
+from api.temporal_calls import UPDATE_RPC_TIMEOUT, send_update
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
+from domain import appeal as rules
+from domain.core import Action, Route
 from domain.messages import (
-    ActionInput,
     Actor,
-    AppealAcceptInput,
-    AppealAnswerInput,
-    AppealCompleteInput,
-    AppealDispatchInput,
-    AppealEvaluateInput,
     AppealStatus,
     AppealView,
     CitizenContacted,
-    ContactRecordInput,
-    ExtensionRequestInput,
-    ExtensionReviewInput,
     Limit,
-    ObjectionRaiseInput,
-    ObjectionReviewInput,
     Outcome,
     PartView,
-    PhasedReportInput,
     Satisfaction,
 )
 from domain.types import AppealType, Channel, Role, Urgency
@@ -59,8 +45,6 @@ from workflows.appeal import AppealWorkflow
 
 router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
 
-STAFF = (Role.OPERATOR, Role.UNIT_STAFF, Role.SUPERVISOR, Role.ANALYST, Role.ADMINISTRATOR)
-UPDATE_RPC_TIMEOUT = timedelta(seconds=15)
 
 
 # --- what the API shows ---------------------------------------------------------------------
@@ -255,7 +239,7 @@ async def create_appeal(
     settings: SettingsDep,
     temporal: TemporalDep,
     directory: DirectoryDep,
-    principal: Principal = require(Role.OPERATOR),
+    principal: OperatorDep,
     idempotency_key: IdempotencyKey = None,
 ):
     """Record a work order (工单) and start its workflow: answered on the spot, dispatched (to the
@@ -363,27 +347,12 @@ async def get_timeline(
 
 # --- staff actions: one Update each --------------------------------------------------------
 
-async def execute(
-    workflow_id: str, update: str, cmd: BaseModel, result_type: type, row: Appeal, temporal, *, id: str | None = None
-):
-    """Send one Update; map refusals to 409/403/422, an unresponsive Temporal to 503. With an
-    `id` (see `api.idempotency.update_id`), a retry is answered as the first call was."""
-    handle = temporal.get_workflow_handle(workflow_id)
-    try:
-        return await handle.execute_update(
-            update, cmd, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT, id=id
-        )
-    except WorkflowUpdateFailedError as e:
-        refusal = workflow_refusal(e.cause, _status_of(row))
-        if refusal is not None:
-            raise refusal from e
-        raise ApiError(409, "refused", getattr(e.cause, "message", str(e))) from e
-    except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise not_answered(UPDATE_RPC_TIMEOUT) from e
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise refused("wrong_state", "closed already: nothing more can be done", "closed") from e
-        raise
+async def execute(workflow_id: str, update: Callable, cmd: BaseModel, row: Appeal, temporal, *, id: str | None = None):
+    """Send one Update of an appeal's workflow or of one of its parts' (`api.temporal_calls`)."""
+    return await send_update(
+        temporal, workflow_id, update, cmd, status=_status_of(row),
+        gone=("closed", "closed already: nothing more can be done"), id=id, rpc_timeout=UPDATE_RPC_TIMEOUT,
+    )
 
 
 def _status_of(row: Appeal) -> str:
@@ -409,43 +378,20 @@ def body_param(model: type[BaseModel]):
 Prepare = Callable[[dict, Appeal, Directory, Any], Awaitable[dict]]
 
 
-#: path, workflow update, input type, who may do it (None: operator or the citizen's token)
-ACTIONS = [
-    ("dispatch", "dispatch", AppealDispatchInput, (Role.OPERATOR,)),
-    ("answer", "answer", AppealAnswerInput, (Role.OPERATOR,)),
-    ("accept", "accept", AppealAcceptInput, (Role.UNIT_STAFF,)),
-    ("objection", "raise_objection", ObjectionRaiseInput, (Role.UNIT_STAFF,)),
-    ("objection-review", "review_objection", ObjectionReviewInput, (Role.OPERATOR,)),
-    ("contact", "record_contact", ContactRecordInput, (Role.UNIT_STAFF,)),
-    ("phased-report", "phased_report", PhasedReportInput, (Role.UNIT_STAFF,)),
-    ("extension", "request_extension", ExtensionRequestInput, (Role.UNIT_STAFF,)),
-    ("extension-review", "review_extension", ExtensionReviewInput, (Role.OPERATOR,)),
-    ("complete", "complete", AppealCompleteInput, (Role.UNIT_STAFF,)),
-    ("evaluation", "evaluate", AppealEvaluateInput, None),
-]
-
-
-def add_action(
-    router: APIRouter,
-    path: str,
-    update: str,
-    input_type: type[ActionInput],
-    roles: tuple[Role, ...] | None,
-    *,
-    fixed: dict | None = None,
-    prepare: Prepare | None = None,
-    doc: str | None = None,
-) -> None:
-    """POST /appeals/{no}/<path>: check who calls, then send the workflow Update `update`."""
+def add_action(router: APIRouter, action: Action, route: Route, *, prepare: Prepare | None = None) -> None:
+    """POST /appeals/{no}/<route.path>: check who calls (the roles of the action's table entry),
+    then send the workflow Update of the action's name."""
+    path, fixed, roles = route.path, dict(route.fixed), action.roles
+    input_type = action.input_type
+    update = getattr(AppealWorkflow, action.name)
     Body = body_model(input_type, fixed, name=path.title().replace("-", "") + "Body")
-    doc = doc or (getattr(AppealWorkflow, update).__doc__ or "").strip()
     responses = {
         409: {"model": ErrorResponse, "description": "wrong state, wrong unit, or window passed"},
         403: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
     }
 
-    async def action(
+    async def take_action(
         appeal_no: str,
         session: SessionDep,
         settings: SettingsDep,
@@ -459,28 +405,27 @@ def add_action(
     ) -> AppealOut:
         body = Body() if body is None else body
         if principal is not None:
-            allowed = roles or (Role.OPERATOR,)
-            if principal.role not in allowed:
-                raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in allowed)}")
-        elif roles is not None:
+            if principal.role not in roles:
+                raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in roles)}")
+        elif not action.citizen:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
         row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
         known = await directory.get()
         _check_units(body, known)
-        fields = body.model_dump() | (fixed or {})
+        fields = body.model_dump() | fixed
         if prepare is not None:
             fields = await prepare(fields, row, known, session)
         fields = await scrubbed_for_appeal(fields, input_type, appeal_no=row.appeal_no, session=session, sealer=sealer)
         await session.close()  # give the connection back while the workflow works
-        view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), AppealView, row, temporal,
+        view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), row, temporal,
                              id=update_id(path, actor, idempotency_key))
         return present(row, view)
 
-    action.__doc__ = doc
-    action.__annotations__["body"] = Body  # a local class: resolve the postponed annotation here
+    take_action.__doc__ = route.doc or (update.__doc__ or "").strip()
+    take_action.__annotations__["body"] = Body  # a local class: resolve the postponed annotation here
     router.add_api_route(
         f"/appeals/{{appeal_no}}/{path}",
-        action,
+        take_action,
         methods=["POST"],
         response_model=AppealOut,
         responses=responses,
@@ -498,8 +443,6 @@ def _check_units(body: BaseModel, directory: Directory) -> None:
                 raise ApiError(422, "validation_error", f"unknown unit {code!r}", [{"field": field}])
 
 
-#: fields of an action's input that the workflow sets, never the caller
-FIXED = {"dispatch": {"unit_from_catalogue": None}}
-
-for _path, _update, _input, _roles in ACTIONS:
-    add_action(router, _path, _update, _input, _roles, fixed=FIXED.get(_path))
+for _action in rules.ACTIONS.values():
+    for _route in _action.routes:
+        add_action(router, _action, _route)

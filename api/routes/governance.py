@@ -9,19 +9,18 @@ staff see their own unit's tasks only, a district supervisor the district's (ano
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.periods import PeriodError, resolve
-from api.auth import Principal, require
+from api.auth import Principal, SupervisorDep, UnitStaffDep, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, not_answered, refused, workflow_refusal
+from api.errors import ApiError, ErrorResponse, refused
 from api.idempotency import IdempotencyKey, update_id
 from api.governance import (
     CSV,
@@ -40,6 +39,8 @@ from api.governance import (
 from api.periods import FormatDep
 from api.privacy import scrubbed
 from api.routes import themes
+from api.temporal_calls import send_update
+from temporalio.service import RPCError, RPCStatusCode
 from db import governance as store
 from db.models import GovernanceTask
 from domain import governance as rules
@@ -54,10 +55,10 @@ from domain.governance import (
 from domain.messages import TEXT
 from domain.types import Role
 from infra.schedules import trigger_inspection
+from workflows.governance import GovernanceTaskWorkflow
 
 router = APIRouter(tags=["governance"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
 
-UPDATE_RPC_TIMEOUT = timedelta(seconds=15)
 
 Code = Annotated[str | None, Query(max_length=40)]
 TaskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -97,27 +98,15 @@ class InspectionRequested(BaseModel):
 
 
 async def _execute(
-    row: GovernanceTask, update: str, cmd: BaseModel, temporal, key: str | None = None
+    row: GovernanceTask, update: Callable, cmd: BaseModel, temporal, key: str | None = None
 ) -> GovernanceTaskView:
-    """Send one Update; refusals become 409/403/422, an unresponsive Temporal 503. With an
-    Idempotency-Key, a retry is answered as the first call was (the key is the Update's ID)."""
-    handle = temporal.get_workflow_handle(row.workflow_id)
-    try:
-        return await handle.execute_update(
-            update, cmd, result_type=GovernanceTaskView, rpc_timeout=UPDATE_RPC_TIMEOUT,
-            id=update_id(update, cmd.actor, key),
-        )
-    except WorkflowUpdateFailedError as e:
-        refusal = workflow_refusal(e.cause, row.status)
-        if refusal is not None:
-            raise refusal from e
-        raise ApiError(409, "refused", getattr(e.cause, "message", str(e))) from e
-    except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise not_answered(UPDATE_RPC_TIMEOUT) from e
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise refused("wrong_state", f"the task is {row.status}: nothing more can be done", row.status) from e
-        raise
+    """Send one Update of the task's workflow (`api.temporal_calls`). With an Idempotency-Key, a
+    retry is answered as the first call was (the key is the Update's ID)."""
+    return await send_update(
+        temporal, row.workflow_id, update, cmd, status=row.status,
+        gone=(row.status, f"the task is {row.status}: nothing more can be done"),
+        id=update_id(update.__name__, cmd.actor, key),
+    )
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -131,7 +120,7 @@ async def create_task(
     settings: SettingsDep,
     temporal: TemporalDep,
     directory: DirectoryDep,
-    principal: Principal = require(Role.SUPERVISOR),
+    principal: SupervisorDep,
 ):
     """Turn a hot spot or a recurring problem into a governance task owned by a unit: inspected
     every `interval_days` by a Temporal Schedule, closed once the problem has stayed away
@@ -201,7 +190,7 @@ async def get_task(task_id: TaskId, session: SessionDep, principal: Principal = 
              responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def record_finding(
     task_id: TaskId, body: FindingIn, session: SessionDep, temporal: TemporalDep,
-    principal: Principal = require(Role.UNIT_STAFF), idempotency_key: IdempotencyKey = None,
+    principal: UnitStaffDep, idempotency_key: IdempotencyKey = None,
 ):
     """现场核查: the owner unit reports whether the problem is there, for the round now open. Found
     there, the quiet period starts again; found gone with no new appeal, the round is clean, and
@@ -210,14 +199,14 @@ async def record_finding(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = FindingRecordInput(actor=principal.actor, **scrubbed(body.model_dump(), FindingRecordInput, None))
-    return present(row, None, month, await _execute(row, "record_finding", cmd, temporal, idempotency_key))
+    return present(row, None, month, await _execute(row, GovernanceTaskWorkflow.record_finding, cmd, temporal, idempotency_key))
 
 
 
 @router.post("/governance/tasks/{task_id}/cancel", response_model=TaskOut, responses=REFUSALS)
 async def cancel_task(
     task_id: TaskId, body: CancelIn, session: SessionDep, temporal: TemporalDep,
-    principal: Principal = require(Role.SUPERVISOR), idempotency_key: IdempotencyKey = None,
+    principal: SupervisorDep, idempotency_key: IdempotencyKey = None,
 ):
     """End the task before the problem is confirmed gone, with the reason (merged into another
     task, outside any unit's powers ...); its inspection schedule is deleted."""
@@ -225,7 +214,7 @@ async def cancel_task(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = TaskCancelInput(actor=principal.actor, **scrubbed({"reason": body.reason}, TaskCancelInput, None))
-    return present(row, None, month, await _execute(row, "cancel", cmd, temporal, idempotency_key))
+    return present(row, None, month, await _execute(row, GovernanceTaskWorkflow.cancel, cmd, temporal, idempotency_key))
 
 
 
@@ -233,7 +222,7 @@ async def cancel_task(
              responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def reassign_task(
     task_id: TaskId, body: ReassignIn, session: SessionDep, temporal: TemporalDep, directory: DirectoryDep,
-    principal: Principal = require(Role.SUPERVISOR), idempotency_key: IdempotencyKey = None,
+    principal: SupervisorDep, idempotency_key: IdempotencyKey = None,
 ):
     """Hand the task to another unit, with the reason (the owner was the wrong one, or the work
     has moved). The open round's on-site finding is then the new unit's to give; both units are
@@ -246,13 +235,13 @@ async def reassign_task(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = TaskReassignInput(actor=principal.actor, **scrubbed(body.model_dump(), TaskReassignInput, None))
-    return present(row, None, month, await _execute(row, "reassign", cmd, temporal, idempotency_key))
+    return present(row, None, month, await _execute(row, GovernanceTaskWorkflow.reassign, cmd, temporal, idempotency_key))
 
 
 @router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,
              responses=REFUSALS)
 async def inspect_now(task_id: TaskId, session: SessionDep, temporal: TemporalDep,
-                      principal: Principal = require(Role.SUPERVISOR)):
+                      principal: SupervisorDep):
     """An inspection now, on top of the scheduled ones (the task's Schedule fires once more):
     the data check runs at once and the owner unit owes an on-site finding."""
     row = await task_for(task_id, session, principal)

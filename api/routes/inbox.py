@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentPrincipal
 from api.deps import DirectoryDep, SessionDep
 from api.errors import ApiError, ErrorResponse
-from api.routes.many_hands import PART_ACTIONS, SEGMENTS
+from api.routes.many_hands import SEGMENTS
 from db import parts as store
 from db.models import AppealPart
 from db.reference import Directory
@@ -68,7 +68,7 @@ class PartPage(BaseModel):
 
 #: The part's action paths (under /appeals/{no}/{co|whistle}/{unit}/) by workflow update; a
 #: whistle reports in where a co-handling unit accepts.
-_PATHS = {update: path for path, update, *_ in reversed(PART_ACTIONS)}
+_PATHS = {a.name: a.routes[0].path for a in rules.ACTIONS.values() if a.routes}
 _SEGMENT = {kind: segment for segment, kind in SEGMENTS.items()}
 
 

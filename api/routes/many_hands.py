@@ -3,12 +3,11 @@ own actions, supervision (督办), transfers (京津冀), duplicates and related
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
-from api.auth import require
+from api.auth import OperatorDep, SupervisorDep
 from api.deps import SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.idempotency import IdempotencyKey, update_id
@@ -27,19 +26,10 @@ from api.routes.appeals import (
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
-from domain import collaboration as more
-from domain.messages import (
-    AppealStatus,
-    PartAcceptInput,
-    PartDeclineInput,
-    PartDeclineReviewInput,
-    PartKind,
-    PartPhasedReportInput,
-    PartReportInput,
-    PartView,
-    is_open_order,
-)
-from domain.types import Role, UnitKind
+from domain import collaboration, parts
+from domain.core import Action, Route
+from domain.messages import AppealStatus, PartKind, PartView, is_open_order
+from domain.types import UnitKind
 from workflows.cohandling import CoHandlingWorkflow
 
 router = APIRouter(tags=["many hands"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
@@ -56,7 +46,7 @@ async def _master_looked_up(fields: dict, row: Appeal, directory: Directory, ses
     master = await store.get(session=session, appeal_no=fields["master_no"])
     if master is None:
         raise ApiError(422, "validation_error", f"unknown appeal {fields['master_no']!r}", [{"field": "master_no"}])
-    if fields["kind"] == "duplicate" and master.status not in {s.value for s in more.TAKES_DUPLICATES}:
+    if fields["kind"] == "duplicate" and master.status not in {s.value for s in collaboration.TAKES_DUPLICATES}:
         raise ApiError(422, "validation_error",
                        f"the master appeal is {master.status}: link this one as related", [{"field": "kind"}])
     if master.master_no == row.appeal_no:
@@ -64,38 +54,27 @@ async def _master_looked_up(fields: dict, row: Appeal, directory: Directory, ses
     return fields | {"master_open": is_open_order(master.status)}
 
 
-add_action(router, "co-handling", "request_parts", more.PartsRequestInput, (Role.UNIT_STAFF,),
-           fixed={"kind": PartKind.CO_HANDLING, "report_in_hours": 24})
-add_action(router, "whistle", "request_parts", more.PartsRequestInput, (Role.UNIT_STAFF,),
-           fixed={"kind": PartKind.WHISTLE}, prepare=_street_blows,
-           doc="吹哨: the street or township holding the appeal summons departments; each must report "
-               "in within `report_in_hours` with its part of the joint plan, then report done.")
-add_action(router, "parts/close", "close_part", more.PartCloseRequestInput, (Role.UNIT_STAFF,))
-add_action(router, "parts/rate", "rate_part", more.PartRateInput, (Role.UNIT_STAFF,))
-add_action(router, "supervise", "supervise", more.SuperviseInput, (Role.SUPERVISOR,))
-add_action(router, "transfer", "transfer_out", more.TransferOutInput, (Role.OPERATOR,))
-add_action(router, "link", "link", more.LinkInput, (Role.OPERATOR,), fixed={"master_open": True},
-           prepare=_master_looked_up)
+#: What a route looks up before its action goes to the workflow, by path.
+PREPARE = {"whistle": _street_blows, "link": _master_looked_up}
+
+for _action in collaboration.ACTIONS_MORE.values():
+    for _route in _action.routes:
+        add_action(router, _action, _route, prepare=PREPARE.get(_route.path))
 
 
 # --- a part's own actions --------------------------------------------------------------------
 
-PART_ACTIONS = [
-    # path under /appeals/{no}/{co|whistle}/{unit}/, update, input, roles
-    ("accept", "accept", PartAcceptInput, (Role.UNIT_STAFF,)),
-    ("report-in", "accept", PartAcceptInput, (Role.UNIT_STAFF,)),
-    ("phased-report", "phased_report", PartPhasedReportInput, (Role.UNIT_STAFF,)),
-    ("report", "report", PartReportInput, (Role.UNIT_STAFF,)),
-    ("decline", "decline", PartDeclineInput, (Role.UNIT_STAFF,)),
-    ("decline-review", "review_decline", PartDeclineReviewInput, (Role.OPERATOR,)),
-]
 SEGMENTS = {"co": PartKind.CO_HANDLING, "whistle": PartKind.WHISTLE}
 
 
-def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles: tuple[Role, ...]) -> None:
+def _add_part_action(action: Action, route: Route) -> None:
+    """POST /appeals/{no}/{co|whistle}/{unit}/<route.path>: check who calls (the roles of the
+    part's action), then send the part's workflow the Update of the action's name."""
+    path, roles, input_type = route.path, action.roles, action.input_type
+    update = getattr(CoHandlingWorkflow, action.name)
     Body = body_model(input_type, name="Part" + path.title().replace("-", "") + "Body")
 
-    async def action(
+    async def take_action(
         appeal_no: str,
         segment: str,
         unit: str,
@@ -122,14 +101,13 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
         )
         await session.close()
         cmd = input_type(actor=actor, **fields)
-        return await execute(part["workflow_id"], update, cmd, PartView, row, temporal,
-                             id=update_id(path, actor, idempotency_key))
+        return await execute(part["workflow_id"], update, cmd, row, temporal, id=update_id(path, actor, idempotency_key))
 
-    action.__doc__ = (getattr(CoHandlingWorkflow, update).__doc__ or "").strip()
-    action.__annotations__["body"] = Body
+    take_action.__doc__ = (update.__doc__ or "").strip()
+    take_action.__annotations__["body"] = Body
     router.add_api_route(
         f"/appeals/{{appeal_no}}/{{segment}}/{{unit}}/{path}",
-        action,
+        take_action,
         methods=["POST"],
         response_model=PartView,
         responses={409: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
@@ -138,8 +116,9 @@ def _add_part_action(path: str, update: str, input_type: type[BaseModel], roles:
     )
 
 
-for _path, _update, _input, _roles in PART_ACTIONS:
-    _add_part_action(_path, _update, _input, _roles)
+for _action in parts.ACTIONS.values():
+    for _route in _action.routes:
+        _add_part_action(_action, _route)
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -150,7 +129,7 @@ async def duplicates(
     appeal_no: str,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Any = require(Role.OPERATOR),  # operators link duplicates: only they look for them
+    principal: OperatorDep,  # operators link duplicates: only they look for them
     within_days: Annotated[int, Query(ge=1, le=365)] = 30,
 ):
     """Open appeals that look like the same matter (same category and street, and the same
@@ -162,7 +141,7 @@ async def duplicates(
 @router.get("/supervision", response_model=AppealPage)
 async def supervision(
     session: SessionDep,
-    principal: Any = require(Role.SUPERVISOR),
+    principal: SupervisorDep,
     status: AppealStatus | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,

@@ -12,7 +12,7 @@ generated), so recent appeals are still open where their script was cut off.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from domain import appeal as rules

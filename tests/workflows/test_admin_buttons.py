@@ -19,7 +19,6 @@ from tests.workflows.test_governance import until as until_task
 from tests.workflows.test_many_hands import accepted_by, part_handle
 from tests.workflows.test_parts_dev_server import dev_run  # noqa: F401 (fixture)
 from workflows.appeal import AppealWorkflow
-from workflows.governance import GovernanceTaskWorkflow
 
 
 async def appeal_rows(engine, appeal_no: str) -> tuple[dict, list[dict], list[dict]]:

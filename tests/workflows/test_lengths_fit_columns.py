@@ -16,7 +16,6 @@ from typing import Any
 
 import annotated_types
 import pytest
-import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 from temporalio import workflow
@@ -26,7 +25,6 @@ from activities.appeals import ProjectionInput, projection_params
 from domain import collaboration as appeal_rules
 from domain import parts as part_rules
 from domain.messages import (
-    Actor,
     AppealStatus,
     AppealView,
     Limit,
