@@ -63,6 +63,23 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 
+    # --- metrics (Prometheus) ----------------------------------------------------------
+    metrics_host: str = Field(
+        "127.0.0.1", description="Where the worker's and the Temporal SDK's metrics endpoints listen."
+    )
+    metrics_port: int | None = Field(
+        9464, ge=1, le=65535, description="The worker's own /metrics; empty: none. (The API's is on API_PORT.)"
+    )
+    temporal_metrics_port: int | None = Field(
+        9465, ge=1, le=65535, description="The Temporal SDK's metrics of the worker; empty: none."
+    )
+    api_temporal_metrics_port: int | None = Field(
+        9466, ge=1, le=65535, description="The Temporal SDK's metrics of the API's client; empty: none."
+    )
+    metrics_refresh_seconds: float = Field(
+        15, gt=0, le=3600, description="How often the API re-reads the domain gauges from PostgreSQL."
+    )
+
     # --- secrets -----------------------------------------------------------------------
     secret_key: str = Field(DEV_SECRET_KEY, min_length=16, description="Signs access tokens.")
     pii_key: str = Field(DEV_PII_KEY, min_length=16, description="Encrypts personal data.")
@@ -108,6 +125,11 @@ class Settings(BaseSettings):
         if not v.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return v
+
+    @field_validator("metrics_port", "temporal_metrics_port", "api_temporal_metrics_port", mode="before")
+    @classmethod
+    def _empty_is_off(cls, v):
+        return None if v == "" else v
 
     @field_validator("temporal_address")
     @classmethod

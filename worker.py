@@ -18,8 +18,12 @@ from activities.assessment import AssessmentActivities
 from activities.governance import GovernanceActivities
 from activities.health import HealthActivities
 from db.session import make_engine
+from prometheus_client import start_http_server
+
+from infra import logging as logs
 from infra.appeals import resume_unstarted
 from infra.governance import resume_unstarted_tasks
+from infra.metrics import RECONCILE_ROUNDS
 from infra.orphans import record_ended_workflows
 from infra.sandbox import SandboxRunner
 from infra.schedules import ensure_schedules
@@ -111,17 +115,31 @@ async def reconcile_intakes(
         try:
             for resume in steps:
                 await resume(engine, client, task_queue, grace=INTAKE_GRACE)
+            RECONCILE_ROUNDS.labels("ok").inc()
         except Exception:  # PostgreSQL or Temporal away for a moment: look again soon
+            RECONCILE_ROUNDS.labels("failed").inc()
             logging.exception("intake reconciliation failed; trying again in %ss", RECONCILE_RETRY.seconds)
             wait = RECONCILE_RETRY
         await pause(stop, wait.total_seconds())
+
+
+def serve_metrics(settings: Settings) -> None:
+    """The worker's own metrics (reconciler rounds, process) on METRICS_HOST:METRICS_PORT; a
+    taken port costs the metrics, not the worker."""
+    if settings.metrics_port is None:
+        return
+    try:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    except OSError as e:
+        logging.error("worker metrics are off: %s:%s: %s", settings.metrics_host, settings.metrics_port, e)
 
 
 async def run(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     # All the worker's database work is retried (activities, the relay and reconciler loops).
     engine = make_engine(settings)
-    client = await connect(settings)
+    serve_metrics(settings)
+    client = await connect(settings, metrics_port=settings.temporal_metrics_port)
     try:
         logging.info("schedules: %s", await ensure_schedules(client, settings))
     except Exception:  # the worker still serves; the next start (or `make dev`) tries again
@@ -141,7 +159,7 @@ async def run(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    logs.configure("worker")
     try:
         import uvloop
     except ImportError:  # not on this platform

@@ -28,6 +28,7 @@ from db.models import User
 from db.users import check_login
 from domain.messages import Actor
 from domain.types import Role
+from infra import logging as logs
 
 TOKEN_TTL_S = 8 * 3600  # one shift
 
@@ -118,6 +119,7 @@ async def current_principal(
     user = (await (await session.connection()).execute(_WHO, {"username": claims["sub"]})).first()
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", "the account is unknown or disabled")
+    logs.bind(unit=user.unit_code)  # every log line of the request names the caller's unit
     return Principal(user.username, user.role, user.unit_code, user.district_code)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -13,11 +13,14 @@ from api import docs, errors
 from api.beijing import BeijingJSONResponse
 from api import auth
 from api.limits import BodyLimit, RateLimit
+from api.observability import Observe, bind_path_ids, metrics
 from api.params import query_as_declared
 from api.routes import analytics, appeals, assessment, contact, governance, health, inbox, many_hands, reference
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine, make_read_engine
+from infra import logging as logs
+from infra.metrics import DOMAIN
 from infra.temporal import connect
 from settings import Settings, get_settings
 
@@ -46,10 +49,15 @@ def create_app(
         app.state.directory = DirectoryCache(app.state.engine)
         app.state.sealer = Sealer.from_settings(settings)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down
-        app.state.temporal = temporal or await connect(settings, lazy=True)
+        app.state.temporal = temporal or await connect(
+            settings, lazy=True, metrics_port=settings.api_temporal_metrics_port
+        )
+        gauges = asyncio.create_task(DOMAIN.run(app.state.reads, settings.metrics_refresh_seconds))
         try:
             yield
         finally:
+            gauges.cancel()
+            await asyncio.gather(gauges, return_exceptions=True)
             await app.state.reads.dispose()
             if own_engine:
                 await app.state.engine.dispose()
@@ -62,7 +70,7 @@ def create_app(
         docs_url=None,  # FastAPI's pages load their scripts from a CDN: api.docs serves its own
         redoc_url=None,
         default_response_class=BeijingJSONResponse,
-        dependencies=[Depends(query_as_declared)],
+        dependencies=[Depends(query_as_declared), Depends(bind_path_ids)],
         responses={
             401: {"model": errors.ErrorResponse, "description": "no valid token where one is needed"},
             403: {"model": errors.ErrorResponse, "description": "the caller's role may not do this"},
@@ -75,6 +83,8 @@ def create_app(
     errors.install(app)
     docs.install(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(Observe)  # outermost: counts the 413s too
+    app.add_route("/metrics", metrics, include_in_schema=False)
     app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
     app.state.login_client_limit = RateLimit(settings.login_client_rate_per_minute, 60)  # per client
     app.state.intake_limit = RateLimit(settings.intake_rate_per_minute, 60)  # per operator
@@ -91,5 +101,5 @@ def create_app(
     return app
 
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s api %(levelname)s %(message)s")
+logs.configure("api")
 app = create_app()

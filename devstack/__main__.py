@@ -136,6 +136,16 @@ class Stack:
             if proc.poll() is not None:
                 raise RuntimeError(f"the {name} exited ({proc.returncode}); see {self.data_dir / (name + '.log')}")
 
+    def _metrics_lines(self, api: str) -> list[str]:
+        """Where Prometheus would scrape: the API's /metrics, the worker's, the Temporal SDK's."""
+        s = self.settings
+        lines = [f"  metrics       {api}/metrics (API: requests by route, open/overdue appeals, outbox)"]
+        for port, what in ((s.metrics_port, "worker"), (s.temporal_metrics_port, "Temporal SDK, worker"),
+                           (s.api_temporal_metrics_port, "Temporal SDK, API client")):
+            if port is not None:
+                lines.append(f"                http://{s.metrics_host}:{port}/metrics ({what})")
+        return lines
+
     def _banner(self) -> None:
         s = self.settings
         api = f"http://{s.api_host}:{s.api_port}"
@@ -147,6 +157,7 @@ class Stack:
             f"  Temporal UI   {self.temporal.ui_url if self.temporal else '(external: ' + str(s.temporal_address) + ')'}",
             f"  PostgreSQL    {self.env['DATABASE_URL'].rsplit('@', 1)[-1]}",
             f"  logs          {self.data_dir}/*.log",
+            *self._metrics_lines(api),
         ]
         if s.env is Environment.DEV:
             lines += ["", f"Demo users (password for all: {DEMO_PASSWORD}):"]

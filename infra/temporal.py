@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -9,6 +10,7 @@ import sys
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings, get_settings
@@ -16,8 +18,34 @@ from workflows.converter import DATA_CONVERTER
 from workflows.search_attributes import ALL_KEYS
 
 
-async def connect(settings: Settings | None = None, **kwargs) -> Client:
+_runtimes: dict[str, Runtime] = {}
+
+
+def sdk_runtime(settings: Settings, port: int | None) -> Runtime | None:
+    """A Temporal runtime whose Rust core serves the SDK's metrics (`temporal_…`: task slots,
+    schedule-to-start latency, task failures, RPC failures) for Prometheus on
+    METRICS_HOST:port. None without a port, or when the port is taken: the process runs on
+    without those metrics rather than not at all. One per address and process."""
+    if port is None:
+        return None
+    address = f"{settings.metrics_host}:{port}"
+    if address not in _runtimes:
+        try:
+            _runtimes[address] = Runtime(telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=address, durations_as_seconds=True),
+            ))
+        except ValueError as e:  # "Failed starting Prometheus exporter: Address already in use"
+            logging.error("Temporal SDK metrics are off: %s", e)
+            return None
+    return _runtimes[address]
+
+
+async def connect(settings: Settings | None = None, *, metrics_port: int | None = None, **kwargs) -> Client:
+    """A client of the settings' Temporal; with `metrics_port`, on a runtime serving the SDK's
+    metrics there (`sdk_runtime`)."""
     settings = settings or get_settings()
+    if runtime := sdk_runtime(settings, metrics_port):
+        kwargs["runtime"] = runtime
     return await Client.connect(
         settings.temporal_target,
         namespace=settings.temporal_namespace,

@@ -37,7 +37,8 @@ def test_busy_port_names_the_port_and_the_setting():
 
 class Launcher:
     def __init__(self, data_dir: Path) -> None:
-        self.ports = {k: free_port() for k in ("POSTGRES_PORT", "TEMPORAL_PORT", "TEMPORAL_UI_PORT", "API_PORT")}
+        self.ports = {k: free_port() for k in ("POSTGRES_PORT", "TEMPORAL_PORT", "TEMPORAL_UI_PORT", "API_PORT",
+                                                 "METRICS_PORT", "TEMPORAL_METRICS_PORT", "API_TEMPORAL_METRICS_PORT")}
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
         self.env.update({k: str(v) for k, v in self.ports.items()})
         self.env.update(JIESU_DATA_DIR=str(data_dir), JIESU_ENV="dev", PYTHONUNBUFFERED="1")
@@ -94,6 +95,7 @@ def test_dev_stack_starts_stops_and_keeps_its_data(tmp_path):
     try:
         banner = "".join(launcher.output)
         assert f"{launcher.api}/docs" in banner and "Temporal UI" in banner
+        assert f"{launcher.api}/metrics" in banner and f":{launcher.ports['METRICS_PORT']}/metrics" in banner
         assert "operator" in banner and "password" in banner  # demo credentials
         assert "schedules ensured (monthly-analysis created)" in banner  # the monthly analysis is scheduled
 
