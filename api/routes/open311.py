@@ -296,9 +296,10 @@ async def list_requests(request: Request, fmt: str) -> Response:
     params = await _params(request)
     await _channel(request, params, required=False)
     ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()] or None
-    status = params.get("status") or None
-    if status not in (None, "open", "closed"):
-        raise Open311Error(400, "status is open or closed")
+    statuses = {v.strip() for v in params.get("status", "").split(",") if v.strip()}
+    if not statuses <= {"open", "closed"}:
+        raise Open311Error(400, "status is open or closed (or both, comma-separated)")
+    status = statuses.pop() if len(statuses) == 1 else None
     start, end = _time(params, "start_date"), _time(params, "end_date")
     if start and end and end < start:
         raise Open311Error(400, "end_date is before start_date")
