@@ -43,6 +43,19 @@ DEFAULT_SPAN = timedelta(days=90)  # the spec's default window when no dates are
 
 router = APIRouter(prefix=PREFIX, tags=["open311"])
 
+def _query(*names: str) -> dict:
+    """The spec's query parameters, for the OpenAPI document (the routes read them themselves)."""
+    return {"parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names]}
+
+
+_FORM = {
+    "requestBody": {"required": True, "content": {t: {"schema": {"type": "object", "required": ["api_key", "service_code"],
+        "properties": {n: {"type": "string"} for n in (
+            "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id",
+            "attribute[appeal_type]", "attribute[urgency]", "attribute[district]", "attribute[street]",
+            "description", "media_url", "first_name", "last_name", "phone", "email", "device_id", "account_id")}}}
+        for t in ("application/x-www-form-urlencoded", "application/json")}},
+}
 _ERRORS = {
     400: {"description": "missing or invalid parameter: `[{\"code\": 400, \"description\"}]`"},
     403: {"description": "api_key missing, unknown or revoked"},
@@ -116,7 +129,8 @@ async def _channel(request: Request, params: dict[str, str], *, required: bool) 
 # --- services ----------------------------------------------------------------------------
 
 
-@router.get("/services.{fmt}", summary="GeoReport v2: the catalogue as services", responses=_ERRORS)
+@router.get("/services.{fmt}", summary="GeoReport v2: the catalogue as services", responses=_ERRORS,
+            openapi_extra=_query("api_key", "jurisdiction_id"))
 @spec_route
 async def services(request: Request, fmt: str) -> Response:
     params = await _params(request)
@@ -126,7 +140,8 @@ async def services(request: Request, fmt: str) -> Response:
     return answer(fmt, "services", catalogue.services(directory.categories, names))
 
 
-@router.get("/services/{service_code}.{fmt}", summary="GeoReport v2: a service's definition", responses=_ERRORS)
+@router.get("/services/{service_code}.{fmt}", summary="GeoReport v2: a service's definition", responses=_ERRORS,
+            openapi_extra=_query("api_key", "jurisdiction_id"))
 @spec_route
 async def service_definition(request: Request, fmt: str, service_code: str) -> Response:
     params = await _params(request)
@@ -223,7 +238,8 @@ def request_token(secret: str, appeal_no: str) -> str:
     return f"{appeal_no}.{sig}"
 
 
-@router.post("/requests.{fmt}", summary="GeoReport v2: file an appeal", status_code=201, responses=_ERRORS)
+@router.post("/requests.{fmt}", summary="GeoReport v2: file an appeal", status_code=201, responses=_ERRORS,
+             openapi_extra=_FORM)
 @spec_route
 async def create_request(request: Request, fmt: str) -> Response:
     """Files an appeal through the same intake as POST /appeals. The citizen's name and phone are
@@ -288,7 +304,9 @@ def _int(params: dict[str, str], name: str, default: int, low: int, high: int) -
     return int(value)
 
 
-@router.get("/requests.{fmt}", summary="GeoReport v2: appeals the public may see", responses=_ERRORS)
+@router.get("/requests.{fmt}", summary="GeoReport v2: appeals the public may see", responses=_ERRORS,
+            openapi_extra=_query("service_request_id", "service_code", "start_date", "end_date", "status",
+                                 "page_size", "page", "api_key", "jurisdiction_id"))
 @spec_route
 async def list_requests(request: Request, fmt: str) -> Response:
     """Newest first, 50 a page (`page_size` up to 1000, `page` from 1). Without ids or dates, the
@@ -315,7 +333,8 @@ async def list_requests(request: Request, fmt: str) -> Response:
     return answer(fmt, "service_requests", await public.requests(request.app.state.reads, q))
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="GeoReport v2: one appeal", responses=_ERRORS)
+@router.get("/requests/{service_request_id}.{fmt}", summary="GeoReport v2: one appeal", responses=_ERRORS,
+            openapi_extra=_query("api_key", "jurisdiction_id"))
 @spec_route
 async def get_request(request: Request, fmt: str, service_request_id: str) -> Response:
     params = await _params(request)
@@ -338,7 +357,7 @@ async def get_token(request: Request, fmt: str, token: str) -> Response:
 
 
 @router.get("/servicerequestupdates.{fmt}", summary="FixMyStreet's extension: what changed since a time",
-            responses=_ERRORS)
+            responses=_ERRORS, openapi_extra=_query("start_date", "end_date", "api_key", "jurisdiction_id"))
 @spec_route
 async def request_updates(request: Request, fmt: str) -> Response:
     """Every public change (accepted, reported done, closed ...) from start_date to end_date,
