@@ -710,3 +710,14 @@ class Open311Channel(SQLModel, table=True):
     trusted: bool = Field(default=False, description="may hold the citizen's token for its appeals")
     created_at: datetime = Field(sa_column=_now_column())
     revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+#: Open311's public list of requests: newest first, 举报 never listed (GET /open311/v2/requests).
+Appeal.__table__.append_constraint(
+    sa.Index(
+        "ix_appeal_open311_public",
+        Appeal.__table__.c.received_at.desc(),
+        Appeal.__table__.c.appeal_no.desc(),
+        postgresql_where=sa.text("appeal_type <> 'report'"),
+    )
+)
