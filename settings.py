@@ -60,6 +60,9 @@ class Settings(BaseSettings):
         30, ge=1, description="Login tries per client, whatever the usernames (against password spraying)."
     )
     intake_rate_per_minute: int = Field(600, ge=1, description="Intakes per operator account.")
+    open311_rate_per_minute: int = Field(
+        120, ge=1, description="Open311 calls per channel key (POST and GET together)."
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 

@@ -15,7 +15,7 @@ from api import auth
 from api.limits import BodyLimit, RateLimit
 from api.observability import Observe, bind_path_ids, metrics
 from api.params import query_as_declared
-from api.routes import analytics, appeals, assessment, contact, governance, health, inbox, many_hands, reference
+from api.routes import analytics, appeals, assessment, contact, governance, health, inbox, many_hands, open311, reference
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine, make_read_engine
@@ -98,6 +98,7 @@ def create_app(
     app.include_router(assessment.router)
     app.include_router(analytics.router)
     app.include_router(governance.router)
+    open311.install(app, settings)  # GeoReport v2 for other channels, by api_key
     return app
 
 

@@ -75,6 +75,7 @@ def settings_for(database_url: str, **overrides) -> Settings:
     # one test client logs every test user in, many times over a session: the per-client login
     # limit is tested on an app of its own (tests/api/test_hostile_input.py)
     overrides.setdefault("login_client_rate_per_minute", 1000)
+    overrides.setdefault("open311_rate_per_minute", 10_000)  # its limit is tested on an app of its own
     return Settings(database_url=database_url, JIESU_ENV="test", **overrides)
 
 

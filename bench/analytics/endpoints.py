@@ -97,7 +97,22 @@ def discover(schema: dict[str, Any], ctx: Context) -> list[Endpoint]:
         ep = Endpoint("GET", template, tag)
         _fill(ep, op.get("parameters", []), schema, ctx)
         found.append(ep)
+    found.append(open311_requests(ctx))
     return sorted(found, key=lambda e: (TAGS + LISTS).index(e.tag) if e.tag in TAGS + LISTS else 9)
+
+
+#: Open311's public list: a page of 50 (the default) should come back with p95 < 100 ms
+OPEN311_TARGET_MS = 100
+
+
+def open311_requests(ctx: Context) -> Endpoint:
+    """GET /open311/v2/requests.json over the quarter: the first page, open ones, one category,
+    and a page deep in the list (no key: as the public calls it)."""
+    window = {"start_date": f"{ctx.quarter[0]}T00:00:00+08:00", "end_date": f"{ctx.quarter[1]}T23:59:59+08:00"}
+    ep = Endpoint("GET", "/open311/v2/requests.{fmt}", "open311", path="/open311/v2/requests.json")
+    ep.variants = [window, window | {"status": "open"}, window | {"service_code": ctx.category},
+                   window | {"page": "200"}, {}]
+    return ep
 
 
 def _schema_of(param: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

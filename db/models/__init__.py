@@ -10,6 +10,7 @@ migrations/env.py and alembic autogenerate compare against).
 - assessment.py: exclusions, frozen months, facts, rollups (三率)
 - governance.py: governance tasks, inspections, monthly theme and problems, theme candidates
 - topics.py: appeal topics and returns (analytics' per-appeal tables)
+- channels.py: Open311 channels and their keys
 
 A new table goes in its domain's module and is added to the imports below.
 """
@@ -24,6 +25,7 @@ from db.models.appeals import (
     Notification,
     PersonalDataAccess,
 )
+from db.models.channels import Open311Channel
 from db.models.assessment import AssessmentExclusion, AssessmentFact, AssessmentRollup, AssessmentRun
 from db.models.governance import (
     GovernanceInspection,
@@ -37,6 +39,7 @@ from db.models.reference import CalendarDay, Category, District, RoutingRule, Ti
 from db.models.topics import AppealReturn, AppealTopic
 
 __all__ = [
+    "Open311Channel",
     "APPEAL_NO_SEQ",
     "Appeal",
     "AppealEvent",

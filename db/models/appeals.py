@@ -43,6 +43,13 @@ class Appeal(SQLModel, table=True):
                 "handling_unit_code IS NOT NULL AND outcome IN ('resolved', 'unresolved', 'not_evaluated')"
             ),
         ),
+        #: Open311's public list of requests: newest first, 举报 never listed (GET /open311/v2/requests).
+        sa.Index(
+            "ix_appeal_open311_public",
+            sa.text("received_at DESC"),
+            sa.text("appeal_no DESC"),
+            postgresql_where=sa.text("appeal_type <> 'report'"),
+        ),
         #: High-frequency counts and drill-downs (analytics.hotspots): a period of appeals is one
         #: range scan of this index, never the rows.
         sa.Index(

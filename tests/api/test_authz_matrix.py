@@ -226,6 +226,7 @@ class Route:
     body: Body | None = None
     params: dict | None = None
     last: bool = False  # changes what later cells would see: run after the others
+    open311: bool = False  # GeoReport v2: opened by a channel's api_key, never by a role or a citizen's token
     special: dict[str, tuple[frozenset[int], str]] = field(default_factory=dict)  # caller → outcome, why
 
     @property
@@ -248,6 +249,7 @@ def _login(ctx: Ctx, caller: Caller) -> dict:
 
 
 APPEAL = "/appeals/{appeal_no}"
+OPEN311 = "/open311/v2"
 PART = APPEAL + "/{segment}/{unit}"
 
 ROUTES: list[Route] = [
@@ -343,6 +345,18 @@ ROUTES: list[Route] = [
     r("GET", "/analytics/topics", {A, S, ADM}, params={"period": "2026-10"}),
     r("GET", "/analytics/recurring", {A, S, ADM}, params={"period": "2026-10"}),
     r("GET", "/analytics/drilldown", {A, S, ADM}, params={"period": "2026-10", "topic": "路灯"}),
+    # Open311 GeoReport v2: public reads whoever calls; filing needs a channel's api_key (none here),
+    # whatever token comes with it (tests/api/test_open311.py files and follows with keys)
+    r("GET", OPEN311 + "/services.{fmt}", PUBLIC, open311=True),
+    r("GET", OPEN311 + "/services/{service_code}.{fmt}", PUBLIC, open311=True),
+    r("POST", OPEN311 + "/requests.{fmt}", PUBLIC, open311=True,
+      special={c.name: (FORBIDDEN, "no api_key: a staff or citizen token never files through Open311")
+               for c in CALLERS}),
+    r("GET", OPEN311 + "/requests.{fmt}", PUBLIC, open311=True),
+    r("GET", OPEN311 + "/requests/{service_request_id}.{fmt}", PUBLIC, open311=True),
+    r("GET", OPEN311 + "/tokens/{token}.{fmt}", PUBLIC, open311=True,
+      special={c.name: (HIDDEN, "not a token Open311 issued") for c in CALLERS}),
+    r("GET", OPEN311 + "/servicerequestupdates.{fmt}", PUBLIC, open311=True),
 ]
 
 #: served, but not part of the OpenAPI schema
@@ -391,7 +405,9 @@ CELLS = list(_cells())
 @pytest.mark.parametrize(("route", "caller"), CELLS)
 async def test_authz_cell(api, ctx: Ctx, route: Route, caller: Caller):
     url = route.path.format(appeal_no=ctx.no(caller.target), segment="co", unit=PART_UNIT, code="BJ-LIGHTING",
-                            month="2026-09", task_id=ctx.tasks[caller.target]["id"])
+                            month="2026-09", task_id=ctx.tasks[caller.target]["id"], fmt="json",
+                            service_code="MUNI.STREETLIGHT", service_request_id=ctx.no(caller.target),
+                            token=f"{ctx.no(caller.target)}.forged")
     kwargs: dict[str, Any] = {"headers": caller.headers(ctx)}
     if route.body is not None:
         kwargs["json"] = route.body(ctx, caller)
@@ -406,6 +422,9 @@ async def test_authz_cell(api, ctx: Ctx, route: Route, caller: Caller):
     if route.path in ("/docs", "/metrics"):  # a page, and Prometheus' text format
         return
     body = response.json()
+    if route.open311:  # the spec's error list, not jiesu's error shape
+        assert status < 400 or body == [{"code": status, "description": body[0]["description"]}], cell
+        return
     if status >= 400:
         error = body["error"]
         assert error["code"] == {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(status, error["code"]), cell
