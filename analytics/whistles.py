@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from analytics.periods import Period
+from domain.events import EventKind
 
 _OPEN = ("requested", "accepted", "declined")
 _WORKING = ("requested", "accepted")  # open and not declined
@@ -145,7 +146,7 @@ def _parts(period: Period, f: Filters) -> sa.Subquery:
     p, a, e = _part, _appeal, _event
     blown = (
         sa.select(e.c.unit_code.label("street"), e.c.detail["report_in_due"].astext.label("report_in_due"))
-        .where(e.c.appeal_no == p.c.appeal_no, e.c.kind == "whistle_blown", e.c.detail["units"].has_key(p.c.unit_code))
+        .where(e.c.appeal_no == p.c.appeal_no, e.c.kind == EventKind.WHISTLE_BLOWN.value, e.c.detail["units"].has_key(p.c.unit_code))
         .order_by(e.c.seq.desc())
         .limit(1)
         .lateral("blown")

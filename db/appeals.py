@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
+from domain.events import EventKind
 from domain.messages import OPEN_ORDER_STATUSES, AppealInput, IntakeDecision
 
 
@@ -195,7 +196,7 @@ _MARK_ENDED = sa.text(
         FOR UPDATE
     ), written AS (
         INSERT INTO appeal_event (idem_key, appeal_no, seq, kind, unit_code, detail, occurred_at)
-        SELECT appeal_no || ':' || (seq + 1), appeal_no, seq + 1, 'workflow_ended', handling_unit_code,
+        SELECT appeal_no || ':' || (seq + 1), appeal_no, seq + 1, :kind, handling_unit_code,
                :detail, :occurred_at
         FROM target WHERE seq > 0
         ON CONFLICT DO NOTHING
@@ -210,7 +211,11 @@ _MARK_ENDED = sa.text(
     FROM target WHERE a.appeal_no = target.appeal_no
     RETURNING 1
     """
-).bindparams(sa.bindparam("detail", type_=JSONB), sa.bindparam("occurred_at", type_=sa.DateTime(timezone=True)))
+).bindparams(
+    sa.bindparam("kind", EventKind.WORKFLOW_ENDED.value, type_=sa.String),
+    sa.bindparam("detail", type_=JSONB),
+    sa.bindparam("occurred_at", type_=sa.DateTime(timezone=True)),
+)
 
 
 async def mark_workflow_ended(

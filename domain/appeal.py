@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from domain.calendar import CHINA_TZ
 from domain.core import Action, Alarm, Draft, Refused, Route, table
+from domain.events import EventKind
 from domain.messages import (
     RIGHT_CHANNEL,
     ActionInput,
@@ -62,7 +63,7 @@ def open_appeal(inp: AppealInput, now: datetime, terms: Terms) -> tuple[AppealVi
         street=inp.street,
         received_at=inp.received_at,
     )
-    drafts = [Draft("received", inp.operator, detail={"channel": inp.channel.value, "decision": inp.decision.value})]
+    drafts = [Draft(EventKind.RECEIVED, inp.operator, detail={"channel": inp.channel.value, "decision": inp.decision.value})]
     match inp.decision:
         case IntakeDecision.ANSWER:
             drafts += _answer(view, AppealAnswerInput(actor=inp.operator, answer=inp.answer or ""), now, terms)
@@ -70,11 +71,11 @@ def open_appeal(inp: AppealInput, now: datetime, terms: Terms) -> tuple[AppealVi
             reason = inp.not_accepted_reason
             view.status, view.outcome, view.closed_at = S.CLOSED, Outcome.NOT_ACCEPTED, now
             drafts.append(
-                Draft("not_accepted", inp.operator, detail={"reason": reason.value, "channel": RIGHT_CHANNEL[reason]})
+                Draft(EventKind.NOT_ACCEPTED, inp.operator, detail={"reason": reason.value, "channel": RIGHT_CHANNEL[reason]})
             )
         case IntakeDecision.EMERGENCY:
             view.status, view.outcome, view.closed_at = S.CLOSED, Outcome.EMERGENCY_TRANSFERRED, now
-            drafts.append(Draft("transferred_to_emergency", inp.operator, detail={"service": inp.emergency_service.value}))
+            drafts.append(Draft(EventKind.TRANSFERRED_TO_EMERGENCY, inp.operator, detail={"service": inp.emergency_service.value}))
     return view, drafts
 
 
@@ -237,7 +238,7 @@ def intake_dispatched_draft(view: AppealView, inp: AppealInput) -> Draft:
 
 def dispatched_draft(view: AppealView, actor: Actor | None, how: str) -> Draft:
     return Draft(
-        "dispatched",
+        EventKind.DISPATCHED,
         actor,
         view.handling_unit,
         {
@@ -253,12 +254,12 @@ def _answer(view: AppealView, cmd: AppealAnswerInput, now: datetime, terms: Term
     view.status = S.ANSWERED
     view.completed_at = now
     open_return_visit(view, now, terms)
-    return [Draft("answered", cmd.actor, detail={"answer": cmd.answer})]
+    return [Draft(EventKind.ANSWERED, cmd.actor, detail={"answer": cmd.answer})]
 
 
 def _accept(view: AppealView, cmd: AppealAcceptInput, now: datetime, terms: Terms) -> list[Draft]:
     view.status = S.ACCEPTED
-    return [Draft("accepted", cmd.actor, view.handling_unit)]
+    return [Draft(EventKind.ACCEPTED, cmd.actor, view.handling_unit)]
 
 
 def _objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -268,7 +269,7 @@ def _objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, terms:
     view.status = S.OBJECTION_RAISED
     return [
         Draft(
-            "objection_raised",
+            EventKind.OBJECTION_RAISED,
             cmd.actor,
             view.handling_unit,
             {"reason": cmd.reason, "suggested_unit": cmd.suggested_unit},
@@ -281,11 +282,11 @@ def _objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime
     old = view.handling_unit
     if not cmd.uphold:
         view.status = S.ACCEPTED
-        return [Draft("objection_rejected", cmd.actor, old, {"comment": cmd.comment, "stays_with": old})]
+        return [Draft(EventKind.OBJECTION_REJECTED, cmd.actor, old, {"comment": cmd.comment, "stays_with": old})]
     new = cmd.new_unit or view.objection.suggested_unit
     start_clock(view, new, now, terms)
     return [
-        Draft("objection_upheld", cmd.actor, old, {"comment": cmd.comment, "new_unit": new}),
+        Draft(EventKind.OBJECTION_UPHELD, cmd.actor, old, {"comment": cmd.comment, "new_unit": new}),
         dispatched_draft(view, cmd.actor, "re-dispatch after upheld objection"),
     ]
 
@@ -295,7 +296,7 @@ def _contact(view: AppealView, cmd: ContactRecordInput, now: datetime, terms: Te
     limit = view.limits["contact"]
     limit.met_at = now
     view.status = S.CONTACTED if view.status in (S.ACCEPTED, S.REHANDLING) else view.status
-    return [Draft("contacted", cmd.actor, view.handling_unit, {"note": cmd.note, "in_time": limit.met_in_time})]
+    return [Draft(EventKind.CONTACTED, cmd.actor, view.handling_unit, {"note": cmd.note, "in_time": limit.met_in_time})]
 
 
 def _phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime, terms: Terms) -> list[Draft]:
@@ -305,18 +306,18 @@ def _phased_report(view: AppealView, cmd: PhasedReportInput, now: datetime, term
         "reason": cmd.reason,
         "expected_date": cmd.expected_date.isoformat() if cmd.expected_date else None,
     }
-    return [Draft("phased_report", cmd.actor, view.handling_unit, detail)]
+    return [Draft(EventKind.PHASED_REPORT, cmd.actor, view.handling_unit, detail)]
 
 
 def _extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime, terms: Terms) -> list[Draft]:
     view.extension = "requested"
-    return [Draft("extension_requested", cmd.actor, view.handling_unit, {"reason": cmd.reason})]
+    return [Draft(EventKind.EXTENSION_REQUESTED, cmd.actor, view.handling_unit, {"reason": cmd.reason})]
 
 
 def _extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime, terms: Terms) -> list[Draft]:
     if not cmd.approve:
         view.extension = "rejected"
-        return [Draft("extension_rejected", cmd.actor, view.handling_unit, {"comment": cmd.comment})]
+        return [Draft(EventKind.EXTENSION_REJECTED, cmd.actor, view.handling_unit, {"comment": cmd.comment})]
     view.extension = "approved"
     view.urgency = Urgency.COMPLEX
     completion = view.limits["completion"]
@@ -327,7 +328,7 @@ def _extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime
     refresh_overdue(view)
     return [
         Draft(
-            "extension_approved",
+            EventKind.EXTENSION_APPROVED,
             cmd.actor,
             view.handling_unit,
             {"comment": cmd.comment, "completion_due": completion.due.isoformat()},
@@ -343,7 +344,7 @@ def _complete(view: AppealView, cmd: AppealCompleteInput, now: datetime, terms: 
     open_return_visit(view, now, terms)
     return [
         Draft(
-            "reported_done",
+            EventKind.REPORTED_DONE,
             cmd.actor,
             view.handling_unit,
             {"result": cmd.result, "in_time": completion.met_in_time, "late_reason": cmd.late_reason},
@@ -357,7 +358,7 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     view.citizen_contacted = cmd.contacted
     drafts = [
         Draft(
-            "evaluated",
+            EventKind.EVALUATED,
             cmd.actor,
             view.handling_unit,
             {
@@ -385,7 +386,7 @@ def _evaluate(view: AppealView, cmd: AppealEvaluateInput, now: datetime, terms: 
     refresh_overdue(view)  # the late round is over: this one is on time until it misses a limit
     drafts.append(
         Draft(
-            "rehandling",
+            EventKind.REHANDLING,
             None,
             view.handling_unit,
             {"round": view.rehandle_count, "completion_due": view.limits["completion"].due.isoformat()},
@@ -457,7 +458,7 @@ def fire(view: AppealView, alarm: Alarm, now: datetime) -> list[Draft]:
     limit = view.limits[alarm.limit]
     if alarm.name.endswith(":reminder"):
         limit.reminded = True
-        return [Draft("reminder", None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()})]
+        return [Draft(EventKind.REMINDER, None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()})]
     if alarm.limit == "return_visit":
         limit.missed = True
         return [close(view, now, Outcome.NOT_EVALUATED)]
@@ -465,7 +466,7 @@ def fire(view: AppealView, alarm: Alarm, now: datetime) -> list[Draft]:
     refresh_overdue(view)
     view.supervised = True
     return [
-        Draft("limit_missed", None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()}),
-        Draft("escalated", None, view.handling_unit, {"to": "supervision", "limit": alarm.limit}),
+        Draft(EventKind.LIMIT_MISSED, None, view.handling_unit, {"limit": alarm.limit, "due": limit.due.isoformat()}),
+        Draft(EventKind.ESCALATED, None, view.handling_unit, {"to": "supervision", "limit": alarm.limit}),
     ]
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from domain.appeal import ACTIONS
 from domain.core import Action, Draft, Refused, Route, table
+from domain.events import EventKind
 from domain.privacy import scrub
 from domain.messages import (
     CODE,
@@ -148,7 +149,7 @@ def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, term
             due=due,
             report_in_due=report_in_due,
         )
-    kind = "whistle_blown" if cmd.kind is PartKind.WHISTLE else "co_handling_requested"
+    kind = EventKind.WHISTLE_BLOWN if cmd.kind is PartKind.WHISTLE else EventKind.CO_HANDLING_REQUESTED
     detail = {"units": cmd.units, "task": cmd.task, "due": due.isoformat()}
     if report_in_due:
         detail["report_in_due"] = report_in_due.isoformat()
@@ -167,7 +168,7 @@ def _check_close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetim
 def _close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime, terms: Terms) -> list[Draft]:
     part = view.parts[part_key(cmd.kind, cmd.unit)]
     part.status, part.closed_reason = PartStatus.CLOSED, cmd.reason
-    return [Draft("part_closed", cmd.actor, cmd.unit, {"reason": cmd.reason, "by": "lead unit"})]
+    return [Draft(EventKind.PART_CLOSED, cmd.actor, cmd.unit, {"reason": cmd.reason, "by": "lead unit"})]
 
 
 def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime, action: Action) -> None:
@@ -182,7 +183,7 @@ def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime, action
 def _rate_part(view: AppealView, cmd: PartRateInput, now: datetime, terms: Terms) -> list[Draft]:
     part = view.parts[part_key(PartKind.WHISTLE, cmd.unit)]
     part.rating, part.rating_comment = cmd.rating, cmd.comment
-    return [Draft("department_rated", cmd.actor, cmd.unit, {"rating": cmd.rating, "comment": cmd.comment})]
+    return [Draft(EventKind.DEPARTMENT_RATED, cmd.actor, cmd.unit, {"rating": cmd.rating, "comment": cmd.comment})]
 
 
 def open_parts(view: AppealView) -> list[PartView]:
@@ -194,7 +195,7 @@ def settle_parts(view: AppealView, reason: str) -> list[Draft]:
     drafts = []
     for part in open_parts(view):
         part.status, part.closed_reason = PartStatus.CLOSED, reason
-        drafts.append(Draft("part_closed", None, part.unit, {"reason": reason, "by": "appeal"}))
+        drafts.append(Draft(EventKind.PART_CLOSED, None, part.unit, {"reason": reason, "by": "appeal"}))
     return drafts
 
 
@@ -210,7 +211,7 @@ def cancelled_by_administrator(view: AppealView, now: datetime, reason: str | No
     typed into Temporal by hand: mobile and ID numbers in it stay off the timeline."""
     reason = scrub(reason) if reason else None
     drafts = settle_parts(view, "the appeal was cancelled by an administrator")
-    drafts.append(Draft("cancelled", None, view.handling_unit, {"by": by, "reason": reason or None}))
+    drafts.append(Draft(EventKind.CANCELLED, None, view.handling_unit, {"by": by, "reason": reason or None}))
     drafts.append(close(view, now, Outcome.CANCELLED_BY_ADMINISTRATOR))
     return drafts
 
@@ -220,12 +221,12 @@ def resumed(view: AppealView, by: str, now: datetime, close_reason: str | None =
     The parts' workflows ended with the old run (the parent-close policy cancels them): carrying
     on, open parts are marked failed, so the lead closes them or asks again, as for any part whose
     workflow died."""
-    drafts = [Draft("workflow_restarted", None, view.handling_unit, {"by": by, "close_reason": close_reason})]
+    drafts = [Draft(EventKind.WORKFLOW_RESTARTED, None, view.handling_unit, {"by": by, "close_reason": close_reason})]
     if close_reason is not None:
         return drafts + cancelled_by_administrator(view, now, close_reason, by)
     for part in open_parts(view):
         part.status = PartStatus.FAILED
-        drafts.append(Draft("part_failed", None, part.unit, {"error": "its workflow ended with the appeal's"}))
+        drafts.append(Draft(EventKind.PART_FAILED, None, part.unit, {"error": "its workflow ended with the appeal's"}))
     return drafts
 
 
@@ -258,7 +259,7 @@ def _supervise(view: AppealView, cmd: SuperviseInput, now: datetime, terms: Term
         completion.due, completion.missed, completion.reminded = cmd.new_due, False, False
         refresh_overdue(view)
         detail["new_due"] = cmd.new_due.isoformat()
-    return [Draft("supervised", cmd.actor, view.handling_unit, detail)]
+    return [Draft(EventKind.SUPERVISED, cmd.actor, view.handling_unit, detail)]
 
 
 # --- transfers and links ---------------------------------------------------------------------
@@ -272,7 +273,7 @@ def _check_transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, 
 def _transfer_out(view: AppealView, cmd: TransferOutInput, now: datetime, terms: Terms) -> list[Draft]:
     drafts = settle_parts(view, "the appeal was transferred to another hotline")
     drafts.append(
-        Draft("transferred_out", cmd.actor, None, {"hotline": cmd.hotline, "reason": cmd.reason, "external_no": cmd.external_no})
+        Draft(EventKind.TRANSFERRED_OUT, cmd.actor, None, {"hotline": cmd.hotline, "reason": cmd.reason, "external_no": cmd.external_no})
     )
     drafts.append(close(view, now, Outcome.TRANSFERRED_OUT))
     return drafts
@@ -296,7 +297,7 @@ def _check_link(view: AppealView, cmd: LinkInput, now: datetime, action: Action)
 
 def _link(view: AppealView, cmd: LinkInput, now: datetime, terms: Terms) -> list[Draft]:
     view.master_no, view.link_kind = cmd.master_no, cmd.kind
-    drafts = [Draft("linked", cmd.actor, None, {"master": cmd.master_no, "kind": cmd.kind})]
+    drafts = [Draft(EventKind.LINKED, cmd.actor, None, {"master": cmd.master_no, "kind": cmd.kind})]
     if cmd.kind == "duplicate":
         # its own handling stops; it follows the master, and its limits stop with it
         view.status = S.LINKED
@@ -308,7 +309,7 @@ def follower_linked(view: AppealView, follower: str, kind: str) -> list[Draft]:
     """On the master: another appeal was linked to this one."""
     if kind == "duplicate" and follower not in view.followers:
         view.followers.append(follower)
-    return [Draft("appeal_linked_here", None, view.handling_unit, {"appeal": follower, "kind": kind})]
+    return [Draft(EventKind.APPEAL_LINKED_HERE, None, view.handling_unit, {"appeal": follower, "kind": kind})]
 
 
 #: Where a master can take duplicates: it is being handled and will report done.
@@ -321,7 +322,7 @@ def master_released(view: AppealView, master: str, reason: str) -> list[Draft]:
     if view.status is not S.LINKED:
         return []
     view.status, view.link_kind = S.RECEIVED, "related"
-    return [Draft("unlinked", None, None, {"master": master, "reason": reason})]
+    return [Draft(EventKind.UNLINKED, None, None, {"master": master, "reason": reason})]
 
 
 def master_done(view: AppealView, master: str, result: str, unit: str | None, now: datetime, terms: Terms) -> list[Draft]:
@@ -332,7 +333,7 @@ def master_done(view: AppealView, master: str, result: str, unit: str | None, no
     view.status = S.AWAITING_EVALUATION
     view.completed_at = now
     open_return_visit(view, now, terms)
-    return [Draft("master_reported_done", None, unit, {"master": master, "result": result})]
+    return [Draft(EventKind.MASTER_REPORTED_DONE, None, unit, {"master": master, "result": result})]
 
 
 O, U, SUP = (Role.OPERATOR,), (Role.UNIT_STAFF,), (Role.SUPERVISOR,)
@@ -373,21 +374,21 @@ def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms:
 
 #: Timeline events a unit or supervisor must learn of, and who.
 NOTIFY = {
-    "dispatched": "unit",
-    "reminder": "unit",
-    "limit_missed": "unit",
-    "escalated": "unit+supervision",
-    "supervised": "unit",
-    "objection_upheld": "unit",
-    "rehandling": "unit",
-    "co_handling_requested": "units",
-    "whistle_blown": "units",
-    "part_reminder": "event_unit",
-    "part_limit_missed": "event_unit+supervision",
-    "part_done": "unit",
-    "part_declined": "unit",
-    "part_closed": "event_unit",
-    "cancelled": "unit",
+    EventKind.DISPATCHED: "unit",
+    EventKind.REMINDER: "unit",
+    EventKind.LIMIT_MISSED: "unit",
+    EventKind.ESCALATED: "unit+supervision",
+    EventKind.SUPERVISED: "unit",
+    EventKind.OBJECTION_UPHELD: "unit",
+    EventKind.REHANDLING: "unit",
+    EventKind.CO_HANDLING_REQUESTED: "units",
+    EventKind.WHISTLE_BLOWN: "units",
+    EventKind.PART_REMINDER: "event_unit",
+    EventKind.PART_LIMIT_MISSED: "event_unit+supervision",
+    EventKind.PART_DONE: "unit",
+    EventKind.PART_DECLINED: "unit",
+    EventKind.PART_CLOSED: "event_unit",
+    EventKind.CANCELLED: "unit",
 }
 
 

@@ -27,7 +27,7 @@ class Refused(Exception):
 class Draft:
     """A timeline event before the workflow numbers it."""
 
-    kind: str
+    kind: str  # a `domain.events.EventKind` (a StrEnum: its string)
     actor: Actor | None = None
     unit: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)

@@ -23,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from domain.calendar import CHINA_TZ
-from domain.core import Refused
+from domain.core import Action, Refused, Route, table
 from domain.messages import TEXT, Actor
 from domain.privacy import scrub
 from domain.types import Role
@@ -255,10 +256,19 @@ def apply_data_check(view: GovernanceTaskView, round_no: int, count: int, appeal
     return insp
 
 
-def check_finding(view: GovernanceTaskView, cmd: FindingRecordInput) -> Inspection:
+def cancelled_by_administrator(view: GovernanceTaskView, now: datetime, reason: str | None) -> None:
+    """An administrator cancelled the task's workflow (Temporal UI or CLI): it ends as a
+    supervisor's cancellation does, saying who ended it."""
+    view.status = TaskStatus.CANCELLED
+    view.closed_at = now
+    view.close_reason = "cancelled by an administrator" + (f": {scrub(reason.strip())}" if reason and reason.strip() else "")
+    view.closed_by = "administrator (Temporal)"
+
+
+def _check_finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datetime | None, action: Action) -> Inspection:
     """May this on-site finding be recorded? Returns the round it is for."""
     actor = cmd.actor
-    if actor.role is not Role.UNIT_STAFF:
+    if actor.role not in action.roles:
         raise Refused("only the owner unit's staff record on-site findings", "forbidden")
     if actor.unit != view.owner_unit:
         raise Refused(f"the task is owned by {view.owner_unit}", "wrong_unit")
@@ -275,8 +285,8 @@ def check_finding(view: GovernanceTaskView, cmd: FindingRecordInput) -> Inspecti
     return cur
 
 
-def apply_finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datetime) -> Inspection:
-    insp = check_finding(view, cmd)
+def _finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datetime) -> Inspection:
+    insp = view.current  # the round the check let through
     insp.finding_present = cmd.problem_present
     insp.finding_note = cmd.note.strip()
     insp.finding_by = cmd.actor.user
@@ -288,33 +298,23 @@ def apply_finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: dateti
     return insp
 
 
-def check_cancel(view: GovernanceTaskView, cmd: TaskCancelInput) -> None:
-    if cmd.actor.role is not Role.SUPERVISOR:
+def _check_cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime | None, action: Action) -> None:
+    if cmd.actor.role not in action.roles:
         raise Refused("only a supervisor cancels a governance task", "forbidden")
     _active(view)
     if not cmd.reason.strip():
         raise Refused("give the reason for cancelling", "invalid", "reason")
 
 
-def cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime) -> None:
-    check_cancel(view, cmd)
+def _cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime) -> None:
     view.status = TaskStatus.CANCELLED
     view.closed_at = now
     view.close_reason = cmd.reason.strip()
     view.closed_by = cmd.actor.user
 
 
-def cancelled_by_administrator(view: GovernanceTaskView, now: datetime, reason: str | None) -> None:
-    """An administrator cancelled the task's workflow (Temporal UI or CLI): it ends as a
-    supervisor's cancellation does, saying who ended it."""
-    view.status = TaskStatus.CANCELLED
-    view.closed_at = now
-    view.close_reason = "cancelled by an administrator" + (f": {scrub(reason.strip())}" if reason and reason.strip() else "")
-    view.closed_by = "administrator (Temporal)"
-
-
-def check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput) -> None:
-    if cmd.actor.role is not Role.SUPERVISOR:
+def _check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput, now: datetime | None, action: Action) -> None:
+    if cmd.actor.role not in action.roles:
         raise Refused("only a supervisor reassigns a governance task", "forbidden")
     _active(view)
     if cmd.unit == view.owner_unit:
@@ -323,11 +323,56 @@ def check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput) -> None:
         raise Refused("give the reason for reassigning", "invalid", "reason")
 
 
-def reassign(view: GovernanceTaskView, cmd: TaskReassignInput, now: datetime) -> None:
-    check_reassign(view, cmd)
+def _reassign(view: GovernanceTaskView, cmd: TaskReassignInput, now: datetime) -> None:
     view.reassignments.append(Reassignment(
         at=now, by=cmd.actor.user, from_unit=view.owner_unit, to_unit=cmd.unit, reason=cmd.reason.strip()))
     view.owner_unit = cmd.unit
+
+
+#: The task's staff actions (the workflow's Updates of these names, each with its Signal twin);
+#: the API's routes are `POST /governance/tasks/{task_id}/<path>`.
+ACTIONS: dict[str, Action] = table(
+    Action("record_finding", FindingRecordInput, _check_finding, _finding, (Role.UNIT_STAFF,), (Route("findings"),)),
+    Action("cancel", TaskCancelInput, _check_cancel, _cancel, (Role.SUPERVISOR,), (Route("cancel"),)),
+    Action("reassign", TaskReassignInput, _check_reassign, _reassign, (Role.SUPERVISOR,), (Route("reassign"),)),
+)
+
+
+def check(view: GovernanceTaskView, action: str, cmd: BaseModel, now: datetime | None = None) -> Any:
+    """Refused unless the action may be taken now (the Update's validator); a finding's check
+    returns the round it is for."""
+    entry = ACTIONS[action]
+    return entry.check(view, cmd, now, entry)
+
+
+def apply(view: GovernanceTaskView, action: str, cmd: BaseModel, now: datetime) -> Any:
+    """Check again (a Signal twin comes without the validator), then do it."""
+    check(view, action, cmd, now)
+    return ACTIONS[action].apply(view, cmd, now)
+
+
+def check_finding(view: GovernanceTaskView, cmd: FindingRecordInput) -> Inspection:
+    return check(view, "record_finding", cmd)
+
+
+def apply_finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datetime) -> Inspection:
+    return apply(view, "record_finding", cmd, now)
+
+
+def check_cancel(view: GovernanceTaskView, cmd: TaskCancelInput) -> None:
+    check(view, "cancel", cmd)
+
+
+def cancel(view: GovernanceTaskView, cmd: TaskCancelInput, now: datetime) -> None:
+    apply(view, "cancel", cmd, now)
+
+
+def check_reassign(view: GovernanceTaskView, cmd: TaskReassignInput) -> None:
+    check(view, "reassign", cmd)
+
+
+def reassign(view: GovernanceTaskView, cmd: TaskReassignInput, now: datetime) -> None:
+    apply(view, "reassign", cmd, now)
 
 
 def stays_away(view: GovernanceTaskView) -> bool:

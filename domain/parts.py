@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.core import Action, Alarm, Draft, Refused, Route, table
+from domain.events import EventKind
 from domain.privacy import scrub
 from domain.messages import (
     OPEN_PARTS,
@@ -74,7 +75,7 @@ def _check_accept(part: PartView, cmd: PartAcceptInput, now: datetime, action: A
 
 def _accept(part: PartView, cmd: PartAcceptInput, now: datetime) -> Draft:
     part.status, part.accepted_at, part.plan = PartStatus.ACCEPTED, now, cmd.plan
-    kind = "part_reported_in" if part.kind is PartKind.WHISTLE else "part_accepted"
+    kind = EventKind.PART_REPORTED_IN if part.kind is PartKind.WHISTLE else EventKind.PART_ACCEPTED
     in_time = part.report_in_due is None or now <= part.report_in_due
     return Draft(kind, cmd.actor, part.unit, {"plan": cmd.plan, "in_time": in_time})
 
@@ -87,7 +88,7 @@ def _check_phased_report(part: PartView, cmd: PartPhasedReportInput, now: dateti
 
 
 def _phased_report(part: PartView, cmd: PartPhasedReportInput, now: datetime) -> Draft:
-    return Draft("part_phased_report", cmd.actor, part.unit, {"progress": cmd.progress, "reason": cmd.reason})
+    return Draft(EventKind.PART_PHASED_REPORT, cmd.actor, part.unit, {"progress": cmd.progress, "reason": cmd.reason})
 
 
 def _check_report(part: PartView, cmd: PartReportInput, now: datetime, action: Action) -> None:
@@ -100,7 +101,7 @@ def _check_report(part: PartView, cmd: PartReportInput, now: datetime, action: A
 def _report(part: PartView, cmd: PartReportInput, now: datetime) -> Draft:
     part.status, part.done_at, part.result = PartStatus.DONE, now, cmd.result
     detail = {"result": cmd.result, "in_time": now <= part.due, "late_reason": cmd.late_reason}
-    return Draft("part_done", cmd.actor, part.unit, detail)
+    return Draft(EventKind.PART_DONE, cmd.actor, part.unit, detail)
 
 
 def _check_decline(part: PartView, cmd: PartDeclineInput, now: datetime, action: Action) -> None:
@@ -110,7 +111,7 @@ def _check_decline(part: PartView, cmd: PartDeclineInput, now: datetime, action:
 
 def _decline(part: PartView, cmd: PartDeclineInput, now: datetime) -> Draft:
     part.status, part.decline_reason = PartStatus.DECLINED, cmd.reason
-    return Draft("part_declined", cmd.actor, part.unit, {"reason": cmd.reason})
+    return Draft(EventKind.PART_DECLINED, cmd.actor, part.unit, {"reason": cmd.reason})
 
 
 def _check_review_decline(part: PartView, cmd: PartDeclineReviewInput, now: datetime, action: Action) -> None:
@@ -122,9 +123,9 @@ def _check_review_decline(part: PartView, cmd: PartDeclineReviewInput, now: date
 def _review_decline(part: PartView, cmd: PartDeclineReviewInput, now: datetime) -> Draft:
     if cmd.uphold:
         part.status, part.closed_reason = PartStatus.CLOSED, f"declined: {part.decline_reason}"
-        return Draft("part_decline_upheld", cmd.actor, part.unit, {"comment": cmd.comment})
+        return Draft(EventKind.PART_DECLINE_UPHELD, cmd.actor, part.unit, {"comment": cmd.comment})
     part.status = PartStatus.ACCEPTED if part.accepted_at else PartStatus.REQUESTED
-    return Draft("part_decline_rejected", cmd.actor, part.unit, {"comment": cmd.comment})
+    return Draft(EventKind.PART_DECLINE_REJECTED, cmd.actor, part.unit, {"comment": cmd.comment})
 
 
 def _check_close(part: PartView, cmd: PartCloseInput, now: datetime, action: Action) -> None:
@@ -134,7 +135,7 @@ def _check_close(part: PartView, cmd: PartCloseInput, now: datetime, action: Act
 
 def _close(part: PartView, cmd: PartCloseInput, now: datetime) -> Draft:
     part.status, part.closed_reason = PartStatus.CLOSED, cmd.reason
-    return Draft("part_closed", cmd.actor, part.unit, {"reason": cmd.reason})
+    return Draft(EventKind.PART_CLOSED, cmd.actor, part.unit, {"reason": cmd.reason})
 
 
 #: A part's actions, in the order they usually come. Their paths are under
@@ -183,7 +184,7 @@ def cancelled(part: PartView, reason: str | None) -> Draft:
     close does, with who and why on the appeal's timeline."""
     part.status = PartStatus.CLOSED
     part.closed_reason = "cancelled by an administrator" + (f": {scrub(reason)}" if reason else "")
-    return Draft("part_closed", None, part.unit, {"reason": part.closed_reason, "by": "an administrator (Temporal)"})
+    return Draft(EventKind.PART_CLOSED, None, part.unit, {"reason": part.closed_reason, "by": "an administrator (Temporal)"})
 
 
 def next_alarm(part: PartView, fraction: float) -> Alarm | None:
@@ -213,13 +214,13 @@ def fire(part: PartView, alarm: Alarm) -> list[Draft]:
             part.report_in_reminded = True
         else:
             part.reminded = True
-        return [Draft("part_reminder", None, part.unit, {"limit": limit, "due": due.isoformat()})]
+        return [Draft(EventKind.PART_REMINDER, None, part.unit, {"limit": limit, "due": due.isoformat()})]
     if limit == "report_in":
         part.report_in_missed = True
     else:
         part.missed = True
     part.overdue = True
     return [
-        Draft("part_limit_missed", None, part.unit, {"limit": limit, "due": due.isoformat()}),
-        Draft("escalated", None, part.unit, {"to": "supervision", "limit": f"{part.kind.value} {limit}"}),
+        Draft(EventKind.PART_LIMIT_MISSED, None, part.unit, {"limit": limit, "due": due.isoformat()}),
+        Draft(EventKind.ESCALATED, None, part.unit, {"to": "supervision", "limit": f"{part.kind.value} {limit}"}),
     ]

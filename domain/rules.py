@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.core import Action, Draft, Refused
+from domain.events import EventKind
 from domain.messages import Actor, AppealStatus, AppealView, Limit, Outcome, Terms
 
 S = AppealStatus
@@ -38,7 +39,7 @@ def refresh_overdue(view: AppealView) -> None:
 
 def close(view: AppealView, now: datetime, outcome: Outcome) -> Draft:
     view.status, view.outcome, view.closed_at = S.CLOSED, outcome, now
-    return Draft("closed", None, view.handling_unit, {"outcome": outcome.value})
+    return Draft(EventKind.CLOSED, None, view.handling_unit, {"outcome": outcome.value})
 
 
 def open_return_visit(view: AppealView, now: datetime, terms: Terms) -> None:

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import appeal as rules
     from domain import collaboration
     from domain.core import Draft, Refused
+    from domain.events import EventKind
     from domain.messages import (
         ActionInput,
         AppealAcceptInput,
@@ -149,7 +150,7 @@ class AppealWorkflow:
         if inp.decision is IntakeDecision.DISPATCH:
             unit = inp.unit or await self._route(view)
             if unit is None:
-                drafts.append(Draft("dispatch_needed", None, detail={"reason": "no routing rule applies"}))
+                drafts.append(Draft(EventKind.DISPATCH_NEEDED, None, detail={"reason": "no routing rule applies"}))
             else:
                 rules.start_clock(view, unit, now, self.terms)
                 drafts.append(rules.intake_dispatched_draft(view, inp))
@@ -311,7 +312,7 @@ class AppealWorkflow:
             )
         except WorkflowAlreadyStartedError:
             self.view.parts[part_key(part.kind, part.unit)].status = PartStatus.FAILED
-            await self._record([Draft("part_failed", None, part.unit, {"error": "its workflow id is taken"})])
+            await self._record([Draft(EventKind.PART_FAILED, None, part.unit, {"error": "its workflow id is taken"})])
             return
         self._watchers.append(asyncio.create_task(self._watch(part.kind, part.unit, handle)))
 
@@ -326,7 +327,7 @@ class AppealWorkflow:
                 return  # an earlier round's workflow: the unit's part now is another one
             if part is not None and part.open:
                 part.status = PartStatus.FAILED
-                await self._record([Draft("part_failed", None, unit, {"error": str(e.cause or e)[:300]})])
+                await self._record([Draft(EventKind.PART_FAILED, None, unit, {"error": str(e.cause or e)[:300]})])
 
     async def _signalled(self, action: str, cmd: ActionInput) -> None:
         try:
@@ -336,7 +337,7 @@ class AppealWorkflow:
                 refuse_unscrubbed(cmd)
             await self._perform(action, cmd)
         except FailureError as e:
-            await self._record([Draft("rejected", cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})])
+            await self._record([Draft(EventKind.REJECTED, cmd.actor, cmd.actor.unit, {"action": action, "reason": e.message})])
 
     async def _record(self, drafts: list[Draft]) -> None:
         """Number the events, project them with their notifications, keep the search
@@ -385,7 +386,7 @@ class AppealWorkflow:
         workflow.logger.error("appeal %s: PostgreSQL refused the projection: %s", view.appeal_no, cause.message)
         view.seq += 1
         detail = {"error": cause.message[:300], "events": [e.kind for e in events]}
-        events = [*events, TimelineEvent(seq=view.seq, kind="projection_failed", at=workflow.now(), detail=detail)]
+        events = [*events, TimelineEvent(seq=view.seq, kind=EventKind.PROJECTION_FAILED, at=workflow.now(), detail=detail)]
         try:
             await workflow.execute_local_activity_method(
                 AppealActivities.record_timeline,
@@ -687,7 +688,7 @@ class AppealWorkflow:
         if known is not None:
             if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
                 return  # closed here (by the lead or with the appeal); late news changes nothing
-            if known.status is PartStatus.CLOSED and change.event == "part_closed" and workflow.patched(PART_CLOSE_TOLD_ONCE):
+            if known.status is PartStatus.CLOSED and change.event == EventKind.PART_CLOSED and workflow.patched(PART_CLOSE_TOLD_ONCE):
                 return  # the part's echo of a close made here: it is on the timeline already
             part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
         self.view.parts[key] = part
@@ -704,10 +705,10 @@ class AppealWorkflow:
             "appeal %s: ignored %s from round %s of %s's part (round %s is current)",
             self.view.appeal_no, change.event, old.round, old.unit, current.round,
         )
-        if change.event == "part_closed" or self.view.status is AppealStatus.CLOSED:
+        if change.event == EventKind.PART_CLOSED or self.view.status is AppealStatus.CLOSED:
             return
         detail = {"event": change.event, "round": old.round, "current_round": current.round}
-        await self._record([Draft("stale_part_message", change.actor, old.unit, detail)])
+        await self._record([Draft(EventKind.STALE_PART_MESSAGE, change.actor, old.unit, detail)])
 
     @workflow.signal
     async def follower_linked(self, note: collaboration.FollowerLinked) -> None:

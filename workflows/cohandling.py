@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from domain import parts as rules
     from domain.core import Draft, Refused
+    from domain.events import EventKind
     from domain.messages import (
         PartAcceptInput,
         PartActionInput,
@@ -105,7 +106,7 @@ class CoHandlingWorkflow:
             await self._perform(action, cmd)
         except ApplicationError as e:
             await self._tell_appeal(
-                Draft("rejected", cmd.actor, cmd.actor.unit, {"action": f"part {action}", "reason": e.message})
+                Draft(EventKind.REJECTED, cmd.actor, cmd.actor.unit, {"action": f"part {action}", "reason": e.message})
             )
 
     async def _tell_appeal(self, draft) -> None:

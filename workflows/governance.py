@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
     from activities.governance import (
         GovernanceActivities,
         GovernanceProjectionInput,
@@ -227,16 +229,36 @@ class GovernanceTaskWorkflow:
         self._triggers = [*self._triggers[-9:], due.trigger]
         self.due.append(due)
 
+    # --- one path for every staff action (`domain.governance.ACTIONS`) ----------------------
+    def _validate(self, action: str, cmd: BaseModel) -> None:
+        refuse_unscrubbed(cmd)  # validators do not run on replay
+        try:
+            rules.check(self.view, action, cmd, workflow.now())
+        except Refused as e:
+            raise refusal(e) from None
+
+    def _apply(self, action: str, cmd: BaseModel) -> Any:
+        try:
+            return rules.apply(self.view, action, cmd, workflow.now())
+        except Refused as e:
+            raise refusal(e) from None
+
+    async def _signalled(self, action: str, cmd: BaseModel, what: str) -> None:
+        """The Signal twin: the same action, refused only into the log (nobody waits)."""
+        try:
+            if workflow.patched("refuse-personal-data-in-signals"):
+                refuse_unscrubbed(cmd)
+            await getattr(self, action)(cmd)
+        except ApplicationError as e:
+            workflow.logger.warning("%s refused: %s", what, e.message)
+
     # --- the owner unit's on-site finding: Update with validator, and Signal twin -----------
     @workflow.update
     async def record_finding(self, cmd: FindingRecordInput) -> GovernanceTaskView:
         """现场核查: the owner unit reports whether the problem is there. Found there, the quiet
         period starts again; found gone with no new appeal, the round is clean, and enough clean
         rounds over the agreed period close the task."""
-        try:
-            insp = rules.apply_finding(self.view, cmd, workflow.now())
-        except Refused as e:
-            raise refusal(e) from None
+        insp = self._apply("record_finding", cmd)
         self._changed[insp.round] = insp
         self._close_if_away()
         await self._project()
@@ -244,30 +266,18 @@ class GovernanceTaskWorkflow:
 
     @record_finding.validator
     def _v_record_finding(self, cmd: FindingRecordInput) -> None:
-        refuse_unscrubbed(cmd)  # validators do not run on replay
-        try:
-            rules.check_finding(self.view, cmd)
-        except Refused as e:
-            raise refusal(e) from None
+        self._validate("record_finding", cmd)
 
     @workflow.signal
     async def record_finding_signal(self, cmd: FindingRecordInput) -> None:
-        try:
-            if workflow.patched("refuse-personal-data-in-signals"):
-                refuse_unscrubbed(cmd)
-            await self.record_finding(cmd)
-        except ApplicationError as e:
-            workflow.logger.warning("on-site finding refused: %s", e.message)
+        await self._signalled("record_finding", cmd, "on-site finding")
 
     # --- a supervisor's cancellation: Update with validator, and Signal twin -----------------
     @workflow.update
     async def cancel(self, cmd: TaskCancelInput) -> GovernanceTaskView:
         """A supervisor ends the task before the problem is confirmed gone, with the reason
         (merged into another task, outside any unit's powers ...). The schedule is deleted."""
-        try:
-            rules.cancel(self.view, cmd, workflow.now())
-        except Refused as e:
-            raise refusal(e) from None
+        self._apply("cancel", cmd)
         for insp in self.view.inspections[-1:]:
             self._changed[insp.round] = insp
         await self._project()
@@ -275,30 +285,18 @@ class GovernanceTaskWorkflow:
 
     @cancel.validator
     def _v_cancel(self, cmd: TaskCancelInput) -> None:
-        refuse_unscrubbed(cmd)  # validators do not run on replay
-        try:
-            rules.check_cancel(self.view, cmd)
-        except Refused as e:
-            raise refusal(e) from None
+        self._validate("cancel", cmd)
 
     @workflow.signal
     async def cancel_signal(self, cmd: TaskCancelInput) -> None:
-        try:
-            if workflow.patched("refuse-personal-data-in-signals"):
-                refuse_unscrubbed(cmd)
-            await self.cancel(cmd)
-        except ApplicationError as e:
-            workflow.logger.warning("cancellation refused: %s", e.message)
+        await self._signalled("cancel", cmd, "cancellation")
 
     # --- a supervisor's reassignment: Update with validator, and Signal twin ------------------
     @workflow.update
     async def reassign(self, cmd: TaskReassignInput) -> GovernanceTaskView:
         """A supervisor hands the task to another unit, with the reason; the open round's on-site
         finding is then the new unit's to give. Both units are notified."""
-        try:
-            rules.reassign(self.view, cmd, workflow.now())
-        except Refused as e:
-            raise refusal(e) from None
+        self._apply("reassign", cmd)
         for insp in self.view.inspections[-1:]:
             self._changed[insp.round] = insp  # the projection tells the new unit what it owes
         await self._project()
@@ -306,20 +304,11 @@ class GovernanceTaskWorkflow:
 
     @reassign.validator
     def _v_reassign(self, cmd: TaskReassignInput) -> None:
-        refuse_unscrubbed(cmd)  # validators do not run on replay
-        try:
-            rules.check_reassign(self.view, cmd)
-        except Refused as e:
-            raise refusal(e) from None
+        self._validate("reassign", cmd)
 
     @workflow.signal
     async def reassign_signal(self, cmd: TaskReassignInput) -> None:
-        try:
-            if workflow.patched("refuse-personal-data-in-signals"):
-                refuse_unscrubbed(cmd)
-            await self.reassign(cmd)
-        except ApplicationError as e:
-            workflow.logger.warning("reassignment refused: %s", e.message)
+        await self._signalled("reassign", cmd, "reassignment")
 
 
 @workflow.defn

@@ -10,14 +10,13 @@ staff see their own unit's tasks only, a district supervisor the district's (ano
 from __future__ import annotations
 
 from datetime import date
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from analytics.periods import PeriodError, resolve
-from api.auth import Principal, SupervisorDep, UnitStaffDep, require
+from api.auth import Principal, SupervisorDep, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, refused
@@ -98,15 +97,27 @@ class InspectionRequested(BaseModel):
 
 
 async def _execute(
-    row: GovernanceTask, update: Callable, cmd: BaseModel, temporal, key: str | None = None
+    row: GovernanceTask, action: str, cmd: BaseModel, temporal, key: str | None = None
 ) -> GovernanceTaskView:
-    """Send one Update of the task's workflow (`api.temporal_calls`). With an Idempotency-Key, a
-    retry is answered as the first call was (the key is the Update's ID)."""
+    """Send the task's workflow the Update of the action's name (`api.temporal_calls`). With an
+    Idempotency-Key, a retry is answered as the first call was (the key is the Update's ID)."""
+    update = getattr(GovernanceTaskWorkflow, action)
     return await send_update(
         temporal, row.workflow_id, update, cmd, status=row.status,
         gone=(row.status, f"the task is {row.status}: nothing more can be done"),
         id=update_id(update.__name__, cmd.actor, key),
     )
+
+
+def _path(action: str) -> str:
+    """The route of a task's staff action, as its table entry (`domain.governance.ACTIONS`) names it."""
+    (route,) = rules.ACTIONS[action].routes
+    return f"/governance/tasks/{{task_id}}/{route.path}"
+
+
+def _taking(action: str):
+    """The caller, admitted only in the roles of the action's table entry (403 for the others)."""
+    return require(*rules.ACTIONS[action].roles)
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -186,11 +197,10 @@ async def get_task(task_id: TaskId, session: SessionDep, principal: Principal = 
     return present(row, rounds[row.id], await store.month_of_task(session=session, task_id=row.id))
 
 
-@router.post("/governance/tasks/{task_id}/findings", response_model=TaskOut,
-             responses=REFUSALS | {403: {"model": ErrorResponse}})
+@router.post(_path("record_finding"), response_model=TaskOut, responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def record_finding(
     task_id: TaskId, body: FindingIn, session: SessionDep, temporal: TemporalDep,
-    principal: UnitStaffDep, idempotency_key: IdempotencyKey = None,
+    principal: Principal = _taking("record_finding"), idempotency_key: IdempotencyKey = None,
 ):
     """现场核查: the owner unit reports whether the problem is there, for the round now open. Found
     there, the quiet period starts again; found gone with no new appeal, the round is clean, and
@@ -199,14 +209,14 @@ async def record_finding(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = FindingRecordInput(actor=principal.actor, **scrubbed(body.model_dump(), FindingRecordInput, None))
-    return present(row, None, month, await _execute(row, GovernanceTaskWorkflow.record_finding, cmd, temporal, idempotency_key))
+    return present(row, None, month, await _execute(row, "record_finding", cmd, temporal, idempotency_key))
 
 
 
-@router.post("/governance/tasks/{task_id}/cancel", response_model=TaskOut, responses=REFUSALS)
+@router.post(_path("cancel"), response_model=TaskOut, responses=REFUSALS)
 async def cancel_task(
     task_id: TaskId, body: CancelIn, session: SessionDep, temporal: TemporalDep,
-    principal: SupervisorDep, idempotency_key: IdempotencyKey = None,
+    principal: Principal = _taking("cancel"), idempotency_key: IdempotencyKey = None,
 ):
     """End the task before the problem is confirmed gone, with the reason (merged into another
     task, outside any unit's powers ...); its inspection schedule is deleted."""
@@ -214,15 +224,14 @@ async def cancel_task(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = TaskCancelInput(actor=principal.actor, **scrubbed({"reason": body.reason}, TaskCancelInput, None))
-    return present(row, None, month, await _execute(row, GovernanceTaskWorkflow.cancel, cmd, temporal, idempotency_key))
+    return present(row, None, month, await _execute(row, "cancel", cmd, temporal, idempotency_key))
 
 
 
-@router.post("/governance/tasks/{task_id}/reassign", response_model=TaskOut,
-             responses=REFUSALS | {403: {"model": ErrorResponse}})
+@router.post(_path("reassign"), response_model=TaskOut, responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def reassign_task(
     task_id: TaskId, body: ReassignIn, session: SessionDep, temporal: TemporalDep, directory: DirectoryDep,
-    principal: SupervisorDep, idempotency_key: IdempotencyKey = None,
+    principal: Principal = _taking("reassign"), idempotency_key: IdempotencyKey = None,
 ):
     """Hand the task to another unit, with the reason (the owner was the wrong one, or the work
     has moved). The open round's on-site finding is then the new unit's to give; both units are
@@ -235,7 +244,7 @@ async def reassign_task(
     month = await store.month_of_task(session=session, task_id=row.id)
     await session.close()
     cmd = TaskReassignInput(actor=principal.actor, **scrubbed(body.model_dump(), TaskReassignInput, None))
-    return present(row, None, month, await _execute(row, GovernanceTaskWorkflow.reassign, cmd, temporal, idempotency_key))
+    return present(row, None, month, await _execute(row, "reassign", cmd, temporal, idempotency_key))
 
 
 @router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,
