@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -342,7 +343,9 @@ def stays_away(view: GovernanceTaskView) -> bool:
 
 
 def close(view: GovernanceTaskView, now: datetime) -> None:
-    quiet = (view.current.at - view.quiet_since).days
+    cur = view.current
+    assert cur is not None, "closed on a clean round (should_close)"
+    quiet = (cur.at - view.quiet_since).days
     view.status = TaskStatus.CLOSED
     view.closed_at = now
     view.close_reason = (
@@ -359,7 +362,7 @@ class Notice:
     key: str
     recipient: str
     topic: str
-    payload: dict
+    payload: dict[str, Any]
 
 
 def notices(view: GovernanceTaskView, rounds: list[Inspection]) -> list[Notice]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -48,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
 CANCEL_WHEN_CANCELLED = "cancel-task-when-cancelled"
 
 
-def refuse_unscrubbed(cmd) -> None:
+def refuse_unscrubbed(cmd: FindingRecordInput | TaskCancelInput | TaskReassignInput) -> None:
     """Refused if the free text of `cmd` holds a phone or ID number: only the API scrubs, and a
     signal or update may come from elsewhere (the Temporal CLI or UI). The reason names the
     fields, not their text."""
@@ -191,7 +192,7 @@ class GovernanceTaskWorkflow:
     def _upsert_search_attributes(self) -> None:
         v = self.view
         last_closed = v.inspections[-2] if len(v.inspections) > 1 else None
-        wanted = {
+        wanted: dict[SearchAttributeKey[Any], Any] = {
             sa.HANDLING_UNIT: v.owner_unit,
             sa.CATEGORY: v.category,
             sa.DISTRICT: v.district,
@@ -204,7 +205,7 @@ class GovernanceTaskWorkflow:
         if self._projection_failed or sa.PROJECTION_FAILED.name in self._attrs:
             # only once a projection has been refused: the upserts of earlier histories stay as they were
             wanted[sa.PROJECTION_FAILED] = True if self._projection_failed else None
-        updates: list[SearchAttributeUpdate] = []
+        updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted.items():
             if self._attrs.get(key.name, ...) == value:
                 continue
@@ -255,7 +256,8 @@ class GovernanceTaskWorkflow:
         try:
             if workflow.patched("refuse-personal-data-in-signals"):
                 refuse_unscrubbed(cmd)
-            await self.record_finding(cmd)
+            # the SDK types an Update as an unbound callable; on self it is the bound method
+            await self.record_finding(cmd)  # type: ignore[call-arg, arg-type, misc]
         except ApplicationError as e:
             workflow.logger.warning("on-site finding refused: %s", e.message)
 
@@ -286,7 +288,8 @@ class GovernanceTaskWorkflow:
         try:
             if workflow.patched("refuse-personal-data-in-signals"):
                 refuse_unscrubbed(cmd)
-            await self.cancel(cmd)
+            # the SDK types an Update as an unbound callable; on self it is the bound method
+            await self.cancel(cmd)  # type: ignore[call-arg, arg-type, misc]
         except ApplicationError as e:
             workflow.logger.warning("cancellation refused: %s", e.message)
 
@@ -317,7 +320,8 @@ class GovernanceTaskWorkflow:
         try:
             if workflow.patched("refuse-personal-data-in-signals"):
                 refuse_unscrubbed(cmd)
-            await self.reassign(cmd)
+            # the SDK types an Update as an unbound callable; on self it is the bound method
+            await self.reassign(cmd)  # type: ignore[call-arg, arg-type, misc]
         except ApplicationError as e:
             workflow.logger.warning("reassignment refused: %s", e.message)
 
