@@ -69,11 +69,13 @@ def open_appeal(inp: AppealInput, now: datetime, terms: Terms) -> tuple[AppealVi
             drafts += _answer(view, AppealAnswerInput(actor=inp.operator, answer=inp.answer or ""), now, terms)
         case IntakeDecision.NOT_ACCEPTED:
             reason = inp.not_accepted_reason
+            assert reason is not None, "validate_intake requires it"
             view.status, view.outcome, view.closed_at = S.CLOSED, Outcome.NOT_ACCEPTED, now
             drafts.append(
                 Draft(EventKind.NOT_ACCEPTED, inp.operator, detail={"reason": reason.value, "channel": RIGHT_CHANNEL[reason]})
             )
         case IntakeDecision.EMERGENCY:
+            assert inp.emergency_service is not None, "validate_intake requires it"
             view.status, view.outcome, view.closed_at = S.CLOSED, Outcome.EMERGENCY_TRANSFERRED, now
             drafts.append(Draft(EventKind.TRANSFERRED_TO_EMERGENCY, inp.operator, detail={"service": inp.emergency_service.value}))
     return view, drafts
@@ -129,8 +131,14 @@ def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, 
 def _check_objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime, action: Action) -> None:
     action.require_role(cmd.actor)
     require_status(view, S.OBJECTION_RAISED)
-    if cmd.uphold and (cmd.new_unit or view.objection.suggested_unit) == view.handling_unit:
+    if cmd.uphold and (cmd.new_unit or _raised_objection(view).suggested_unit) == view.handling_unit:
         raise Refused("re-dispatch must go to another unit", "invalid", "new_unit")
+
+
+def _raised_objection(view: AppealView) -> Objection:
+    """The objection an order in OBJECTION_RAISED holds (raising it sets both)."""
+    assert view.objection is not None, "an order under objection review holds its objection"
+    return view.objection
 
 
 def _check_contact(view: AppealView, cmd: ContactRecordInput, now: datetime, action: Action) -> None:
@@ -221,6 +229,7 @@ BY_CATALOGUE = "by the dispatch catalogue"
 
 def _dispatch(view: AppealView, cmd: AppealDispatchInput, now: datetime, terms: Terms) -> list[Draft]:
     # the workflow resolves a catalogue dispatch to a unit before calling this, and says so
+    assert cmd.unit is not None, "the workflow resolves the unit first"
     start_clock(view, cmd.unit, now, terms)
     if cmd.unit_from_catalogue is None:
         how = "operator"  # older runs did not tell who chose
@@ -263,6 +272,7 @@ def _accept(view: AppealView, cmd: AppealAcceptInput, now: datetime, terms: Term
 
 
 def _objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, terms: Terms) -> list[Draft]:
+    assert view.handling_unit is not None, "only the handling unit objects (checked)"
     view.objection = Objection(
         unit=view.handling_unit, reason=cmd.reason, suggested_unit=cmd.suggested_unit, raised_at=now
     )
@@ -278,12 +288,13 @@ def _objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, terms:
 
 
 def _objection_review(view: AppealView, cmd: ObjectionReviewInput, now: datetime, terms: Terms) -> list[Draft]:
-    view.objection.upheld = cmd.uphold
+    objection = _raised_objection(view)
+    objection.upheld = cmd.uphold
     old = view.handling_unit
     if not cmd.uphold:
         view.status = S.ACCEPTED
         return [Draft(EventKind.OBJECTION_REJECTED, cmd.actor, old, {"comment": cmd.comment, "stays_with": old})]
-    new = cmd.new_unit or view.objection.suggested_unit
+    new = cmd.new_unit or objection.suggested_unit
     start_clock(view, new, now, terms)
     return [
         Draft(EventKind.OBJECTION_UPHELD, cmd.actor, old, {"comment": cmd.comment, "new_unit": new}),
@@ -423,7 +434,8 @@ def check(view: AppealView, action: str, cmd: ActionInput, now: datetime) -> Non
 
 
 def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms: Terms) -> list[Draft]:
-    return ACTIONS[action].apply(view, cmd, now, terms)
+    drafts: list[Draft] = ACTIONS[action].apply(view, cmd, now, terms)
+    return drafts
 
 
 # --- time limits ---------------------------------------------------------------------------

@@ -28,7 +28,8 @@ class WorkCalendar:
 
     @classmethod
     def from_entries(cls, entries: Iterable[tuple[date, DayKind | str]]) -> WorkCalendar:
-        holidays, workdays = set(), set()
+        holidays: set[date] = set()
+        workdays: set[date] = set()
         for day, kind in entries:
             (holidays if DayKind(kind) is DayKind.HOLIDAY else workdays).add(day)
         return cls(frozenset(holidays), frozenset(workdays))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
@@ -364,7 +364,7 @@ def check(view: AppealView, action: str, cmd: ActionInput, now: datetime) -> Non
 
 
 def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms: Terms) -> list[Draft]:
-    drafts = ALL_ACTIONS[action].apply(view, cmd, now, terms)
+    drafts: list[Draft] = ALL_ACTIONS[action].apply(view, cmd, now, terms)
     if view.status is S.CLOSED:
         drafts[-1:-1] = settle_parts(view, "the appeal closed")  # before the "closed" event
     return drafts
@@ -373,7 +373,7 @@ def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms:
 # --- who must hear of what ---------------------------------------------------------------------
 
 #: Timeline events a unit or supervisor must learn of, and who.
-NOTIFY = {
+NOTIFY: dict[str, str] = {  # keyed by EventKind (a str)
     EventKind.DISPATCHED: "unit",
     EventKind.REMINDER: "unit",
     EventKind.LIMIT_MISSED: "unit",
@@ -392,7 +392,7 @@ NOTIFY = {
 }
 
 
-def recipients(view: AppealView, kind: str, event_unit: str | None, detail: dict) -> list[str]:
+def recipients(view: AppealView, kind: str, event_unit: str | None, detail: dict[str, Any]) -> list[str]:
     """Unit codes (and `supervision:<district|city>`) to notify of one timeline event."""
     rule = NOTIFY.get(kind)
     if rule is None:

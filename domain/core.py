@@ -65,7 +65,7 @@ class Action:
 
     name: str
     input_type: type
-    check: Callable[..., None]  # (subject, cmd, now, this action)
+    check: Callable[..., Any]  # (subject, cmd, now, this action): raises Refused; may return what it found
     apply: Callable[..., Any]
     roles: tuple[Role, ...] = ()
     routes: tuple[Route, ...] = ()

@@ -287,6 +287,7 @@ def _check_finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datet
 
 def _finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datetime) -> Inspection:
     insp = view.current  # the round the check let through
+    assert insp is not None
     insp.finding_present = cmd.problem_present
     insp.finding_note = cmd.note.strip()
     insp.finding_by = cmd.actor.user
@@ -352,11 +353,13 @@ def apply(view: GovernanceTaskView, action: str, cmd: BaseModel, now: datetime) 
 
 
 def check_finding(view: GovernanceTaskView, cmd: FindingRecordInput) -> Inspection:
-    return check(view, "record_finding", cmd)
+    insp: Inspection = check(view, "record_finding", cmd)
+    return insp
 
 
 def apply_finding(view: GovernanceTaskView, cmd: FindingRecordInput, now: datetime) -> Inspection:
-    return apply(view, "record_finding", cmd, now)
+    insp: Inspection = apply(view, "record_finding", cmd, now)
+    return insp
 
 
 def check_cancel(view: GovernanceTaskView, cmd: TaskCancelInput) -> None:
@@ -387,7 +390,9 @@ def stays_away(view: GovernanceTaskView) -> bool:
 
 
 def close(view: GovernanceTaskView, now: datetime) -> None:
-    quiet = (view.current.at - view.quiet_since).days
+    cur = view.current
+    assert cur is not None, "closed on a clean round (should_close)"
+    quiet = (cur.at - view.quiet_since).days
     view.status = TaskStatus.CLOSED
     view.closed_at = now
     view.close_reason = (
@@ -404,7 +409,7 @@ class Notice:
     key: str
     recipient: str
     topic: str
-    payload: dict
+    payload: dict[str, Any]
 
 
 def notices(view: GovernanceTaskView, rounds: list[Inspection]) -> list[Notice]:

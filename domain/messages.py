@@ -475,7 +475,7 @@ class TimelineEvent(BaseModel):
     at: datetime
     actor: Actor | None = None
     unit: str | None = None
-    detail: dict = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 AppealInput.model_rebuild()

@@ -176,7 +176,8 @@ def apply(part: PartView, action: str, cmd: PartActionInput, now: datetime) -> D
     entry = ACTIONS.get(action)
     if entry is None:
         raise Refused(f"unknown action {action}", "invalid")
-    return entry.apply(part, cmd, now)
+    draft: Draft = entry.apply(part, cmd, now)
+    return draft
 
 
 def cancelled(part: PartView, reason: str | None) -> Draft:
@@ -192,12 +193,13 @@ def next_alarm(part: PartView, fraction: float) -> Alarm | None:
     if part.status not in OPEN_PARTS:
         return None
     alarms = []
-    waiting_report_in = part.report_in_due is not None and part.accepted_at is None
-    if waiting_report_in and not part.report_in_missed:
+    report_in_due = part.report_in_due
+    # waiting for a summoned unit to report in (whistle), and not yet missed
+    if report_in_due is not None and part.accepted_at is None and not part.report_in_missed:
         if not part.report_in_reminded:
-            lead = (part.report_in_due - part.requested_at) * fraction
+            lead = (report_in_due - part.requested_at) * fraction
             alarms.append(Alarm("report_in:reminder", part.requested_at + lead))
-        alarms.append(Alarm("report_in:missed", part.report_in_due))
+        alarms.append(Alarm("report_in:missed", report_in_due))
     if not part.missed:
         if not part.reminded:
             alarms.append(Alarm("part:reminder", part.requested_at + (part.due - part.requested_at) * fraction))
@@ -209,6 +211,7 @@ def fire(part: PartView, alarm: Alarm) -> list[Draft]:
     """A reminder, or a missed limit: the part is flagged overdue and escalated to supervision."""
     limit, what = alarm.name.split(":")
     due = part.report_in_due if limit == "report_in" else part.due
+    assert due is not None, "a report-in alarm exists only while a report-in is due (next_alarm)"
     if what == "reminder":
         if limit == "report_in":
             part.report_in_reminded = True

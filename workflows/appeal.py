@@ -13,10 +13,11 @@ annotations would be compiled again at every run, about a third of the module's 
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import (
     ApplicationError,
     ChildWorkflowError,
@@ -29,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
     from domain import collaboration
-    from domain.core import Draft, Refused
+    from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
     from domain.messages import (
         ActionInput,
@@ -78,7 +79,7 @@ DISPATCH_SAYS_WHO_CHOSE = "dispatch-says-who-chose"
 PART_ROUNDS = "part-messages-name-their-round"
 
 
-def refuse_unscrubbed(cmd) -> None:
+def refuse_unscrubbed(cmd: ActionInput) -> None:
     """Refused if the free text of `cmd` holds a phone or ID number: it has not been through the
     API's scrubbing. The reason names the fields, not their text."""
     try:
@@ -87,7 +88,7 @@ def refuse_unscrubbed(cmd) -> None:
         raise refusal(e) from None
 
 
-def numbered(view: AppealView, drafts: list[Draft], now) -> tuple[list[TimelineEvent], list[NotificationDraft]]:
+def numbered(view: AppealView, drafts: list[Draft], now: datetime) -> tuple[list[TimelineEvent], list[NotificationDraft]]:
     """The drafts as timeline events, numbered on from the view's last, and the notifications
     they cause."""
     events, notices = [], []
@@ -99,7 +100,7 @@ def numbered(view: AppealView, drafts: list[Draft], now) -> tuple[list[TimelineE
     return events, notices
 
 
-def _alarm_summary(alarm: rules.Alarm) -> str:
+def _alarm_summary(alarm: Alarm) -> str:
     return f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}"
 
 
@@ -110,11 +111,24 @@ class AppealWorkflow:
         self.view: AppealView | None = None  # set once the terms are loaded
         self.terms: Terms | None = None
         self.woken = False  # the next alarm may have changed: re-arm the timer
-        self._armed: rules.Alarm | None = None  # the alarm the current timer waits for
+        self._armed: Alarm | None = None  # the alarm the current timer waits for
         self.intake_recorded = False
-        self._watchers: list[asyncio.Task] = []
+        self._watchers: list[asyncio.Task[None]] = []
         self._told: set[str] = set()  # followers already told how this appeal ended
         self._attrs: dict[str, object] = {}
+
+    @property
+    def _view(self) -> AppealView:
+        """The view, past intake (or resume): every handler but the validators and the query
+        waits for it, and the main line sets it before anything else reads it."""
+        assert self.view is not None, "read before intake"
+        return self.view
+
+    @property
+    def _terms(self) -> Terms:
+        """The policy, loaded first thing in the run, before intake."""
+        assert self.terms is not None, "read before the terms are loaded"
+        return self.terms
 
     # --- main line ---------------------------------------------------------------------
     @workflow.run
@@ -133,26 +147,26 @@ class AppealWorkflow:
                 await self._resume(inp.resumed)
             else:
                 await self._intake(inp)
-            while self.view.status is not AppealStatus.CLOSED:
+            while self._view.status is not AppealStatus.CLOSED:
                 await self._sleep_until_next_alarm()
         except asyncio.CancelledError:
             if self.view is None or not workflow.patched(CLOSE_WHEN_CANCELLED):
                 raise
             await self._close_cancelled()
             raise  # Temporal shows the run as cancelled, as the administrator asked
-        await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
+        await self._release_followers(self._closed_reason())
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view
+        return self._view
 
     async def _intake(self, inp: AppealInput) -> None:
         now = workflow.now()
-        view, drafts = rules.open_appeal(inp, now, self.terms)
+        view, drafts = rules.open_appeal(inp, now, self._terms)
         if inp.decision is IntakeDecision.DISPATCH:
             unit = inp.unit or await self._route(view)
             if unit is None:
                 drafts.append(Draft(EventKind.DISPATCH_NEEDED, None, detail={"reason": "no routing rule applies"}))
             else:
-                rules.start_clock(view, unit, now, self.terms)
+                rules.start_clock(view, unit, now, self._terms)
                 drafts.append(rules.intake_dispatched_draft(view, inp))
         self.view = view
         await self._record(drafts)
@@ -161,7 +175,7 @@ class AppealWorkflow:
     async def _resume(self, r: AppealResumeInput) -> None:
         """A new run carries on from the view the ended one projected (or closes it at once)."""
         self.view = r.view
-        await self._record(collaboration.resumed(self.view, r.by, workflow.now(), r.close_reason))
+        await self._record(collaboration.resumed(self._view, r.by, workflow.now(), r.close_reason))
         self.intake_recorded = True
 
     async def _close_cancelled(self) -> None:
@@ -169,21 +183,27 @@ class AppealWorkflow:
         waits. The appeal closes as any close does — parts settled, timeline event, outcome,
         duplicates released — so nothing is left dispatched with no workflow behind it. The run
         keeps scheduling activities after catching it (the SDK allows that)."""
-        if self.view.status is not AppealStatus.CLOSED:
+        if self._view.status is not AppealStatus.CLOSED:
             reason = workflow.cancellation_reason() or None
-            await self._record(collaboration.cancelled_by_administrator(self.view, workflow.now(), reason))
-        await self._release_followers(f"the master appeal closed ({self.view.outcome.value})")
+            await self._record(collaboration.cancelled_by_administrator(self._view, workflow.now(), reason))
+        await self._release_followers(self._closed_reason())
         await workflow.wait_condition(workflow.all_handlers_finished)
 
+    def _closed_reason(self) -> str:
+        outcome = self._view.outcome
+        assert outcome is not None, "a closed appeal has its outcome"
+        return f"the master appeal closed ({outcome.value})"
+
     async def _sleep_until_next_alarm(self) -> None:
-        alarm = rules.next_alarm(self.view, self.terms)
+        alarm = rules.next_alarm(self._view, self._terms)
         self._armed = alarm
         self.woken = False
         if not await sleep_until_alarm(alarm, lambda: self.woken, _alarm_summary):
             return  # someone acted first: the next alarm may have changed
-        drafts = rules.fire(self.view, alarm, workflow.now())
-        if self.view.status is AppealStatus.CLOSED:
-            drafts[-1:-1] = collaboration.settle_parts(self.view, "the appeal closed")
+        assert alarm is not None  # sleep_until_alarm is True only for an alarm
+        drafts = rules.fire(self._view, alarm, workflow.now())
+        if self._view.status is AppealStatus.CLOSED:
+            drafts[-1:-1] = collaboration.settle_parts(self._view, "the appeal closed")
         await self._record(drafts)
 
     async def _route(self, view: AppealView) -> str | None:
@@ -208,38 +228,42 @@ class AppealWorkflow:
         if self.view is None:
             return  # still setting up; the handler waits and checks again
         try:
-            collaboration.check(self.view, action, cmd, workflow.now())
+            collaboration.check(self._view, action, cmd, workflow.now())
         except Refused as e:
             raise refusal(e) from None
 
     async def _perform(self, action: str, cmd: ActionInput) -> AppealView:
         await workflow.wait_condition(lambda: self.view is not None)
         try:
-            collaboration.check(self.view, action, cmd, workflow.now())
+            collaboration.check(self._view, action, cmd, workflow.now())
             if action == "dispatch":
+                assert isinstance(cmd, AppealDispatchInput)  # each action's handler takes its type
                 cmd = await self._dispatch_unit(cmd)
         except Refused as e:
             raise refusal(e) from None
-        was_overdue = self.view.overdue
+        was_overdue = self._view.overdue
         # the part a close is for, held now: while the close is recorded, the unit may be asked
         # again and its new part take the old one's place
-        closing = self.view.parts[part_key(cmd.kind, cmd.unit)] if action == "close_part" else None
-        drafts = collaboration.apply(self.view, action, cmd, workflow.now(), self.terms)
-        if action == "evaluate" and was_overdue and not self.view.overdue and not workflow.patched(REHANDLING_ON_TIME):
-            self.view.overdue = True  # as older runs had it: their later upserts depend on it
+        closing = None
+        if action == "close_part":
+            assert isinstance(cmd, collaboration.PartCloseRequestInput)
+            closing = self._view.parts[part_key(cmd.kind, cmd.unit)]
+        drafts = collaboration.apply(self._view, action, cmd, workflow.now(), self._terms)
+        if action == "evaluate" and was_overdue and not self._view.overdue and not workflow.patched(REHANDLING_ON_TIME):
+            self._view.overdue = True  # as older runs had it: their later upserts depend on it
         await self._record(drafts)
         await self._effects(action, cmd, closing)
-        return self.view
+        return self._view
 
     async def _dispatch_unit(self, cmd: AppealDispatchInput) -> AppealDispatchInput:
         """The operator's dispatch with its unit: the one named, or the catalogue's; and, since
         DISPATCH_SAYS_WHO_CHOSE, which of the two it is (only the workflow knows it routed)."""
         routed = cmd.unit is None
         if routed:
-            cmd = cmd.model_copy(update={"unit": await self._route(self.view)})
+            cmd = cmd.model_copy(update={"unit": await self._route(self._view)})
             if cmd.unit is None:
                 raise Refused("no routing rule applies: name the unit", "invalid", "unit")
-            collaboration.check(self.view, "dispatch", cmd, workflow.now())  # the state may have moved
+            collaboration.check(self._view, "dispatch", cmd, workflow.now())  # the state may have moved
         if workflow.patched(DISPATCH_SAYS_WHO_CHOSE):
             return cmd.model_copy(update={"unit_from_catalogue": routed})
         return cmd.model_copy(update={"unit_from_catalogue": None})  # as older runs: "operator"
@@ -247,38 +271,42 @@ class AppealWorkflow:
     async def _effects(self, action: str, cmd: ActionInput, closing: PartView | None = None) -> None:
         """What an action sets going outside this workflow: parts, links, duplicates."""
         if action == "request_parts":
+            assert isinstance(cmd, collaboration.PartsRequestInput)  # each action's handler takes its type
             for unit in cmd.units:
-                part = self.view.parts[part_key(cmd.kind, unit)]
+                part = self._view.parts[part_key(cmd.kind, unit)]
                 if part.open:  # a close_part may have overtaken the start
                     await self._start_part(part.model_copy(), cmd)
         elif action == "close_part":
-            part = self.view.parts[part_key(cmd.kind, cmd.unit)]
+            assert isinstance(cmd, collaboration.PartCloseRequestInput) and closing is not None  # held by _perform
+            part = self._view.parts[part_key(cmd.kind, cmd.unit)]
             if part is not closing and workflow.patched(PART_ROUNDS):
                 part = closing  # the unit was asked again meanwhile: its new part stays open
             await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
         elif action == "link":
+            assert isinstance(cmd, collaboration.LinkInput)
             await self._signal(
-                f"appeal-{cmd.master_no}", "follower_linked", collaboration.FollowerLinked(appeal=self.view.appeal_no, kind=cmd.kind)
+                f"appeal-{cmd.master_no}", "follower_linked", collaboration.FollowerLinked(appeal=self._view.appeal_no, kind=cmd.kind)
             )
         elif action == "complete":
-            for follower in self.view.followers:
+            assert isinstance(cmd, AppealCompleteInput)
+            for follower in self._view.followers:
                 self._told.add(follower)
                 await self._signal(
                     f"appeal-{follower}",
                     "master_done",
-                    collaboration.MasterDone(master=self.view.appeal_no, result=cmd.result, unit=self.view.handling_unit),
+                    collaboration.MasterDone(master=self._view.appeal_no, result=cmd.result, unit=self._view.handling_unit),
                 )
 
     async def _release_followers(self, reason: str) -> None:
         """Duplicates whose master closes without reporting done go back to the hotline."""
-        for follower in self.view.followers:
+        for follower in self._view.followers:
             if follower not in self._told:
                 self._told.add(follower)
                 await self._signal(
-                    f"appeal-{follower}", "master_released", collaboration.MasterReleased(master=self.view.appeal_no, reason=reason)
+                    f"appeal-{follower}", "master_released", collaboration.MasterReleased(master=self._view.appeal_no, reason=reason)
                 )
 
-    async def _signal(self, workflow_id: str, signal: str, arg) -> bool:
+    async def _signal(self, workflow_id: str, signal: str, arg: Any) -> bool:
         """Signal another workflow; False if it has already ended."""
         try:
             await workflow.get_external_workflow_handle(workflow_id).signal(signal, arg)
@@ -286,19 +314,20 @@ class AppealWorkflow:
         except FailureError:  # it has ended (the server answers with a failure, not a crash)
             return False
 
-    async def _start_part(self, part, cmd) -> None:
+    async def _start_part(self, part: PartView, cmd: collaboration.PartsRequestInput) -> None:
+        assert self._view.handling_unit is not None, "only the handling unit asks for parts (checked)"
         inp = PartInput(
-            appeal_no=self.view.appeal_no,
+            appeal_no=self._view.appeal_no,
             parent_workflow_id=workflow.info().workflow_id,
             kind=part.kind,
             unit=part.unit,
-            lead_unit=self.view.handling_unit,
+            lead_unit=self._view.handling_unit,
             task=part.task,
             requested_at=part.requested_at,
             due=part.due,
             report_in_due=part.report_in_due,
             requested_by=cmd.actor,
-            reminder_at_fraction=self.terms.reminder_at_fraction,
+            reminder_at_fraction=self._terms.reminder_at_fraction,
         )
         what = "summoned (whistle)" if part.kind is PartKind.WHISTLE else "co-handling"
         try:
@@ -308,21 +337,21 @@ class AppealWorkflow:
                 id=part.workflow_id,
                 # a part never outlives its appeal: closing the appeal cancels what is still open
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-                static_summary=f"{self.view.appeal_no} · {part.unit} {what} · lead {self.view.handling_unit}",
+                static_summary=f"{self._view.appeal_no} · {part.unit} {what} · lead {self._view.handling_unit}",
             )
         except WorkflowAlreadyStartedError:
-            self.view.parts[part_key(part.kind, part.unit)].status = PartStatus.FAILED
+            self._view.parts[part_key(part.kind, part.unit)].status = PartStatus.FAILED
             await self._record([Draft(EventKind.PART_FAILED, None, part.unit, {"error": "its workflow id is taken"})])
             return
         self._watchers.append(asyncio.create_task(self._watch(part.kind, part.unit, handle)))
 
-    async def _watch(self, kind, unit, handle) -> None:
+    async def _watch(self, kind: PartKind, unit: str, handle: workflow.ChildWorkflowHandle[Any, Any]) -> None:
         """A part's workflow ending badly never leaves the appeal stuck: the part is marked
         failed and the lead may close it or ask again."""
         try:
             await handle
         except ChildWorkflowError as e:
-            part = self.view.parts.get(part_key(kind, unit))
+            part = self._view.parts.get(part_key(kind, unit))
             if part is not None and part.workflow_id != handle.id and workflow.patched(PART_ROUNDS):
                 return  # an earlier round's workflow: the unit's part now is another one
             if part is not None and part.open:
@@ -342,7 +371,7 @@ class AppealWorkflow:
     async def _record(self, drafts: list[Draft]) -> None:
         """Number the events, project them with their notifications, keep the search
         attributes current."""
-        view = self.view
+        view = self._view
         events, notices = numbered(view, drafts, workflow.now())
         self._wake_if_alarm_moved()
         failed, view.projection_failed = view.projection_failed, False  # as this projection would write it
@@ -378,11 +407,13 @@ class AppealWorkflow:
             summary="record " + ", ".join(e.kind for e in inp.events),
         )
 
-    async def _record_refusal(self, events: list, notices: list, cause: ApplicationError) -> None:
+    async def _record_refusal(
+        self, events: list[TimelineEvent], notices: list[NotificationDraft], cause: ApplicationError
+    ) -> None:
         """PostgreSQL refused the projection (retrying cannot help): the workflow keeps its
         state and its timers, the timeline gets the events and a `projection_failed` event, the
         row is flagged; the next projection that succeeds catches the row up."""
-        view = self.view
+        view = self._view
         workflow.logger.error("appeal %s: PostgreSQL refused the projection: %s", view.appeal_no, cause.message)
         view.seq += 1
         detail = {"error": cause.message[:300], "events": [e.kind for e in events]}
@@ -406,14 +437,14 @@ class AppealWorkflow:
         accept or a phased report leaves the running limits alone, and cancelling and
         restarting the same timer would only lengthen the history."""
         if workflow.patched("keep-timer-while-alarm-unchanged"):
-            moved = self.view.status is AppealStatus.CLOSED or rules.next_alarm(self.view, self.terms) != self._armed
+            moved = self._view.status is AppealStatus.CLOSED or rules.next_alarm(self._view, self._terms) != self._armed
         else:
             moved = True
         self.woken = self.woken or moved
 
     def _upsert_search_attributes(self) -> None:
-        v = self.view
-        wanted = {
+        v = self._view
+        wanted: dict[SearchAttributeKey[Any], Any] = {
             attrs.APPEAL_STATUS: v.status.value,
             attrs.HANDLING_UNIT: v.handling_unit,
             attrs.DISTRICT: v.district,
@@ -427,7 +458,7 @@ class AppealWorkflow:
         if v.projection_failed or attrs.PROJECTION_FAILED.name in self._attrs:
             # only once a projection has been refused: the upserts of earlier histories stay as they were
             wanted[attrs.PROJECTION_FAILED] = True if v.projection_failed else None
-        updates: list[SearchAttributeUpdate] = []
+        updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted.items():
             if self._attrs.get(key.name, ...) == value:
                 continue
@@ -446,7 +477,7 @@ class AppealWorkflow:
         """The order as intake left it (dispatched, answered, refused …), once it is recorded in
         PostgreSQL: sent with the start, so the operator sees at once where the order went."""
         await workflow.wait_condition(lambda: self.intake_recorded)
-        return self.view
+        return self._view
 
     # --- messages: an Update with its validator, and a Signal twin, per action -------------
     @workflow.update
@@ -680,7 +711,7 @@ class AppealWorkflow:
         """A part's workflow reports a change; the appeal keeps the timeline."""
         await workflow.wait_condition(lambda: self.view is not None)
         key = part_key(change.part.kind, change.part.unit)
-        known = self.view.parts.get(key)
+        known = self._view.parts.get(key)
         part = change.part
         if known is not None and part.workflow_id != known.workflow_id and workflow.patched(PART_ROUNDS):
             await self._stale_part_message(change, known)
@@ -691,8 +722,8 @@ class AppealWorkflow:
             if known.status is PartStatus.CLOSED and change.event == EventKind.PART_CLOSED and workflow.patched(PART_CLOSE_TOLD_ONCE):
                 return  # the part's echo of a close made here: it is on the timeline already
             part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
-        self.view.parts[key] = part
-        if self.view.status is not AppealStatus.CLOSED:
+        self._view.parts[key] = part
+        if self._view.status is not AppealStatus.CLOSED:
             await self._record([Draft(change.event, change.actor, part.unit, change.detail)])
 
     async def _stale_part_message(self, change: PartChange, current: PartView) -> None:
@@ -703,9 +734,9 @@ class AppealWorkflow:
         old = change.part
         workflow.logger.info(
             "appeal %s: ignored %s from round %s of %s's part (round %s is current)",
-            self.view.appeal_no, change.event, old.round, old.unit, current.round,
+            self._view.appeal_no, change.event, old.round, old.unit, current.round,
         )
-        if change.event == EventKind.PART_CLOSED or self.view.status is AppealStatus.CLOSED:
+        if change.event == EventKind.PART_CLOSED or self._view.status is AppealStatus.CLOSED:
             return
         detail = {"event": change.event, "round": old.round, "current_round": current.round}
         await self._record([Draft(EventKind.STALE_PART_MESSAGE, change.actor, old.unit, detail)])
@@ -713,23 +744,23 @@ class AppealWorkflow:
     @workflow.signal
     async def follower_linked(self, note: collaboration.FollowerLinked) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
-        if note.kind == "duplicate" and self.view.status not in collaboration.TAKES_DUPLICATES:
+        if note.kind == "duplicate" and self._view.status not in collaboration.TAKES_DUPLICATES:
             # it will not report done (any more): the duplicate must not wait for it
             await self._signal(
                 f"appeal-{note.appeal}",
                 "master_released",
-                collaboration.MasterReleased(master=self.view.appeal_no, reason=f"the master appeal is {self.view.status.value}"),
+                collaboration.MasterReleased(master=self._view.appeal_no, reason=f"the master appeal is {self._view.status.value}"),
             )
             return
-        if self.view.status is not AppealStatus.CLOSED:
-            await self._record(collaboration.follower_linked(self.view, note.appeal, note.kind))
+        if self._view.status is not AppealStatus.CLOSED:
+            await self._record(collaboration.follower_linked(self._view, note.appeal, note.kind))
 
     @workflow.signal
     async def master_released(self, note: collaboration.MasterReleased) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
-        await self._record(collaboration.master_released(self.view, note.master, note.reason))
+        await self._record(collaboration.master_released(self._view, note.master, note.reason))
 
     @workflow.signal
     async def master_done(self, note: collaboration.MasterDone) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
-        await self._record(collaboration.master_done(self.view, note.master, note.result, note.unit, workflow.now(), self.terms))
+        await self._record(collaboration.master_done(self._view, note.master, note.result, note.unit, workflow.now(), self._terms))

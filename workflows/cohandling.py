@@ -8,13 +8,15 @@ No postponed annotations, for the reason given in `workflows.appeal`.
 """
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import parts as rules
-    from domain.core import Draft, Refused
+    from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
     from domain.messages import (
         PartAcceptInput,
@@ -70,10 +72,11 @@ class CoHandlingWorkflow:
             self.woken = False
             if not await sleep_until_alarm(alarm, lambda: self.woken, self._alarm_summary):
                 continue  # someone acted first: the next alarm may have changed
+            assert alarm is not None  # sleep_until_alarm is True only for an alarm
             for draft in rules.fire(self.part, alarm):
                 await self._tell_appeal(draft)
 
-    def _alarm_summary(self, alarm) -> str:
+    def _alarm_summary(self, alarm: Alarm) -> str:
         return f"{self.part.unit} {alarm.name.replace(':', ' ')}"
 
     # --- one path for every action -------------------------------------------------------
@@ -87,7 +90,7 @@ class CoHandlingWorkflow:
         self._validate(action, cmd)
 
     @staticmethod
-    def _refuse_if(check, *args) -> None:
+    def _refuse_if(check: Callable[..., None], *args: Any) -> None:
         try:
             check(*args)
         except Refused as e:
@@ -109,7 +112,7 @@ class CoHandlingWorkflow:
                 Draft(EventKind.REJECTED, cmd.actor, cmd.actor.unit, {"action": f"part {action}", "reason": e.message})
             )
 
-    async def _tell_appeal(self, draft) -> None:
+    async def _tell_appeal(self, draft: Draft) -> None:
         self.woken = True
         self._upsert_search_attributes()
         change = PartChange(event=draft.kind, actor=draft.actor, detail=draft.detail, part=self.part)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
 CANCEL_WHEN_CANCELLED = "cancel-task-when-cancelled"
 
 
-def refuse_unscrubbed(cmd) -> None:
+def refuse_unscrubbed(cmd: BaseModel) -> None:
     """Refused if the free text of `cmd` holds a phone or ID number: only the API scrubs, and a
     signal or update may come from elsewhere (the Temporal CLI or UI). The reason names the
     fields, not their text."""
@@ -193,7 +193,7 @@ class GovernanceTaskWorkflow:
     def _upsert_search_attributes(self) -> None:
         v = self.view
         last_closed = v.inspections[-2] if len(v.inspections) > 1 else None
-        wanted = {
+        wanted: dict[SearchAttributeKey[Any], Any] = {
             sa.HANDLING_UNIT: v.owner_unit,
             sa.CATEGORY: v.category,
             sa.DISTRICT: v.district,
@@ -206,7 +206,7 @@ class GovernanceTaskWorkflow:
         if self._projection_failed or sa.PROJECTION_FAILED.name in self._attrs:
             # only once a projection has been refused: the upserts of earlier histories stay as they were
             wanted[sa.PROJECTION_FAILED] = True if self._projection_failed else None
-        updates: list[SearchAttributeUpdate] = []
+        updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted.items():
             if self._attrs.get(key.name, ...) == value:
                 continue
