@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
+from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -18,8 +19,6 @@ from activities.assessment import AssessmentActivities
 from activities.governance import GovernanceActivities
 from activities.health import HealthActivities
 from db.session import make_engine
-from prometheus_client import start_http_server
-
 from infra import logging as logs
 from infra.appeals import resume_unstarted
 from infra.governance import resume_unstarted_tasks

@@ -28,7 +28,6 @@ from domain.routing import NoRoute
 from domain.types import AppealType, DayKind
 from settings import Settings
 
-
 #: Policies and the calendar change rarely; an edit reaches new appeals within a minute.
 TERMS_TTL_S = 60.0
 

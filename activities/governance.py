@@ -9,7 +9,7 @@ never duplicate or regress. The Schedule is created and deleted through the work
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -30,9 +30,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.projection import refused
 from analytics.hotspots import propose_candidates
 from analytics.periods import Period
-from activities.projection import refused
 from db.models import Appeal, GovernanceInspection, GovernanceTask, Notification, ThemeCandidate
 from db.session import session_factory
 from domain.governance import (
@@ -50,7 +50,7 @@ from settings import Settings
 INSPECTION_WORKFLOW = "GovernanceInspectionWorkflow"
 #: A missed firing (server or workers down) still runs if it is this late, not later.
 CATCHUP_WINDOW = timedelta(days=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: metres per degree of latitude (the places are within a city: the flat approximation holds)
 _M_PER_DEG = 111_320.0
 

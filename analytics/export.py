@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.calendar import CHINA_TZ
@@ -22,7 +22,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return f"{value:.4f}"
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(CHINA_TZ).isoformat()
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(CHINA_TZ).isoformat()
     if hasattr(value, "isoformat"):  # a date
         return value.isoformat()
     if isinstance(value, (list, tuple)):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,7 +151,7 @@ async def fill_returns(conn: AsyncConnection, appeal_nos: Iterable[str]) -> None
 async def backfill_returns(engine: AsyncEngine, *, batch: int = 5000, since: datetime | None = None) -> int:
     """`fill_returns` for every appeal received since `since` (all by default), in the order
     they were received, a batch per transaction. Returns the number of appeals looked at."""
-    done, after = 0, (since or datetime(1970, 1, 1, tzinfo=timezone.utc), "")
+    done, after = 0, (since or datetime(1970, 1, 1, tzinfo=UTC), "")
     while True:
         if done % (batch * 50) == 0:  # the table grows fast: keep the planner's picture of it current
             async with engine.begin() as conn:

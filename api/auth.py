@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel, Field, ValidationError
-import sqlalchemy as sa
 from sqlmodel import select
 
 from api.deps import SessionDep, SettingsDep

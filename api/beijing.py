@@ -8,7 +8,7 @@ class) and the error shape, so a route, a nested timeline detail or a new field 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -22,7 +22,7 @@ _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?
 def beijing(value: datetime) -> datetime:
     """An aware time in Beijing time; a naive one is taken to be UTC, as PostgreSQL hands it."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(CHINA_TZ)
 
 

@@ -3,7 +3,7 @@ the workflow. Personal data and the appeal's text go to PostgreSQL only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -16,9 +16,9 @@ from analytics.intake import intake_writes
 from api.errors import ApiError
 from api.privacy import scrubbed
 from db import appeals as store
+from db.models import Appeal, CitizenContact
 from db.pii import FIELDS, Sealer
 from db.reference import Directory
-from db.models import Appeal, CitizenContact
 from db.session import session_scope
 from domain import appeal as rules
 from domain.messages import (
@@ -121,7 +121,7 @@ async def take_intake(
         raise _invalid("unit", f"unknown unit {body.unit!r}")
     urgency = body.urgency or category.default_urgency
     unit, from_catalogue = body.unit, False  # as the operator sent it, until it is checked
-    received_at = datetime.now(timezone.utc)
+    received_at = datetime.now(UTC)
     person = Person(**{f: getattr(body.citizen, f) for f in FIELDS})
     answer = scrubbed({"answer": body.answer}, AppealInput, person)["answer"] if body.answer else None
 

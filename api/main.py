@@ -9,13 +9,23 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import docs, errors
+from api import auth, docs, errors
 from api.beijing import BeijingJSONResponse
-from api import auth
 from api.limits import BodyLimit, RateLimit
 from api.observability import Observe, bind_path_ids, metrics
 from api.params import query_as_declared
-from api.routes import analytics, appeals, assessment, contact, governance, health, inbox, many_hands, open311, reference
+from api.routes import (
+    analytics,
+    appeals,
+    assessment,
+    contact,
+    governance,
+    health,
+    inbox,
+    many_hands,
+    open311,
+    reference,
+)
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine, make_read_engine

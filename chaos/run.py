@@ -28,7 +28,6 @@ from chaos.stack import PIECES, ChaosStack
 from db.users import DEMO_PASSWORD
 from workflows.converter import DATA_CONVERTER
 
-
 #: The kills come while one of these is in flight (when one comes within 10 s): the one action
 #: the workflow accepts any number of times, so the one a duplicate shows on.
 AIM_AT = "phased-report"

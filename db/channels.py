@@ -8,7 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -58,7 +58,7 @@ async def revoke_channel(engine: AsyncEngine, name: str) -> bool:
         row = await session.get(Open311Channel, name)
         if row is None or row.revoked_at is not None:
             return False
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         session.add(row)
     return True
 

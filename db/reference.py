@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -8,6 +8,7 @@ rules are deterministic and testable without Temporal.
 from __future__ import annotations
 
 from datetime import datetime
+
 from domain.calendar import CHINA_TZ
 from domain.core import Action, Alarm, Draft, Refused, Route, table
 from domain.events import EventKind

@@ -13,7 +13,6 @@ workflow adds them to the actions of `domain.appeal`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -21,7 +20,6 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from domain.appeal import ACTIONS
 from domain.core import Action, Draft, Refused, Route, table
 from domain.events import EventKind
-from domain.privacy import scrub
 from domain.messages import (
     CODE,
     TEXT,
@@ -36,6 +34,7 @@ from domain.messages import (
     part_key,
     part_workflow_id,
 )
+from domain.privacy import scrub
 from domain.rules import (
     HANDLING,
     close,

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from domain.core import Action, Alarm, Draft, Refused, Route, table
 from domain.events import EventKind
-from domain.privacy import scrub
 from domain.messages import (
     OPEN_PARTS,
     Actor,
@@ -32,8 +31,8 @@ from domain.messages import (
     PartView,
     part_round,
 )
+from domain.privacy import scrub
 from domain.types import Role
-
 
 # --- checks and applies (the part's own workflow) ------------------------------------------
 

@@ -4,7 +4,7 @@ starts the ones whose start was lost (a crash between the database write and the
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
@@ -94,7 +94,7 @@ async def resume_unstarted(engine: AsyncEngine, client: Client, task_queue: str,
     """Start the workflows of intakes recorded more than `grace` ago that never projected
     anything. Safe to run anywhere, any number of times. Returns the appeal numbers started."""
     started = []
-    for row in await store.unstarted(engine=engine, older_than=datetime.now(timezone.utc) - grace):
+    for row in await store.unstarted(engine=engine, older_than=datetime.now(UTC) - grace):
         inp = store.intake_input(row)
         if inp is None:
             continue

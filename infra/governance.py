@@ -4,7 +4,7 @@ reconciler for tasks whose start was lost (written to PostgreSQL, then Temporal 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
@@ -70,7 +70,7 @@ async def resume_unstarted_tasks(
     """Start the workflows of tasks written more than `grace` ago that never projected anything.
     Safe to run anywhere, any number of times. Returns the task ids started."""
     started = []
-    for row in await store.unstarted_tasks(engine=engine, older_than=datetime.now(timezone.utc) - grace):
+    for row in await store.unstarted_tasks(engine=engine, older_than=datetime.now(UTC) - grace):
         async with session_factory(engine)() as session:
             month = await store.month_of_task(session=session, task_id=row.id)
         if await start_task_workflow(client, task_queue, store.task_input(row, month=month)) is not None:

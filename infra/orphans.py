@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -57,7 +57,7 @@ class CannotRestart(Exception):
 async def record_ended_workflows(engine: AsyncEngine, client: Client, *, lookback: timedelta = LOOKBACK) -> list[str]:
     """Flag the open appeals whose workflow ended (recently) without closing them. Safe to run
     anywhere, any number of times. Returns the appeal numbers flagged this time."""
-    since = (datetime.now(timezone.utc) - lookback).isoformat(timespec="seconds")
+    since = (datetime.now(UTC) - lookback).isoformat(timespec="seconds")
     query = (
         "WorkflowType = 'AppealWorkflow' AND ExecutionStatus IN ('Terminated', 'Failed', 'TimedOut', 'Canceled') "
         f"AND CloseTime > '{since}'"

@@ -17,7 +17,6 @@ from settings import Settings, get_settings
 from workflows.converter import DATA_CONVERTER
 from workflows.search_attributes import ALL_KEYS
 
-
 _runtimes: dict[str, Runtime] = {}
 
 

@@ -27,6 +27,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.search_attributes as attrs
     from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
     from domain import collaboration
@@ -61,7 +62,6 @@ with workflow.unsafe.imports_passed_through():
         part_key,
     )
     from domain.privacy import refuse_phone_or_id
-    import workflows.search_attributes as attrs
     from workflows.cohandling import CoHandlingWorkflow
     from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal, sleep_until_alarm
 

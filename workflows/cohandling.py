@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.search_attributes as attrs
     from domain import parts as rules
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
@@ -31,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         PartView,
     )
     from domain.privacy import refuse_phone_or_id
-    import workflows.search_attributes as attrs
     from workflows.common import refusal, sleep_until_alarm
 
 

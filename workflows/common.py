@@ -2,7 +2,6 @@
 database activities are retried, how to tell a projection PostgreSQL refused, and how to sleep
 until the next alarm."""
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -55,6 +54,6 @@ async def sleep_until_alarm(alarm: "Alarm | None", woken: Callable[[], bool], su
         try:
             await workflow.wait_condition(woken, timeout=timedelta(seconds=remaining), timeout_summary=summary(alarm))
             return False
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     return True

@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
+
     from activities.governance import (
         GovernanceActivities,
         GovernanceProjectionInput,
@@ -30,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain import governance as rules
     from domain.core import Refused
-    from domain.privacy import refuse_phone_or_id
     from domain.governance import (
         FindingRecordInput,
         GovernanceTaskInput,
@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         TaskReassignInput,
         TaskStatus,
     )
+    from domain.privacy import refuse_phone_or_id
     from workflows import search_attributes as sa
     from workflows.common import DB_RETRY, projection_refused, refusal
 

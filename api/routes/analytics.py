@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 
 from analytics import hotspots, recurring, topics
 from analytics.hotspots import Filters
-from api.beijing import beijing
 from api.analytics import (
     CELL_COLUMNS,
     AppearanceOut,
@@ -32,6 +31,7 @@ from api.analytics import (
     visible_filters,
 )
 from api.auth import Principal, require
+from api.beijing import beijing
 from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep
 from api.errors import ErrorResponse

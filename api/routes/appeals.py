@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body as InBody, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Body as InBody
 from pydantic import BaseModel, Field, create_model
 
 from api.auth import (

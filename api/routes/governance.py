@@ -14,13 +14,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
+from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.periods import PeriodError, resolve
 from api.auth import Principal, SupervisorDep, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, refused
-from api.idempotency import IdempotencyKey, update_id
 from api.governance import (
     CSV,
     READERS,
@@ -35,11 +35,11 @@ from api.governance import (
     start_tasks,
     task_for,
 )
+from api.idempotency import IdempotencyKey, update_id
 from api.periods import FormatDep
 from api.privacy import scrubbed
 from api.routes import themes
 from api.temporal_calls import send_update
-from temporalio.service import RPCError, RPCStatusCode
 from db import governance as store
 from db.models import GovernanceTask
 from domain import governance as rules

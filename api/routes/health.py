@@ -7,8 +7,9 @@ import time
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from api.beijing import BeijingJSONResponse
 from pydantic import BaseModel
+
+from api.beijing import BeijingJSONResponse
 
 router = APIRouter(tags=["health"])
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -322,7 +322,7 @@ async def list_requests(request: Request, fmt: str) -> Response:
     if start and end and end < start:
         raise Open311Error(400, "end_date is before start_date")
     if ids is None and start is None and end is None:
-        start = datetime.now(timezone.utc) - DEFAULT_SPAN
+        start = datetime.now(UTC) - DEFAULT_SPAN
     size = _int(params, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     page = _int(params, "page", 1, 1, 100_000)
     if ids is not None and len(ids) > MAX_PAGE_SIZE:
@@ -366,7 +366,7 @@ async def request_updates(request: Request, fmt: str) -> Response:
     await _channel(request, params, required=False)
     start, end = _time(params, "start_date"), _time(params, "end_date")
     if start is None and end is None:
-        start = datetime.now(timezone.utc) - timedelta(days=1)
+        start = datetime.now(UTC) - timedelta(days=1)
     items = await public.updates(request.app.state.reads, start, end, MAX_PAGE_SIZE)
     return answer(fmt, "service_requests_updates", items)
 

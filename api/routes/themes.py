@@ -16,7 +16,18 @@ from api.auth import Principal, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
-from api.governance import CSV, READERS, REFUSALS, PeriodOut, ProblemIn, TaskOut, draft_from, period_out, present, start_tasks
+from api.governance import (
+    CSV,
+    READERS,
+    REFUSALS,
+    PeriodOut,
+    ProblemIn,
+    TaskOut,
+    draft_from,
+    period_out,
+    present,
+    start_tasks,
+)
 from api.periods import FormatDep
 from api.scope import AppealScope, appeal_scope
 from db import governance as store

@@ -21,7 +21,7 @@ import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -30,7 +30,6 @@ import uvicorn
 
 from bench.analytics import endpoints, store
 from bench.generate import DEFAULT_SEED, VERSION, fill_derived, generate
-
 from db.migrate import migrate
 from db.session import make_engine
 from db.users import DemoUser, ensure_users
@@ -107,7 +106,7 @@ async def ensure_dataset(url: str, n: int, seed: int, jobs: int | None, fresh: b
         appeals = await conn.fetchval("SELECT count(*) FROM appeal")
     finally:
         await conn.close()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if (
         not fresh and current is not None and current.status == "done"
         and (current.n, current.seed, current.version) == (n, seed, VERSION) and appeals == n
@@ -165,10 +164,11 @@ async def serve(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task, str]:
 
 async def tokens(settings: Settings) -> dict[str, dict[str, str]]:
     """An analyst's and a supervisor's token (accounts with a throw-away password)."""
+    from sqlmodel import select
+
     from api.auth import issue_token
     from db.models import User
     from db.session import session_factory
-    from sqlmodel import select
 
     engine = make_engine(settings)
     try:
@@ -240,7 +240,7 @@ def report(results: list[Measured], threshold: float, header: list[str]) -> None
             continue
         p95 = percentile(m.latencies, 95)
         limit = endpoints.OPEN311_TARGET_MS if ep.tag == "open311" else threshold  # its own, tighter target
-        flag = "  ! p95 ≥ %d ms" % limit if p95 >= limit else ""
+        flag = f"  ! p95 ≥ {limit:d} ms" if p95 >= limit else ""
         if flag:
             slow.append(m)
         print(f"  {ep.name:<{width}}{percentile(m.latencies, 50):>9.1f}{p95:>9.1f}{max(m.latencies):>9.1f}"

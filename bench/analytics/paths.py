@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 from bench.analytics import texts
 from bench.analytics.life import Life
@@ -53,17 +53,17 @@ class Extra:
     transfer_out: str | None = None  # tianjin | hebei
 
 
-@lru_cache(maxsize=None)
+@cache
 def staff(unit: str, k: int) -> Actor:
     return Actor(user=f"{unit.lower()}-{k}", role=Role.UNIT_STAFF, unit=unit)
 
 
-@lru_cache(maxsize=None)
+@cache
 def operator(k: int) -> Actor:
     return Actor(user=f"hotline-op-{k:03d}", role=Role.OPERATOR)
 
 
-@lru_cache(maxsize=None)
+@cache
 def supervisor(district: str | None, k: int) -> Actor:
     return Actor(user=f"supervisor-{district or 'city'}-{k}", role=Role.SUPERVISOR)
 

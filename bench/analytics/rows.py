@@ -11,7 +11,7 @@ import json
 import zlib
 from bisect import bisect
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -172,7 +172,7 @@ class Generator:
             cum = self._cum_by_day[season] = list(itertools.accumulate(self.weights[c] * s for c, s in zip(self.codes, season)))
         batch = Batch()
         for i, offset in enumerate(offsets):
-            received = (day.start + timedelta(seconds=min(offset, span - 0.001))).astimezone(timezone.utc)
+            received = (day.start + timedelta(seconds=min(offset, span - 0.001))).astimezone(UTC)
             no = f"BJ-{day.day:%Y%m%d}-{day.first_no + i:06d}"
             self._appeal(rng, batch, no, received, cum, surge_slots.get(i))
         return batch

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlmodel import select
+
 from db.models import CalendarDay, Category, District, TimeLimitPolicy, Unit
 from db.reference import Directory, load_directory
 from db.session import make_engine, session_factory
@@ -13,7 +15,6 @@ from domain.messages import PolicyTerms, Terms
 from domain.routing import NoRoute, Rule, category_lineage, choose_unit
 from domain.types import AppealType, DayKind, UnitKind
 from settings import Settings
-from sqlmodel import select
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ migrations/env.py and alembic autogenerate compare against).
 A new table goes in its domain's module and is added to the imports below.
 """
 
-from db.models.base import enum_column_type, now_column  # noqa: F401  (first: the naming convention)
 from db.models.appeals import (
     APPEAL_NO_SEQ,
     Appeal,
@@ -25,8 +24,9 @@ from db.models.appeals import (
     Notification,
     PersonalDataAccess,
 )
-from db.models.channels import Open311Channel
 from db.models.assessment import AssessmentExclusion, AssessmentFact, AssessmentRollup, AssessmentRun
+from db.models.base import enum_column_type, now_column  # noqa: F401  (first: the naming convention)
+from db.models.channels import Open311Channel
 from db.models.governance import (
     GovernanceInspection,
     GovernanceTask,

@@ -18,8 +18,6 @@ from sqlmodel import Field, SQLModel
 from db.models.base import enum_column_type, now_column
 from domain.types import AppealType, Urgency
 
-
-
 #: Numbers appeals: BJ-<date>-<next value>.
 APPEAL_NO_SEQ = sa.Sequence("appeal_no_seq", metadata=SQLModel.metadata)
 

@@ -13,7 +13,6 @@ from sqlmodel import Field, SQLModel
 from db.models.base import now_column
 
 
-
 class AssessmentExclusion(SQLModel, table=True):
     """Append-only audit of reviews that take an appeal out of the three rates (unreasonable
     demand, malicious or repeated calls...) or put it back. The appeal row's `excluded` follows the

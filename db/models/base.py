@@ -8,8 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-
-
 # Constraint names are derived, so migrations are deterministic and reversible.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",

@@ -13,7 +13,6 @@ from sqlmodel import Field, SQLModel
 from db.models.base import now_column
 
 
-
 class GovernanceTask(SQLModel, table=True):
     """A governance task (主动治理): a problem at a place, owned by a unit, inspected on a
     schedule until it stays away. Its lifecycle is the workflow `governance-<id>`; the columns

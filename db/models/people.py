@@ -11,7 +11,6 @@ from db.models.base import enum_column_type, now_column
 from domain.types import Role
 
 
-
 class User(SQLModel, table=True):
     """A staff account. Unit staff are bound to one unit; supervisors to a district or (none)
     the whole city."""

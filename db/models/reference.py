@@ -11,8 +11,6 @@ from sqlmodel import Field, SQLModel
 from db.models.base import enum_column_type
 from domain.types import AppealType, DayKind, LimitUnit, UnitKind, Urgency
 
-
-
 # --- directory ----------------------------------------------------------------------------
 
 

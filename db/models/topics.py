@@ -12,7 +12,6 @@ from sqlmodel import Field, SQLModel
 import db.models.base  # noqa: F401  (the naming convention, before any table)
 
 
-
 class AppealTopic(SQLModel, table=True):
     """A topic key of an appeal's text (analytics.topics), written once at intake or by the
     backfill. The appeal's time of receipt, category and place are copied here (none of them

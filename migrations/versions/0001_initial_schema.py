@@ -1,7 +1,7 @@
 """Initial schema: directory, dispatch catalogue, time-limit policies, calendar, appeals, users
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.migrate import migrate
 from db.models import Appeal, AppealEvent, AppealPart
+from db.session import make_engine
 from domain.messages import (
     AppealStatus,
     AppealView,
@@ -26,7 +27,6 @@ from domain.messages import (
     part_workflow_id,
 )
 from domain.types import AppealType, Channel, Urgency
-from db.session import make_engine
 from tests.conftest import settings_for
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC
 
 import pytest
 import pytest_asyncio
@@ -401,9 +402,9 @@ async def test_late_objection_is_refused_with_the_reason(api, tokens, slow_appea
     no = slow_appeals["late"]
     body = (await api.get(f"/appeals/{no}", headers=tokens["op"])).json()
     due = body["limits"]["objection"]["due"]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    wait = (datetime.fromisoformat(due) - datetime.now(timezone.utc)).total_seconds() + 1
+    wait = (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds() + 1
     if wait > 0:
         await asyncio.sleep(wait)
     refused = await act(api, tokens["lighting"], no, "objection",

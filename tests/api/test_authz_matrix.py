@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-
 import sqlalchemy as sa
 
 from api.auth import TOKEN_TTL_S, issue_token

@@ -4,7 +4,7 @@ workflow's details included), lists, the action answers, errors and CSV."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,7 +22,7 @@ def offsets(text: str) -> set[str]:
 
 
 def test_times_are_turned_however_deep_and_nothing_else_is():
-    utc = datetime(2026, 12, 2, 10, 30, tzinfo=timezone.utc)
+    utc = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
     content = {"at": "2026-12-02T10:30:00Z", "detail": {"due": "2026-12-02T10:30:00+00:00", "list": [utc]},
                "text": "路灯 2026-12-02T10:30:00Z 不亮", "day": "2026-12-02", "number": 3}
     assert in_beijing_time(content) == {

@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from temporalio.service import RPCError, RPCStatusCode
+
 from api.main import create_app
 from db.session import make_engine
 from devstack.ports import free_port

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import Client
@@ -112,7 +112,7 @@ async def test_a_failed_start_leaves_no_unread_error_behind(dev_env):
                                    data_converter=dev_env.client.data_converter)
     inp = AppealInput(
         appeal_no=f"BJ-T-{uuid.uuid4().hex[:6]}", channel=Channel.PHONE, appeal_type=AppealType.COMPLAINT, category="MUNI.STREETLIGHT",
-        urgency=Urgency.ORDINARY, district=None, street=None, received_at=datetime.now(timezone.utc),
+        urgency=Urgency.ORDINARY, district=None, street=None, received_at=datetime.now(UTC),
         operator=Actor(user="op", role=Role.OPERATOR),
     )
     loop = asyncio.get_running_loop()

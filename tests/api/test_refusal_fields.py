@@ -4,7 +4,7 @@ list of `{"field", "message", ...}`, so a client shows both at the same input.""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,9 +26,9 @@ async def test_late_completion_without_late_reason_names_late_reason(api, tokens
     await act(api, lighting, no, "accept")
     await act(api, lighting, no, "contact", {"note": "called back"})
     # a supervisor's new limit a moment away: past it, the completion is late
-    due = datetime.now(timezone.utc) + timedelta(seconds=2)
+    due = datetime.now(UTC) + timedelta(seconds=2)
     await act(api, tokens["supervisor"], no, "supervise", {"note": "by now", "new_due": due.isoformat()})
-    await asyncio.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 0.5)
+    await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.5)
     refused = await act(api, lighting, no, "complete", {"result": "lamps fixed"}, status=422)
     assert refused["error"]["code"] == "invalid"
     assert field_of(refused) == "late_reason"

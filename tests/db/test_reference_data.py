@@ -2,8 +2,8 @@
 
 from datetime import date
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from db.migrate import migrate
 from db.session import make_engine

@@ -4,7 +4,9 @@ Update and Signal twin, and the API serves each of its routes to exactly the ent
 import pytest
 from temporalio import workflow
 
-from api.routes import appeals as appeal_routes, governance as governance_routes, many_hands
+from api.routes import appeals as appeal_routes
+from api.routes import governance as governance_routes
+from api.routes import many_hands
 from domain import collaboration, governance, parts
 from domain.core import Action
 from workflows.appeal import AppealWorkflow

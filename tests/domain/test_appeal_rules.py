@@ -6,8 +6,19 @@ import pytest
 
 from domain.appeal import ACTIONS, Refused, apply, check, fire, next_alarm, open_appeal, start_clock, validate_intake
 from domain.calendar import CHINA_TZ
-from domain.messages import (RIGHT_CHANNEL, Actor, AppealInput, AppealStatus, EmergencyService, IntakeDecision,
-                             NotAcceptedReason, Outcome, PolicyTerms, Satisfaction, Terms)
+from domain.messages import (
+    RIGHT_CHANNEL,
+    Actor,
+    AppealInput,
+    AppealStatus,
+    EmergencyService,
+    IntakeDecision,
+    NotAcceptedReason,
+    Outcome,
+    PolicyTerms,
+    Satisfaction,
+    Terms,
+)
 from domain.types import AppealType, Channel, LimitUnit, Role, Urgency
 
 S = AppealStatus

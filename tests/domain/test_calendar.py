@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -40,7 +40,7 @@ def test_holidays_are_skipped_and_adjusted_weekend_workdays_count():
 
 def test_utc_start_is_counted_in_china_time():
     # 17:00 UTC on Sunday is 01:00 Monday in Beijing: Monday is then the start day
-    start = datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
     assert WorkCalendar().add_working_days(start, 1) == cst(2026, 11, 24, 18)
 
 

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,7 +32,7 @@ def staff(unit: str, user: str = "staff") -> Actor:
 
 async def record_intake(engine: AsyncEngine, **overrides) -> AppealInput:
     """Record an intake the way the API does (row + citizen contact); return the workflow input."""
-    received_at = datetime.now(timezone.utc)
+    received_at = datetime.now(UTC)
     fields = dict(
         channel=Channel.PHONE,
         appeal_type=AppealType.COMPLAINT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import typing
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -43,7 +43,7 @@ from worker import WORKFLOWS
 from workflows.appeal import numbered
 from workflows.cohandling import CoHandlingWorkflow
 
-NOW = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 #: messages a workflow sends another (not staff actions): their text comes from the fields below
 INTERNAL = {"part_changed", "follower_linked", "master_released", "master_done", "inspection_due", "close"}
 

@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain import collaboration as more
 from domain.messages import (
+    Actor,
     AppealAcceptInput,
     AppealCompleteInput,
     AppealEvaluateInput,
@@ -27,7 +28,6 @@ from domain.messages import (
     Satisfaction,
     part_workflow_id,
 )
-from domain.messages import Actor
 from domain.types import Role
 from tests.workflows.conftest import OPERATOR, staff, until
 from workflows.appeal import AppealWorkflow

@@ -10,7 +10,7 @@ import uuid
 import pytest_asyncio
 
 from domain import collaboration as more
-from domain.messages import AppealCompleteInput, AppealStatus, PartAcceptInput, PartKind, PartStatus, PartReportInput
+from domain.messages import AppealCompleteInput, AppealStatus, PartAcceptInput, PartKind, PartReportInput, PartStatus
 from tests.workflows.conftest import OPERATOR, AppealRun, staff, until
 from tests.workflows.test_many_hands import accepted_by, part_handle
 from worker import build_worker

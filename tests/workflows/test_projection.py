@@ -1,7 +1,7 @@
 """The projection activity: retried or replayed writes never duplicate an event or move the
 appeal row backwards."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from tests.workflows.conftest import OPERATOR, record_intake
 
 
 def _event(seq: int, kind: str) -> TimelineEvent:
-    return TimelineEvent(seq=seq, kind=kind, at=datetime.now(timezone.utc), actor=OPERATOR)
+    return TimelineEvent(seq=seq, kind=kind, at=datetime.now(UTC), actor=OPERATOR)
 
 
 async def test_retries_never_duplicate_and_late_writes_never_regress(engine, settings):

@@ -5,7 +5,7 @@ succeeds catches the row up. Errors that may pass (a connection) are still retri
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.appeals import AppealActivities, ProjectionInput
 from db.session import make_engine
-from domain.messages import AppealAcceptInput, AppealStatus, AppealView, TimelineEvent
 from domain.collaboration import LinkInput
+from domain.messages import AppealAcceptInput, AppealStatus, AppealView, TimelineEvent
 from tests.conftest import settings_for
 from tests.workflows.conftest import OPERATOR, record_intake, search_attributes, staff, until
 from workflows.appeal import AppealWorkflow
@@ -100,14 +100,14 @@ async def test_a_refused_projection_through_a_signal_never_freezes_the_appeal(ru
 def _view(appeal_no: str, **changes) -> AppealView:
     return AppealView(
         appeal_no=appeal_no, appeal_type="complaint", category="MUNI.STREETLIGHT", urgency="ordinary",
-        channel="phone", district="110101", street="110101-ANDINGMEN", received_at=datetime.now(timezone.utc),
+        channel="phone", district="110101", street="110101-ANDINGMEN", received_at=datetime.now(UTC),
         **changes,
     )
 
 
 async def test_a_permanent_database_error_is_not_retried(engine, settings):
     inp = await record_intake(engine)
-    event = TimelineEvent(seq=1, kind="linked", at=datetime.now(timezone.utc), actor=OPERATOR)
+    event = TimelineEvent(seq=1, kind="linked", at=datetime.now(UTC), actor=OPERATOR)
     bad = ProjectionInput(view=_view(inp.appeal_no, seq=1, master_no="BJ-20991231-999998"), events=[event])
     with pytest.raises(ApplicationError) as e:
         await AppealActivities(engine, settings).project_appeal(bad)
