@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api import docs, errors
 from api.beijing import BeijingJSONResponse
 from api import auth
-from api.limits import BodyLimit, RateLimit
+from api.limits import BodyLimit, RateLimits
 from api.params import query_as_declared
 from api.routes import analytics, appeals, assessment, contact, governance, health, inbox, many_hands, reference
 from db.pii import Sealer
@@ -75,9 +75,7 @@ def create_app(
     errors.install(app)
     docs.install(app)
     app.add_middleware(BodyLimit)
-    app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
-    app.state.login_client_limit = RateLimit(settings.login_client_rate_per_minute, 60)  # per client
-    app.state.intake_limit = RateLimit(settings.intake_rate_per_minute, 60)  # per operator
+    app.state.limits = RateLimits.from_settings(settings)
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(auth.router)

@@ -23,8 +23,8 @@ from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.periods import FormatDep, PeriodDep
-from api.routes.appeals import _visible
 from api.scope import appeal_scope
+from api.visible import visible
 from db import appeals as store
 from domain.calendar import CHINA_TZ
 from domain.types import Role, UnitKind
@@ -532,7 +532,7 @@ async def review_appeal(body: ReviewIn, session: WriteSessionDep, principal: Pri
     the reason. Every review is kept in an append-only audit. A month already frozen keeps its
     figures until it is frozen again."""
     row = await store.get(session=session, appeal_no=body.appeal_no)
-    if row is None or not _visible(row, principal):
+    if row is None or not visible(row, principal):
         raise not_found("appeal", body.appeal_no)
     conn = await session.connection()
     try:
