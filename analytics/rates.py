@@ -466,3 +466,47 @@ async def freeze(
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+# --- lookups for the assessment's answers ------------------------------------------------------
+
+
+async def names(conn: AsyncConnection, dim: Dimension) -> dict[str, tuple[str, str, str | None]]:
+    """code → (name_zh, name_en, unit kind) for the dimension's reference table."""
+    if dim in (Dimension.UNIT, Dimension.STREET):
+        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, kind::text FROM unit"))
+    elif dim is Dimension.DISTRICT:
+        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, NULL FROM district"))
+    elif dim is Dimension.CATEGORY:
+        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, NULL FROM category"))
+    else:
+        return {}
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def units_of(conn: AsyncConnection, unit_class: UnitClass, district: str | None) -> tuple[str, ...]:
+    """The units of this class (in this district, if one is given)."""
+    kinds = [k.value for k, c in UNIT_CLASS.items() if c is unit_class]
+    sql = "SELECT code FROM unit WHERE kind::text = ANY(:k)"
+    params: dict[str, Any] = {"k": kinds}
+    if district is not None:
+        sql += " AND district_code = :d"
+        params["d"] = district
+    return tuple(r[0] for r in await conn.execute(sa.text(sql), params))
+
+
+_RUNS = "SELECT month, frozen_at, frozen_by, appeals, settings FROM assessment_run"
+
+
+async def runs(conn: AsyncConnection, *, year: int | None = None) -> list[Any]:
+    """The frozen months (of this year, if one is given), the last first."""
+    sql, params = _RUNS, {}
+    if year is not None:
+        sql += " WHERE extract(year FROM month) = :y"
+        params["y"] = year
+    return list(await conn.execute(sa.text(sql + " ORDER BY month DESC"), params))
+
+
+async def run_of(conn: AsyncConnection, month: date) -> Any:
+    """One frozen month's run (it must exist)."""
+    return (await conn.execute(sa.text(_RUNS + " WHERE month = :m"), {"m": month})).one()

@@ -19,13 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from pydantic import BaseModel, Field, ValidationError
-from sqlmodel import select
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import LimitsDep, ReadsDep, SettingsDep
 from api.errors import ApiError, ErrorResponse
 from api.limits import client_of
 from db.models import User
-from db.users import check_login
+from db.users import active_user, check_login
 from domain.messages import Actor
 from domain.types import Role
 from infra import logging as logs
@@ -108,15 +107,17 @@ async def _bearer_token(
 
 
 async def current_principal(
-    session: SessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_token)],
 ) -> Principal:
     if credentials is None:
         raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
     claims = read_token(settings.secret_key, credentials.credentials)
-    # every request asks this: a plain statement, without loading an ORM object
-    user = (await (await session.connection()).execute(_WHO, {"username": claims["sub"]})).first()
+    # its own short session: a route that then waits on a workflow holds no connection for it
+    async with reads() as session:
+        # every request asks this: a plain statement, without loading an ORM object
+        user = (await (await session.connection()).execute(_WHO, {"username": claims["sub"]})).first()
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", "the account is unknown or disabled")
     logs.bind(unit=user.unit_code)  # every log line of the request names the caller's unit
@@ -151,13 +152,13 @@ UnitStaffDep = Annotated[Principal, require(Role.UNIT_STAFF)]
 
 
 async def optional_principal(
-    session: SessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_token)],
 ) -> Principal | None:
     if credentials is None:
         return None
-    return await current_principal(session, settings, credentials)
+    return await current_principal(reads, settings, credentials)
 
 
 CitizenToken = Annotated[
@@ -238,17 +239,16 @@ class TokenOut(BaseModel):
     unit: str | None
 
 
-async def login(body: Login, request: Request, session: SessionDep, settings: SettingsDep):
+async def login(body: Login, request: Request, reads: ReadsDep, settings: SettingsDep, limits: LimitsDep):
     """Exchange a username and password for a bearer token (LOGIN_RATE_PER_MINUTE tries per
     client and username, LOGIN_CLIENT_RATE_PER_MINUTE per client whatever the usernames; then
     429 with Retry-After). JSON, or the form of OAuth2's password flow (`grant_type=password`,
     `username`, `password`: what Swagger UI's Authorize sends)."""
     client = client_of(request)
-    request.app.state.login_client_limit.hit(client)  # one password sprayed over many usernames
-    request.app.state.login_limit.hit(f"{client}:{body.username}")
-    user = (await session.exec(select(User).where(User.username == body.username))).first()
-    known = user if user is not None and user.active else None
-    await session.close()  # the hashing takes a while: give the connection back meanwhile
+    limits.login_client.hit(client)  # one password sprayed over many usernames
+    limits.login.hit(f"{client}:{body.username}")
+    async with reads() as session:  # the hashing takes a while: the connection goes back first
+        known = await active_user(session=session, username=body.username)
     # argon2 takes ~0.1 s of CPU: off the event loop, so other requests go on meanwhile
     if not await asyncio.to_thread(check_login, known.password_hash if known else None, body.password):
         raise ApiError(401, "unauthorized", "wrong username or password")

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from api.limits import RateLimits
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import session_factory
@@ -27,6 +29,12 @@ async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def _reads(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Short reads on the read-only engine, each in an `async with` block: the connection goes
+    back to the pool when the block ends (before a route waits on a workflow; the pool is small)."""
+    return session_factory(request.app.state.reads)
+
+
 # Plain lookups, declared async: FastAPI runs a sync dependency in its thread pool, a hop per
 # request each (three per staff action) for nothing.
 async def _temporal(request: Request) -> Client:
@@ -35,6 +43,18 @@ async def _temporal(request: Request) -> Client:
 
 async def _directory(request: Request) -> DirectoryCache:
     return request.app.state.directory
+
+
+async def _engine(request: Request) -> AsyncEngine:
+    return request.app.state.engine
+
+
+async def _read_engine(request: Request) -> AsyncEngine:
+    return request.app.state.reads
+
+
+async def _limits(request: Request) -> RateLimits:
+    return request.app.state.limits
 
 
 async def _settings(request: Request) -> Settings:
@@ -51,3 +71,7 @@ TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DirectoryDep = Annotated[DirectoryCache, Depends(_directory)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]
+ReadsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_reads)]
+EngineDep = Annotated[AsyncEngine, Depends(_engine)]
+ReadEngineDep = Annotated[AsyncEngine, Depends(_read_engine)]
+LimitsDep = Annotated[RateLimits, Depends(_limits)]

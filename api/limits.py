@@ -8,11 +8,13 @@ import math
 import re
 import time
 from collections import defaultdict, deque
+from dataclasses import dataclass
 
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import ApiError, error_response
+from settings import Settings
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: an appeal's text and references, never files
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a path (decoded): never part of a code or number
@@ -104,6 +106,23 @@ class RateLimit:
         if len(self.calls) > 10_000:  # forget idle clients
             for idle in [k for k, v in self.calls.items() if not v or v[-1] <= now - self.seconds]:
                 del self.calls[idle]
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The API's rate limits, one set per app (the counts come from the settings)."""
+
+    login: RateLimit  # per client and username
+    login_client: RateLimit  # per client, whatever the usernames: one password sprayed over many
+    intake: RateLimit  # per operator
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        return cls(
+            login=RateLimit(settings.login_rate_per_minute, 60),
+            login_client=RateLimit(settings.login_client_rate_per_minute, 60),
+            intake=RateLimit(settings.intake_rate_per_minute, 60),
+        )
 
 
 def client_of(request: Request) -> str:

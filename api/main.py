@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api import auth, docs, errors
 from api.beijing import BeijingJSONResponse
-from api.limits import BodyLimit, RateLimit
+from api.limits import BodyLimit, RateLimits
 from api.observability import Observe, bind_path_ids, metrics
 from api.params import query_as_declared
 from api.routes import (
@@ -95,9 +95,7 @@ def create_app(
     app.add_middleware(BodyLimit)
     app.add_middleware(Observe)  # outermost: counts the 413s too
     app.add_route("/metrics", metrics, include_in_schema=False)
-    app.state.login_limit = RateLimit(settings.login_rate_per_minute, 60)  # per client and username
-    app.state.login_client_limit = RateLimit(settings.login_client_rate_per_minute, 60)  # per client
-    app.state.intake_limit = RateLimit(settings.intake_rate_per_minute, 60)  # per operator
+    app.state.limits = RateLimits.from_settings(settings)
     app.include_router(health.router)
     app.include_router(reference.router)
     app.include_router(auth.router)

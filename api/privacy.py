@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import ApiError
-from db.models import CitizenContact
+from db import appeals as store
 from db.pii import FIELDS, Sealer
 from domain.privacy import Person, TooLong, has_free_text, scrub_fields
 
@@ -30,7 +29,6 @@ async def scrubbed_for_appeal(
     when there is text to scrub."""
     if not has_free_text(fields, model):
         return fields
-    stmt = select(CitizenContact).where(CitizenContact.appeal_no == appeal_no)
-    sealed = (await session.exec(stmt)).first()
+    sealed = await store.contact(session=session, appeal_no=appeal_no)
     person = None if sealed is None else Person(**{f: sealer.open(getattr(sealed, f)) for f in FIELDS})
     return scrubbed(fields, model, person)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact
+from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact, PersonalDataAccess
 from db.session import session_factory
 from domain.calendar import CHINA_TZ
 from domain.events import EventKind
@@ -230,6 +230,37 @@ async def mark_workflow_ended(
 
 async def get(*, session: AsyncSession, appeal_no: str) -> Appeal | None:
     return await session.get(Appeal, appeal_no)
+
+
+async def contact(*, session: AsyncSession, appeal_no: str) -> CitizenContact | None:
+    """The citizen's contact, sealed as stored."""
+    return (await session.exec(select(CitizenContact).where(CitizenContact.appeal_no == appeal_no))).first()
+
+
+async def rotate_citizen_token(*, session: AsyncSession, appeal_no: str) -> int:
+    """Bump the appeal's citizen-token version (the old token stops working); the new version.
+    The caller commits."""
+    stmt = (
+        sa.update(Appeal)
+        .where(Appeal.appeal_no == appeal_no)
+        .values(citizen_token_version=Appeal.citizen_token_version + 1)
+        .returning(Appeal.citizen_token_version)
+    )
+    return (await session.exec(stmt)).scalar_one()
+
+
+async def personal_data_views(
+    *, session: AsyncSession, appeal_no: str | None, username: str | None, since: datetime | None, limit: int
+) -> list[PersonalDataAccess]:
+    """Views of unmasked personal data, newest first, filtered by whatever is given."""
+    stmt = select(PersonalDataAccess)
+    if appeal_no:
+        stmt = stmt.where(PersonalDataAccess.appeal_no == appeal_no)
+    if username:
+        stmt = stmt.where(PersonalDataAccess.username == username)
+    if since is not None:
+        stmt = stmt.where(PersonalDataAccess.at >= since)
+    return list((await session.exec(stmt.order_by(PersonalDataAccess.id.desc()).limit(limit))).all())
 
 
 async def timeline(*, session: AsyncSession, appeal_no: str) -> list[AppealEvent]:

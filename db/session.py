@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import URL, event
+from sqlalchemy import URL, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,6 +48,12 @@ def make_read_engine(settings: Settings | None = None, *, url: URL | str | None 
         connect_args=CONNECT_ARGS | {"server_settings": {"default_transaction_read_only": "on"}},
         **kwargs,
     )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless PostgreSQL answers on one of the engine's connections."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import User
 from db.session import session_scope
@@ -85,6 +86,12 @@ async def ensure_users(engine: AsyncEngine, users: tuple[DemoUser, ...], passwor
             )
             created.append(u.username)
     return created
+
+
+async def active_user(*, session: AsyncSession, username: str) -> User | None:
+    """The account that may log in under this name: None if unknown or disabled."""
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    return user if user is not None and user.active else None
 
 
 async def create_user(

@@ -3,36 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Body as InBody
 from pydantic import BaseModel, Field, create_model
 
-from api.auth import (
-    CitizenToken,
-    CurrentPrincipal,
-    OperatorDep,
-    Principal,
-    citizen_token,
-    optional_principal,
-    same_secret,
-)
-from api.deps import DirectoryDep, SealerDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.auth import CitizenToken, CurrentPrincipal, OperatorDep, citizen_token
+from api.deps import DirectoryDep, EngineDep, LimitsDep, ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import ApiError, ErrorResponse
 from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
 from api.scope import appeal_scope
 from api.temporal_calls import UPDATE_RPC_TIMEOUT, send_update
+from api.visible import OptionalPrincipal, VisibleAppeal, appeal_for
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
 from domain import appeal as rules
 from domain.core import Action, Route
 from domain.messages import (
-    Actor,
     AppealStatus,
     AppealView,
     CitizenContacted,
@@ -41,11 +34,10 @@ from domain.messages import (
     PartView,
     Satisfaction,
 )
-from domain.types import AppealType, Channel, Role, Urgency
+from domain.types import AppealType, Channel, Urgency
 from workflows.appeal import AppealWorkflow
 
 router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-
 
 
 # --- what the API shows ---------------------------------------------------------------------
@@ -187,38 +179,6 @@ def _before_the_workflow(row: Appeal) -> dict[str, Any]:
     )
 
 
-# --- who may see an appeal -----------------------------------------------------------------
-
-
-def _visible(row: Appeal, principal: Principal) -> bool:
-    if principal.role is Role.UNIT_STAFF:
-        state = row.state or {}
-        parts = {p.get("unit") for p in state.get("parts", {}).values()}
-        return principal.unit == row.handling_unit_code or principal.unit in state.get("units", []) or principal.unit in parts
-    if principal.role is Role.SUPERVISOR and principal.district:
-        return row.district_code == principal.district
-    return True
-
-
-async def _appeal_for(
-    appeal_no: str, session, principal: Principal | None, token: str | None, secret: str
-) -> tuple[Appeal, Actor]:
-    """The appeal if the caller may see it (a 404 otherwise, never revealing that it exists)."""
-    row = await store.get(session=session, appeal_no=appeal_no)
-    if principal is not None:
-        if row is None or not _visible(row, principal):
-            raise not_found("appeal", appeal_no)
-        return row, principal.actor
-    if token is None:
-        raise ApiError(401, "unauthorized", "a bearer token or the appeal's X-Citizen-Token is required")
-    if row is None or not same_secret(token, citizen_token(secret, row.appeal_no, row.citizen_token_version)):
-        raise not_found("appeal", appeal_no)
-    return row, Actor.citizen()
-
-
-OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
-
-
 # --- intake and reads ----------------------------------------------------------------------
 
 
@@ -234,12 +194,13 @@ OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 )
 async def create_appeal(
     body: AppealCreate,
-    request: Request,
     response: Response,
-    session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
     directory: DirectoryDep,
+    engine: EngineDep,
+    sealer: SealerDep,
+    limits: LimitsDep,
     principal: OperatorDep,
     idempotency_key: IdempotencyKey = None,
 ):
@@ -247,15 +208,14 @@ async def create_appeal(
     unit named, or by the catalogue), held for later, refused with the right channel, or
     transferred to an emergency service. A retry with the same Idempotency-Key returns the
     same appeal and never starts a second workflow."""
-    request.app.state.intake_limit.hit(principal.username)
-    await session.close()  # the principal is known: give the connection back
+    limits.intake.hit(principal.username)
     row, inp, created = await take_intake(
-        body, engine=request.app.state.engine, directory=await directory.get(), sealer=request.app.state.sealer,
+        body, engine=engine, directory=await directory.get(), sealer=sealer,
         operator=principal.actor,
         idempotency_key=idempotency_key,
     )
     view = await start_appeal(
-        temporal, settings, row, inp, compensate=created and idempotency_key is None, engine=request.app.state.engine
+        temporal, settings, row, inp, compensate=created and idempotency_key is None, engine=engine
     )
     if not created:
         response.status_code = 200
@@ -315,23 +275,17 @@ async def list_appeals(
 
 
 @router.get("/appeals/{appeal_no}", response_model=AppealOut)
-async def get_appeal(
-    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
-):
+async def get_appeal(appeal: VisibleAppeal):
     """Status, unit, every limit and whether it was met. Staff with a bearer token, or the
     citizen with the appeal's X-Citizen-Token."""
-    row, _ = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
-    return present(row)
+    return present(appeal.row)
 
 
 @router.get("/appeals/{appeal_no}/timeline", response_model=list[TimelineEntry])
-async def get_timeline(
-    appeal_no: str, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, token: CitizenToken = None
-):
+async def get_timeline(appeal: VisibleAppeal, session: SessionDep):
     """Every event, with who did it. Citizens see the unit, not the staff member's name."""
-    row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
-    events = await store.timeline(session=session, appeal_no=row.appeal_no)
-    staff_view = actor.role is not None
+    events = await store.timeline(session=session, appeal_no=appeal.row.appeal_no)
+    staff_view = appeal.actor.role is not None
     return [
         TimelineEntry(
             seq=e.seq,
@@ -375,6 +329,17 @@ def body_param(model: type[BaseModel]):
     return InBody(... if any(f.is_required() for f in model.model_fields.values()) else None)
 
 
+@dataclass(frozen=True)
+class Ready:
+    """An action checked and made ready by its route's dependency, whose reads (the appeal, a
+    lookup, the contact to scrub against) ran in their own session, given back before the
+    route waits on the workflow (the pool is small)."""
+
+    row: Appeal
+    cmd: BaseModel  # the Update's input, with the actor
+    id: str | None  # the Update's id (`api.idempotency.update_id`)
+
+
 #: (fields of the body, the appeal, the directory, the session) → fields to send; may raise ApiError
 Prepare = Callable[[dict, Appeal, Directory, Any], Awaitable[dict]]
 
@@ -392,38 +357,41 @@ def add_action(router: APIRouter, action: Action, route: Route, *, prepare: Prep
         422: {"model": ErrorResponse},
     }
 
-    async def take_action(
+    async def ready(
         appeal_no: str,
-        session: SessionDep,
+        reads: ReadsDep,
         settings: SettingsDep,
-        temporal: TemporalDep,
         directory: DirectoryDep,
         sealer: SealerDep,
         principal: OptionalPrincipal,
         token: CitizenToken = None,
         idempotency_key: IdempotencyKey = None,
         body: Body = body_param(Body),  # type: ignore[valid-type]
-    ) -> AppealOut:
+    ) -> Ready:
         body = Body() if body is None else body
         if principal is not None:
             if principal.role not in roles:
                 raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in roles)}")
         elif not action.citizen:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
-        row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
-        known = await directory.get()
-        _check_units(body, known)
-        fields = body.model_dump() | fixed
-        if prepare is not None:
-            fields = await prepare(fields, row, known, session)
-        fields = await scrubbed_for_appeal(fields, input_type, appeal_no=row.appeal_no, session=session, sealer=sealer)
-        await session.close()  # give the connection back while the workflow works
-        view = await execute(row.workflow_id, update, input_type(actor=actor, **fields), row, temporal,
-                             id=update_id(path, actor, idempotency_key))
-        return present(row, view)
+        async with reads() as session:
+            seen = await appeal_for(appeal_no, session, principal, token, settings.secret_key)
+            known = await directory.get()
+            _check_units(body, known)
+            fields = body.model_dump() | fixed
+            if prepare is not None:
+                fields = await prepare(fields, seen.row, known, session)
+            fields = await scrubbed_for_appeal(
+                fields, input_type, appeal_no=seen.row.appeal_no, session=session, sealer=sealer
+            )
+        return Ready(seen.row, input_type(actor=seen.actor, **fields), update_id(path, seen.actor, idempotency_key))
 
+    async def take_action(ready: Ready, temporal: TemporalDep) -> AppealOut:
+        return present(ready.row, await execute(ready.row.workflow_id, update, ready.cmd, ready.row, temporal, id=ready.id))
+
+    ready.__annotations__["body"] = Body  # a local class: resolve the postponed annotation here
+    take_action.__annotations__["ready"] = Annotated[Ready, Depends(ready)]
     take_action.__doc__ = route.doc or (update.__doc__ or "").strip()
-    take_action.__annotations__["body"] = Body  # a local class: resolve the postponed annotation here
     router.add_api_route(
         f"/appeals/{{appeal_no}}/{path}",
         take_action,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
@@ -23,8 +22,8 @@ from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.periods import FormatDep, PeriodDep
-from api.routes.appeals import _visible
 from api.scope import appeal_scope
+from api.visible import visible
 from db import appeals as store
 from domain.calendar import CHINA_TZ
 from domain.types import Role, UnitKind
@@ -209,29 +208,6 @@ def _change(now: Rates, before: Rates) -> ChangeOut:
     )
 
 
-async def _names(conn, dim: Dimension) -> dict[str, tuple[str, str, str | None]]:
-    """code → (name_zh, name_en, unit kind) for the dimension's reference table."""
-    if dim in (Dimension.UNIT, Dimension.STREET):
-        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, kind::text FROM unit"))
-    elif dim is Dimension.DISTRICT:
-        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, NULL FROM district"))
-    elif dim is Dimension.CATEGORY:
-        rows = await conn.execute(sa.text("SELECT code, name_zh, name_en, NULL FROM category"))
-    else:
-        return {}
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
-
-
-async def _units_of(conn, unit_class: UnitClass, district: str | None) -> tuple[str, ...]:
-    kinds = [k.value for k, c in rates.UNIT_CLASS.items() if c is unit_class]
-    sql = "SELECT code FROM unit WHERE kind::text = ANY(:k)"
-    params: dict[str, Any] = {"k": kinds}
-    if district is not None:
-        sql += " AND district_code = :d"
-        params["d"] = district
-    return tuple(r[0] for r in await conn.execute(sa.text(sql), params))
-
-
 def _scope(unit, district, street, category, units=None) -> Scope:
     return Scope(unit=unit, units=units, district=district, street=street, category=category)
 
@@ -269,13 +245,13 @@ async def three_rates(
     period, with the previous period beside each row (not for `group=month`)."""
     weights = Weights.from_settings(settings)
     conn = await session.connection()
-    units = await _units_of(conn, unit_class, None) if unit_class else None
+    units = await rates.units_of(conn, unit_class, None) if unit_class else None
     scope = _scope(unit, district, street, category, units)
     now = await rates.counts_by(conn, period, group, scope)
     total = sum(now.values(), Counts())
     prior = period.previous() if group is not Dimension.MONTH else None
     before = await rates.counts_by(conn, prior, group, scope) if prior else {}
-    names = await _names(conn, group)
+    names = await rates.names(conn, group)
     rows = []
     for key in sorted(now, key=lambda k: str(k)):
         c = now[key]
@@ -316,12 +292,12 @@ async def rankings(
     departments), with last period's rank and the change."""
     weights = Weights.from_settings(settings)
     conn = await session.connection()
-    units = await _units_of(conn, unit_class, district)
+    units = await rates.units_of(conn, unit_class, district)
     prior = period.previous()
     now = await rates.counts_by(conn, period, Dimension.UNIT, Scope(units=units))
     before = await rates.counts_by(conn, prior, Dimension.UNIT, Scope(units=units))
     prev_rank = {r.unit: r for r in rates.rank(before, weights, min_base)}
-    names = await _names(conn, Dimension.UNIT)
+    names = await rates.names(conn, Dimension.UNIT)
     rows = []
     for r in rates.rank(now, weights, min_base):
         p = prev_rank.get(r.unit)
@@ -472,7 +448,7 @@ async def whistle_figures(
     conn = await session.connection()
     counts = await whistles.counts_by_unit(conn, period, Filters(unit=unit, district=district, street=street),
                                            now=datetime.now(CHINA_TZ))
-    names = await _names(conn, Dimension.UNIT)
+    names = await rates.names(conn, Dimension.UNIT)
     rows = []
     for r in whistles.rank(counts, order):
         zh, en, _kind = names.get(r.unit, (None, None, None))
@@ -506,7 +482,7 @@ async def whistle_parts(
         conn, period, measure, Filters(unit=unit, district=district, street=street),
         now=datetime.now(CHINA_TZ), limit=limit, offset=offset,
     )
-    names = await _names(conn, Dimension.UNIT)
+    names = await rates.names(conn, Dimension.UNIT)
     items = [
         i | {"unit_name_zh": names.get(i["unit"], (None,))[0],
                           "street_name_zh": names.get(i["street"], (None,))[0] if i["street"] else None}
@@ -532,7 +508,7 @@ async def review_appeal(body: ReviewIn, session: WriteSessionDep, principal: Pri
     the reason. Every review is kept in an append-only audit. A month already frozen keeps its
     figures until it is frozen again."""
     row = await store.get(session=session, appeal_no=body.appeal_no)
-    if row is None or not _visible(row, principal):
+    if row is None or not visible(row, principal):
         raise not_found("appeal", body.appeal_no)
     conn = await session.connection()
     try:
@@ -601,13 +577,7 @@ async def frozen_month_list(
     _: Principal = require(*READERS),
 ):
     """Months the monthly assessment has frozen: their figures are read as captured then."""
-    sql = "SELECT month, frozen_at, frozen_by, appeals, settings FROM assessment_run"
-    params = {}
-    if year is not None:
-        sql += " WHERE extract(year FROM month) = :y"
-        params["y"] = year
-    rows = await (await session.connection()).execute(sa.text(sql + " ORDER BY month DESC"), params)
-    return [_run(r) for r in rows]
+    return [_run(r) for r in await rates.runs(await session.connection(), year=year)]
 
 
 @router.post(
@@ -636,11 +606,6 @@ async def freeze_month(
         )
     except rates.FreezeError as e:
         raise ApiError(409, "conflict", str(e), {"month": month}) from e
-    row = (
-        await conn.execute(
-            sa.text("SELECT month, frozen_at, frozen_by, appeals, settings FROM assessment_run WHERE month = :m"),
-            {"m": period.start},
-        )
-    ).one()
+    row = await rates.run_of(conn, period.start)
     await session.commit()
     return FreezeOut(**_run(row).model_dump(), frozen_now=now)

@@ -13,14 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import select
 
-from api.auth import CitizenToken, Principal, citizen_token, require
-from api.deps import SessionDep, SettingsDep, WriteSessionDep
+from api.auth import OperatorDep, Principal, citizen_token, require
+from api.deps import SealerDep, SessionDep, SettingsDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse
-from api.routes.appeals import OptionalPrincipal, _appeal_for
+from api.visible import StaffAppeal, VisibleAppeal
+from db import appeals as store
 from db.models import CitizenContact, PersonalDataAccess
 from db.pii import FIELDS
 from domain.messages import is_open_order
@@ -62,17 +62,13 @@ def masked(contact: CitizenContact) -> ContactOut:
     response_model=ContactOut,
     responses={403: {"model": ErrorResponse, "description": "a reporter's identity, asked by a unit"}},
 )
-async def get_contact(
-    appeal_no: str, request: Request, session: SessionDep, audit: WriteSessionDep, settings: SettingsDep,
-    principal: OptionalPrincipal, token: CitizenToken = None
-):
+async def get_contact(appeal: VisibleAppeal, session: SessionDep, audit: WriteSessionDep, sealer: SealerDep):
     """How to reach the citizen: in full for the hotline and for the unit holding the open
     order (audited), masked for everyone else; never a reporter's identity to a unit."""
-    row, actor = await _appeal_for(appeal_no, session, principal, token, settings.secret_key)
-    sealed = (await session.exec(select(CitizenContact).where(CitizenContact.appeal_no == row.appeal_no))).first()
+    row, principal = appeal.row, appeal.principal
+    sealed = await store.contact(session=session, appeal_no=row.appeal_no)
     if sealed is None:
         raise ApiError(404, "not_found", "no contact recorded for this appeal")
-    sealer = request.app.state.sealer
     contact = sealed.model_copy(update={f: sealer.open(getattr(sealed, f)) for f in FIELDS})
     if principal is None:
         return masked(contact)
@@ -103,17 +99,14 @@ class CitizenTokenOut(BaseModel):
 
 @router.post("/appeals/{appeal_no}/citizen-token", response_model=CitizenTokenOut)
 async def rotate_citizen_token(
-    appeal_no: str, session: WriteSessionDep, settings: SettingsDep, principal: Principal = require(Role.OPERATOR)
+    tx: WriteSessionDep, settings: SettingsDep, _: OperatorDep, appeal: StaffAppeal  # the role first: a 403 before the lookup
 ):
     """A new access token for the citizen (e.g. the old one was shared by mistake); the old one
     stops working at once."""
-    row, _ = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
-    row.citizen_token_version += 1
-    session.add(row)
-    await session.commit()
-    return CitizenTokenOut(
-        appeal_no=row.appeal_no, citizen_token=citizen_token(settings.secret_key, row.appeal_no, row.citizen_token_version)
-    )
+    appeal_no = appeal.row.appeal_no
+    version = await store.rotate_citizen_token(session=tx, appeal_no=appeal_no)
+    await tx.commit()
+    return CitizenTokenOut(appeal_no=appeal_no, citizen_token=citizen_token(settings.secret_key, appeal_no, version))
 
 
 class AccessOut(BaseModel):
@@ -135,14 +128,8 @@ async def personal_data_views(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ):
     """Who saw which citizen's unmasked personal data, and when (newest first)."""
-    stmt = select(PersonalDataAccess)
-    if appeal_no:
-        stmt = stmt.where(PersonalDataAccess.appeal_no == appeal_no)
-    if username:
-        stmt = stmt.where(PersonalDataAccess.username == username)
-    if since:
-        if since.tzinfo is None:
-            raise ApiError(422, "validation_error", "'from' needs a timezone", [{"field": "from"}])
-        stmt = stmt.where(PersonalDataAccess.at >= since)
-    rows = await session.exec(stmt.order_by(PersonalDataAccess.id.desc()).limit(limit))
-    return [AccessOut.model_validate(r, from_attributes=True) for r in rows.all()]
+    if since is not None and since.tzinfo is None:
+        raise ApiError(422, "validation_error", "'from' needs a timezone", [{"field": "from"}])
+    rows = await store.personal_data_views(session=session, appeal_no=appeal_no, username=username, since=since,
+                                           limit=limit)
+    return [AccessOut.model_validate(r, from_attributes=True) for r in rows]

@@ -9,17 +9,18 @@ staff see their own unit's tasks only, a district supervisor the district's (ano
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.periods import PeriodError, resolve
-from api.auth import Principal, SupervisorDep, require
+from api.auth import CurrentPrincipal, Principal, SupervisorDep, require
 from api.csv import csv_response
-from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
+from api.deps import DirectoryDep, ReadsDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, refused
 from api.governance import (
     CSV,
@@ -120,13 +121,32 @@ def _taking(action: str):
     return require(*rules.ACTIONS[action].roles)
 
 
+@dataclass(frozen=True)
+class _Seen:
+    row: GovernanceTask
+    month: str | None  # the month whose problem it is (每月一题), if one
+
+
+async def _seen_task(task_id: TaskId, reads: ReadsDep, principal: CurrentPrincipal) -> _Seen:
+    """The path's task if the caller may see it (a 404 otherwise), read in a session of its own
+    that is given back before the route waits on the workflow."""
+    async with reads() as session:
+        row = await task_for(task_id, session, principal)
+        return _Seen(row, await store.month_of_task(session=session, task_id=row.id))
+
+
+#: The path's governance task. A route admitting only some roles names its role dependency
+#: first, so a wrong role is a 403 before the lookup.
+SeenTask = Annotated[_Seen, Depends(_seen_task)]
+
+
 # --- tasks -------------------------------------------------------------------------------------
 
 
 @router.post("/governance/tasks", status_code=201, response_model=TaskOut, responses=REFUSALS)
 async def create_task(
     body: TaskCreate,
-    session: SessionDep,
+    reads: ReadsDep,
     tx: WriteSessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
@@ -139,8 +159,8 @@ async def create_task(
     if body.source is TaskSource.MONTHLY_PROBLEM:
         raise ApiError(422, "validation_error", "a month's problems are set with POST /governance/themes",
                        [{"field": "source"}])
-    draft = await draft_from(body, body.source, principal, await directory.get(), session)
-    await session.close()
+    async with reads() as session:  # given back before the workflow is started
+        draft = await draft_from(body, body.source, principal, await directory.get(), session)
     row = await store.add_task(session=tx, draft=draft)
     await tx.commit()
     await start_tasks(temporal, settings, [row])
@@ -199,15 +219,13 @@ async def get_task(task_id: TaskId, session: SessionDep, principal: Principal = 
 
 @router.post(_path("record_finding"), response_model=TaskOut, responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def record_finding(
-    task_id: TaskId, body: FindingIn, session: SessionDep, temporal: TemporalDep,
-    principal: Principal = _taking("record_finding"), idempotency_key: IdempotencyKey = None,
+    body: FindingIn, temporal: TemporalDep, principal: Annotated[Principal, _taking("record_finding")],
+    task: SeenTask, idempotency_key: IdempotencyKey = None,
 ):
     """现场核查: the owner unit reports whether the problem is there, for the round now open. Found
     there, the quiet period starts again; found gone with no new appeal, the round is clean, and
     enough clean rounds over the agreed period close the task."""
-    row = await task_for(task_id, session, principal)
-    month = await store.month_of_task(session=session, task_id=row.id)
-    await session.close()
+    row, month = task.row, task.month
     cmd = FindingRecordInput(actor=principal.actor, **scrubbed(body.model_dump(), FindingRecordInput, None))
     return present(row, None, month, await _execute(row, "record_finding", cmd, temporal, idempotency_key))
 
@@ -215,14 +233,12 @@ async def record_finding(
 
 @router.post(_path("cancel"), response_model=TaskOut, responses=REFUSALS)
 async def cancel_task(
-    task_id: TaskId, body: CancelIn, session: SessionDep, temporal: TemporalDep,
-    principal: Principal = _taking("cancel"), idempotency_key: IdempotencyKey = None,
+    body: CancelIn, temporal: TemporalDep, principal: Annotated[Principal, _taking("cancel")], task: SeenTask,
+    idempotency_key: IdempotencyKey = None,
 ):
     """End the task before the problem is confirmed gone, with the reason (merged into another
     task, outside any unit's powers ...); its inspection schedule is deleted."""
-    row = await task_for(task_id, session, principal)
-    month = await store.month_of_task(session=session, task_id=row.id)
-    await session.close()
+    row, month = task.row, task.month
     cmd = TaskCancelInput(actor=principal.actor, **scrubbed({"reason": body.reason}, TaskCancelInput, None))
     return present(row, None, month, await _execute(row, "cancel", cmd, temporal, idempotency_key))
 
@@ -230,31 +246,27 @@ async def cancel_task(
 
 @router.post(_path("reassign"), response_model=TaskOut, responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def reassign_task(
-    task_id: TaskId, body: ReassignIn, session: SessionDep, temporal: TemporalDep, directory: DirectoryDep,
-    principal: Principal = _taking("reassign"), idempotency_key: IdempotencyKey = None,
+    body: ReassignIn, temporal: TemporalDep, directory: DirectoryDep,
+    principal: Annotated[Principal, _taking("reassign")], task: SeenTask, idempotency_key: IdempotencyKey = None,
 ):
     """Hand the task to another unit, with the reason (the owner was the wrong one, or the work
     has moved). The open round's on-site finding is then the new unit's to give; both units are
     notified, and the task lists every reassignment."""
-    row = await task_for(task_id, session, principal)
+    row, month = task.row, task.month
     unit = (await directory.get()).units.get(body.unit)
     if unit is None or not unit.active:
         message = f"unknown or inactive unit {body.unit!r}"
         raise ApiError(422, "validation_error", message, [{"field": "unit", "message": message}])
-    month = await store.month_of_task(session=session, task_id=row.id)
-    await session.close()
     cmd = TaskReassignInput(actor=principal.actor, **scrubbed(body.model_dump(), TaskReassignInput, None))
     return present(row, None, month, await _execute(row, "reassign", cmd, temporal, idempotency_key))
 
 
 @router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,
              responses=REFUSALS)
-async def inspect_now(task_id: TaskId, session: SessionDep, temporal: TemporalDep,
-                      principal: SupervisorDep):
+async def inspect_now(temporal: TemporalDep, _: SupervisorDep, task: SeenTask):
     """An inspection now, on top of the scheduled ones (the task's Schedule fires once more):
     the data check runs at once and the owner unit owes an on-site finding."""
-    row = await task_for(task_id, session, principal)
-    await session.close()
+    row = task.row
     if row.status != TaskStatus.ACTIVE.value:
         raise refused("wrong_state", f"the task is {row.status}", row.status)
     try:

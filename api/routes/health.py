@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.beijing import BeijingJSONResponse
+from api.deps import EngineDep, ReadEngineDep, TemporalDep
+from db.session import ping
 
 router = APIRouter(tags=["health"])
 
@@ -46,16 +47,15 @@ async def _timed(probe) -> Check:
     response_model=Health,
     responses={503: {"model": Health, "description": "which dependency is down"}},
 )
-async def healthz(request: Request):
+async def healthz(engine: EngineDep, reads: ReadEngineDep, client: TemporalDep):
     """200 when PostgreSQL and Temporal both answer; 503 naming the one that does not."""
 
     async def postgresql() -> None:
-        for engine in (request.app.state.engine, request.app.state.reads):  # writes, and reads
-            async with engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
+        for pool in (engine, reads):  # writes, and reads
+            await ping(pool)
 
     async def temporal() -> None:
-        await request.app.state.temporal.service_client.check_health()
+        await client.service_client.check_health()
 
     pg, tp = await asyncio.gather(_timed(postgresql), _timed(temporal))
     health = Health(

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api.auth import OperatorDep, SupervisorDep
-from api.deps import SealerDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.idempotency import IdempotencyKey, update_id
 from api.privacy import scrubbed_for_appeal
 from api.routes.appeals import (
     AppealOut,
     AppealPage,
-    OptionalPrincipal,
-    _appeal_for,
+    Ready,
     add_action,
     body_model,
     body_param,
     execute,
     present,
 )
+from api.visible import OptionalPrincipal, StaffAppeal, appeal_for
 from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
@@ -74,37 +74,41 @@ def _add_part_action(action: Action, route: Route) -> None:
     update = getattr(CoHandlingWorkflow, action.name)
     Body = body_model(input_type, name="Part" + path.title().replace("-", "") + "Body")
 
-    async def take_action(
+    async def ready(
         appeal_no: str,
         segment: str,
         unit: str,
-        session: SessionDep,
+        reads: ReadsDep,
         settings: SettingsDep,
-        temporal: TemporalDep,
         sealer: SealerDep,
         principal: OptionalPrincipal,
         idempotency_key: IdempotencyKey = None,
         body: Body = body_param(Body),  # type: ignore[valid-type]
-    ) -> PartView:
+    ) -> tuple[Ready, str]:
         body = Body() if body is None else body
         if principal is None:
             raise ApiError(401, "unauthorized", "a bearer token is required (POST /auth/token)")
         if principal.role not in roles:
             raise ApiError(403, "forbidden", f"this needs the role {', '.join(r.value for r in roles)}")
         kind = SEGMENTS.get(segment)
-        row, actor = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
-        part = (row.state or {}).get("parts", {}).get(f"{kind.value}:{unit}") if kind else None
-        if part is None:
-            raise not_found("part", f"{appeal_no}/{segment}/{unit}")
-        fields = await scrubbed_for_appeal(
-            body.model_dump(), input_type, appeal_no=row.appeal_no, session=session, sealer=sealer
-        )
-        await session.close()
-        cmd = input_type(actor=actor, **fields)
-        return await execute(part["workflow_id"], update, cmd, row, temporal, id=update_id(path, actor, idempotency_key))
+        async with reads() as session:
+            seen = await appeal_for(appeal_no, session, principal, None, settings.secret_key)
+            part = (seen.row.state or {}).get("parts", {}).get(f"{kind.value}:{unit}") if kind else None
+            if part is None:
+                raise not_found("part", f"{appeal_no}/{segment}/{unit}")
+            fields = await scrubbed_for_appeal(
+                body.model_dump(), input_type, appeal_no=seen.row.appeal_no, session=session, sealer=sealer
+            )
+        cmd = input_type(actor=seen.actor, **fields)
+        return Ready(seen.row, cmd, update_id(path, seen.actor, idempotency_key)), part["workflow_id"]
 
+    async def take_action(ready: tuple[Ready, str], temporal: TemporalDep) -> PartView:
+        action, workflow_id = ready
+        return await execute(workflow_id, update, action.cmd, action.row, temporal, id=action.id)
+
+    ready.__annotations__["body"] = Body
+    take_action.__annotations__["ready"] = Annotated[tuple[Ready, str], Depends(ready)]
     take_action.__doc__ = (update.__doc__ or "").strip()
-    take_action.__annotations__["body"] = Body
     router.add_api_route(
         f"/appeals/{{appeal_no}}/{{segment}}/{{unit}}/{path}",
         take_action,
@@ -126,16 +130,15 @@ for _action in parts.ACTIONS.values():
 
 @router.get("/appeals/{appeal_no}/duplicates", response_model=list[AppealOut])
 async def duplicates(
-    appeal_no: str,
     session: SessionDep,
-    settings: SettingsDep,
-    principal: OperatorDep,  # operators link duplicates: only they look for them
+    _: OperatorDep,  # operators link duplicates: only they look for them (named first: a 403 before the lookup)
+    appeal: StaffAppeal,
     within_days: Annotated[int, Query(ge=1, le=365)] = 30,
 ):
     """Open appeals that look like the same matter (same category and street, and the same
     address if given, within N days): candidates for `POST /appeals/{no}/link`."""
-    row, _ = await _appeal_for(appeal_no, session, principal, None, settings.secret_key)
-    return [present(r) for r in await store.duplicate_candidates(session=session, appeal=row, within_days=within_days)]
+    candidates = await store.duplicate_candidates(session=session, appeal=appeal.row, within_days=within_days)
+    return [present(r) for r in candidates]
 
 
 @router.get("/supervision", response_model=AppealPage)

@@ -14,7 +14,7 @@ from analytics.hotspots import propose_candidates
 from analytics.periods import Period, PeriodError
 from api.auth import Principal, require
 from api.csv import csv_response
-from api.deps import DirectoryDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
+from api.deps import DirectoryDep, ReadsDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from api.governance import (
     CSV,
@@ -176,7 +176,7 @@ def _theme_out(theme, problems: list, scope: AppealScope) -> ThemeOut:
              responses=REFUSALS | {403: {"model": ErrorResponse}})
 async def pick_theme(
     body: ThemeCreate,
-    session: SessionDep,
+    reads: ReadsDep,
     tx: WriteSessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
@@ -189,13 +189,13 @@ async def pick_theme(
         raise ApiError(403, "forbidden", "the month's theme is the city's: a municipal supervisor picks it")
     period = _month_period(body.month)
     known = await directory.get()
-    drafts = [
-        await draft_from(p, TaskSource.MONTHLY_PROBLEM, principal, known, session, f"problems.{i}.", body.month)
-        for i, p in enumerate(body.problems)
-    ]
-    if await store.get_theme(session=session, month=period.start) is not None:
-        raise ApiError(409, "conflict", f"{body.month} has its theme already", {"month": body.month})
-    await session.close()
+    async with reads() as session:  # given back before the workflows are started
+        drafts = [
+            await draft_from(p, TaskSource.MONTHLY_PROBLEM, principal, known, session, f"problems.{i}.", body.month)
+            for i, p in enumerate(body.problems)
+        ]
+        if await store.get_theme(session=session, month=period.start) is not None:
+            raise ApiError(409, "conflict", f"{body.month} has its theme already", {"month": body.month})
     try:
         theme = await store.add_theme(session=tx, month=period.start, title=body.title.strip(),
                                       description=body.description, chosen_by=principal.username)

@@ -62,22 +62,29 @@ async def settled(api, check, timeout: float = 15.0):
         await asyncio.sleep(0.2)
 
 
+PLACE = "110111"  # 房山区
+
+
 async def test_domain_gauges_follow_the_projections(fast_api, tokens, engine):
     api = fast_api
     before = await settled(api, lambda s: value(s, "jiesu_domain_metrics_refreshed_timestamp_seconds") > 0)
-    dispatched = value(before, "jiesu_appeals_open", status="dispatched", district="110101")
+    # a district no other test files appeals in: its figures move only with this test's appeal
+    # (the outbox, missed limits and projection failures are city-wide: other tests' appeals may
+    # add to them meanwhile, so those are checked to move at least as this test moves them)
+    dispatched = value(before, "jiesu_appeals_open", status="dispatched", district=PLACE)
 
-    body = await intake(api, tokens, street_lights(content="metrics: 路灯不亮"))
+    body = await intake(api, tokens, street_lights(content="metrics: 路灯不亮",
+                                                   location={"street": "110111-LIANGXIANG", "address": "良乡"}))
     no = body["appeal"]["appeal_no"]
     await wait_for(api, tokens["op"], no, lambda b: b["status"] == "dispatched")
-    before = await settled(api, lambda s: value(s, "jiesu_appeals_open", status="dispatched", district="110101")
+    before = await settled(api, lambda s: value(s, "jiesu_appeals_open", status="dispatched", district=PLACE)
                            == dispatched + 1)
 
     # the projection's flags as the workflow sets them on a missed limit (a minute at least on
     # the real clock): overdue, supervised, a limit_missed event, a refused projection; and two
     # notifications, one waiting, one given up on (from here on, against the figures with the
     # dispatch projected: it wrote the unit's notification into the outbox)
-    unit = dict(district="110101", unit="BJ-LIGHTING")
+    unit = dict(district=PLACE, unit="BJ-LIGHTING")
     overdue, supervised = (value(before, f"jiesu_appeals_{k}", **unit) for k in ("overdue", "supervised"))
     missed = value(before, "jiesu_limits_missed_last_hour", scope="appeal")
     failures = value(before, "jiesu_projection_failures")
@@ -97,12 +104,12 @@ async def test_domain_gauges_follow_the_projections(fast_api, tokens, engine):
     try:
         after = await settled(api, lambda s: value(s, "jiesu_appeals_overdue", **unit) == overdue + 1)
         assert value(after, "jiesu_appeals_supervised", **unit) == supervised + 1
-        assert value(after, "jiesu_limits_missed_last_hour", scope="appeal") == missed + 1
-        assert value(after, "jiesu_projection_failures") == failures + 1
-        assert value(after, "jiesu_outbox_waiting") == waiting + 1
-        assert value(after, "jiesu_outbox_failed") == failed + 1
+        assert value(after, "jiesu_limits_missed_last_hour", scope="appeal") >= missed + 1
+        assert value(after, "jiesu_projection_failures") >= failures + 1
+        assert value(after, "jiesu_outbox_waiting") >= waiting + 1
+        assert value(after, "jiesu_outbox_failed") >= failed + 1
         assert value(after, "jiesu_outbox_oldest_waiting_seconds") >= 600
-        assert value(after, "jiesu_appeals_open", status="dispatched", district="110101") == dispatched + 1
+        assert value(after, "jiesu_appeals_open", status="dispatched", district=PLACE) == dispatched + 1
     finally:
         async with engine.begin() as conn:
             await conn.execute(sa.text(
@@ -111,8 +118,7 @@ async def test_domain_gauges_follow_the_projections(fast_api, tokens, engine):
             await conn.execute(sa.text("DELETE FROM appeal_event WHERE idem_key = :k"), {"k": f"metrics-test:{no}"})
             await conn.execute(sa.text("DELETE FROM notification_outbox WHERE recipient = 'metrics-test'"))
     # back as before: a unit whose last overdue order is gone leaves the output, not a stale 1
-    await settled(api, lambda s: value(s, "jiesu_appeals_overdue", **unit) == overdue
-                  and value(s, "jiesu_projection_failures") == failures)
+    await settled(api, lambda s: value(s, "jiesu_appeals_overdue", **unit) == overdue)
 
 
 async def test_requests_are_counted_by_route_template(fast_api, tokens):
