@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import (
     ApplicationError,
     ChildWorkflowError,
@@ -63,7 +63,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.privacy import refuse_phone_or_id
     from workflows.cohandling import CoHandlingWorkflow
-    from workflows.common import DB_RETRY, activity_failure, projection_refused, refusal, sleep_until_alarm
+    from workflows.common import (
+        DB_RETRY,
+        activity_failure,
+        projection_refused,
+        refusal,
+        sleep_until_alarm,
+        upsert_changed,
+    )
 
 #: Runs that close the appeal when an administrator cancels the workflow (older runs just ended).
 CLOSE_WHEN_CANCELLED = "close-appeal-when-cancelled"
@@ -455,17 +462,7 @@ class AppealWorkflow:
             attrs.REPLY_DEADLINE: v.reply_deadline,
             attrs.OVERDUE: v.overdue,
         }
-        if v.projection_failed or attrs.PROJECTION_FAILED.name in self._attrs:
-            # only once a projection has been refused: the upserts of earlier histories stay as they were
-            wanted[attrs.PROJECTION_FAILED] = True if v.projection_failed else None
-        updates: list[SearchAttributeUpdate[Any]] = []
-        for key, value in wanted.items():
-            if self._attrs.get(key.name, ...) == value:
-                continue
-            self._attrs[key.name] = value
-            updates.append(key.value_unset() if value is None else key.value_set(value))
-        if updates:
-            workflow.upsert_search_attributes(updates)
+        upsert_changed(self._attrs, wanted, v.projection_failed)
 
     # --- queries -------------------------------------------------------------------------
     @workflow.query

@@ -4,12 +4,14 @@ until the next alarm."""
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.search_attributes as attrs
     from domain.core import Alarm, Refused
 
 #: Database activities: retried until PostgreSQL answers (it may be restarting); an error that
@@ -57,3 +59,21 @@ async def sleep_until_alarm(alarm: "Alarm | None", woken: Callable[[], bool], su
         except TimeoutError:
             pass
     return True
+
+
+def upsert_changed(
+    known: dict[str, object], wanted: dict[SearchAttributeKey[Any], Any], projection_failed: bool
+) -> None:
+    """Upsert the search attributes whose value changed since `known` (what this run has set);
+    `ProjectionFailed` only once a projection has been refused (the upserts of earlier histories
+    stay as they were), unset again when one succeeds."""
+    if projection_failed or attrs.PROJECTION_FAILED.name in known:
+        wanted = {**wanted, attrs.PROJECTION_FAILED: True if projection_failed else None}
+    updates: list[SearchAttributeUpdate[Any]] = []
+    for key, value in wanted.items():
+        if known.get(key.name, ...) == value:
+            continue
+        known[key.name] = value
+        updates.append(key.value_unset() if value is None else key.value_set(value))
+    if updates:
+        workflow.upsert_search_attributes(updates)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.privacy import refuse_phone_or_id
     from workflows import search_attributes as sa
-    from workflows.common import DB_RETRY, projection_refused, refusal
+    from workflows.common import DB_RETRY, projection_refused, refusal, upsert_changed
 
 #: Tasks that end as cancelled when an administrator cancels the workflow (older runs just ended).
 CANCEL_WHEN_CANCELLED = "cancel-task-when-cancelled"
@@ -204,17 +204,7 @@ class GovernanceTaskWorkflow:
             # the unit let a round pass without looking on site
             sa.OVERDUE: last_closed is not None and last_closed.outcome is RoundOutcome.UNCONFIRMED,
         }
-        if self._projection_failed or sa.PROJECTION_FAILED.name in self._attrs:
-            # only once a projection has been refused: the upserts of earlier histories stay as they were
-            wanted[sa.PROJECTION_FAILED] = True if self._projection_failed else None
-        updates: list[SearchAttributeUpdate[Any]] = []
-        for key, value in wanted.items():
-            if self._attrs.get(key.name, ...) == value:
-                continue
-            self._attrs[key.name] = value
-            updates.append(key.value_unset() if value is None else key.value_set(value))
-        if updates:
-            workflow.upsert_search_attributes(updates)
+        upsert_changed(self._attrs, wanted, self._projection_failed)
 
     # --- queries ---------------------------------------------------------------------------
     @workflow.query
