@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.limits import RateLimits
+from api.open311.catalogue import NamesCache
 from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import session_factory
@@ -65,6 +66,15 @@ async def _sealer(request: Request) -> Sealer:
     return request.app.state.sealer
 
 
+async def _open311_names(request: Request) -> NamesCache:
+    """The names Open311's catalogue shows, one cache per app, made on first use (the engine
+    exists once the app has started)."""
+    state = request.app.state
+    if getattr(state, "open311_names", None) is None:
+        state.open311_names = NamesCache(state.engine)
+    return state.open311_names
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 WriteSessionDep = Annotated[AsyncSession, Depends(_write_session)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
@@ -75,3 +85,4 @@ ReadsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_reads)]
 EngineDep = Annotated[AsyncEngine, Depends(_engine)]
 ReadEngineDep = Annotated[AsyncEngine, Depends(_read_engine)]
 LimitsDep = Annotated[RateLimits, Depends(_limits)]
+Open311NamesDep = Annotated[NamesCache, Depends(_open311_names)]

@@ -115,6 +115,7 @@ class RateLimits:
     login: RateLimit  # per client and username
     login_client: RateLimit  # per client, whatever the usernames: one password sprayed over many
     intake: RateLimit  # per operator
+    open311: RateLimit  # per Open311 channel key (per client address for a GET without one)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -122,6 +123,7 @@ class RateLimits:
             login=RateLimit(settings.login_rate_per_minute, 60),
             login_client=RateLimit(settings.login_client_rate_per_minute, 60),
             intake=RateLimit(settings.intake_rate_per_minute, 60),
+            open311=RateLimit(settings.open311_rate_per_minute, 60),
         )
 
 

@@ -106,7 +106,7 @@ def create_app(
     app.include_router(assessment.router)
     app.include_router(analytics.router)
     app.include_router(governance.router)
-    open311.install(app, settings)  # GeoReport v2 for other channels, by api_key
+    app.include_router(open311.router)  # GeoReport v2 for other channels, by api_key
     return app
 
 

@@ -8,6 +8,7 @@ arrow), so a change that makes a lower layer reach up fails here, naming the fil
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,30 @@ def test_an_import_inside_a_function_counts(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("import sqlalchemy\n\ndef f():\n    from api.csv import csv_response\n")
     assert imports(module) == [(1, "sqlalchemy"), (4, "api")]
+
+
+#: app state in a route module: `request.app.state.x`, `app.state.x` (api/deps.py hands them out)
+APP_STATE = re.compile(r"\bapp\s*\.\s*state\b")
+
+
+def app_state_reads(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every line of the file that names the app's state."""
+    return [
+        (number, line.strip())
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if APP_STATE.search(line)
+    ]
+
+
+def test_route_modules_take_shared_objects_from_dependencies():
+    """Route modules never read the app's state: the engines, caches, clients, settings and rate
+    limits come through the dependencies of api/deps.py, the one place that touches it."""
+    routes = sorted((ROOT / "api" / "routes").rglob("*.py"))
+    assert routes
+    assert [f"{path.relative_to(ROOT)}:{line} {text}" for path in routes for line, text in app_state_reads(path)] == []
+
+
+def test_an_app_state_read_is_found(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f(request):\n    return request.app.state.engine\n\ndef g(app):\n    app.state.x = 1\n")
+    assert [line for line, _ in app_state_reads(module)] == [2, 5]

@@ -12,16 +12,28 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth import citizen_token
 from api.beijing import beijing
+from api.deps import (
+    DirectoryDep,
+    EngineDep,
+    LimitsDep,
+    Open311NamesDep,
+    ReadEngineDep,
+    SealerDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.errors import ApiError
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.limits import RateLimit, client_of
@@ -32,7 +44,6 @@ from db import appeals as store
 from db.channels import KnownChannel, channel_for_key
 from domain.messages import Actor
 from domain.types import Role
-from settings import Settings
 
 PREFIX = "/open311/v2"
 JURISDICTION = "beijing"
@@ -109,21 +120,34 @@ async def _params(request: Request) -> dict[str, str]:
     return params
 
 
-async def _channel(request: Request, params: dict[str, str], *, required: bool) -> KnownChannel | None:
-    """The channel the api_key names, counted against its rate limit (a GET without a key counts
-    against its client address). A key that is given must be live, GET or POST."""
-    key = params.get("api_key")
-    limit: RateLimit = request.app.state.open311_limit
-    if not key:
-        if required:
-            raise Open311Error(403, "api_key is required: ask the 12345 administrators for a channel key")
-        limit.hit(f"client:{client_of(request)}")
-        return None
-    channel = await channel_for_key(request.app.state.engine, key)
-    if channel is None:
-        raise Open311Error(403, "api_key is not valid (unknown or revoked)")
-    limit.hit(f"channel:{channel.name}")
-    return channel
+@dataclass(frozen=True)
+class Channels:
+    """Who calls: the channel an api_key names, counted against the per-key rate limit."""
+
+    limit: RateLimit
+    engine: AsyncEngine
+
+    async def of(self, request: Request, params: dict[str, str], *, required: bool) -> KnownChannel | None:
+        """The channel the api_key names (a GET without a key counts against its client
+        address). A key that is given must be live, GET or POST."""
+        key = params.get("api_key")
+        if not key:
+            if required:
+                raise Open311Error(403, "api_key is required: ask the 12345 administrators for a channel key")
+            self.limit.hit(f"client:{client_of(request)}")
+            return None
+        channel = await channel_for_key(self.engine, key)
+        if channel is None:
+            raise Open311Error(403, "api_key is not valid (unknown or revoked)")
+        self.limit.hit(f"channel:{channel.name}")
+        return channel
+
+
+async def _channels(limits: LimitsDep, engine: EngineDep) -> Channels:
+    return Channels(limits.open311, engine)
+
+
+ChannelsDep = Annotated[Channels, Depends(_channels)]
 
 
 # --- services ----------------------------------------------------------------------------
@@ -132,24 +156,26 @@ async def _channel(request: Request, params: dict[str, str], *, required: bool) 
 @router.get("/services.{fmt}", summary="GeoReport v2: the catalogue as services", responses=_ERRORS,
             openapi_extra=_query("api_key", "jurisdiction_id"))
 @spec_route
-async def services(request: Request, fmt: str) -> Response:
+async def services(request: Request, fmt: str, channels: ChannelsDep, directories: DirectoryDep,
+                   names_cache: Open311NamesDep) -> Response:
     params = await _params(request)
-    await _channel(request, params, required=False)
-    directory = await request.app.state.directory.get()
-    names = await _names(request).get()
+    await channels.of(request, params, required=False)
+    directory = await directories.get()
+    names = await names_cache.get()
     return answer(fmt, "services", catalogue.services(directory.categories, names))
 
 
 @router.get("/services/{service_code}.{fmt}", summary="GeoReport v2: a service's definition", responses=_ERRORS,
             openapi_extra=_query("api_key", "jurisdiction_id"))
 @spec_route
-async def service_definition(request: Request, fmt: str, service_code: str) -> Response:
+async def service_definition(request: Request, fmt: str, service_code: str, channels: ChannelsDep,
+                             directories: DirectoryDep, names_cache: Open311NamesDep) -> Response:
     params = await _params(request)
-    await _channel(request, params, required=False)
-    category = (await request.app.state.directory.get()).categories.get(service_code)
+    await channels.of(request, params, required=False)
+    category = (await directories.get()).categories.get(service_code)
     if category is None:
         raise Open311Error(404, f"service_code {service_code!r} not found")
-    names = await _names(request).get()
+    names = await names_cache.get()
     return answer(fmt, "service_definition", catalogue.definition(category, names))
 
 
@@ -241,25 +267,25 @@ def request_token(secret: str, appeal_no: str) -> str:
 @router.post("/requests.{fmt}", summary="GeoReport v2: file an appeal", status_code=201, responses=_ERRORS,
              openapi_extra=_FORM)
 @spec_route
-async def create_request(request: Request, fmt: str) -> Response:
+async def create_request(request: Request, fmt: str, channels: ChannelsDep, settings: SettingsDep,
+                         directories: DirectoryDep, names_cache: Open311NamesDep, engine: EngineDep,
+                         sealer: SealerDep, temporal: TemporalDep) -> Response:
     """Files an appeal through the same intake as POST /appeals. The citizen's name and phone are
     sealed in PostgreSQL as at intake (an email is not kept: jiesu records none); nothing personal
     reaches Temporal. A retry of the same request within 10 minutes answers the same appeal."""
     params = await _params(request)
-    channel = await _channel(request, params, required=True)
-    settings: Settings = request.app.state.settings
-    directory = await request.app.state.directory.get()
-    names = await _names(request).get()
+    channel = await channels.of(request, params, required=True)
+    directory = await directories.get()
+    names = await names_cache.get()
     body, placed = _body(params, channel, directory, names)
     key, previous = _retry_keys(channel, params, time.time())
-    engine = request.app.state.engine
     earlier = await store.find_by_idempotency_key(engine=engine, key=previous)
     row, inp, created = await take_intake(
-        body, engine=engine, directory=directory, sealer=request.app.state.sealer,
+        body, engine=engine, directory=directory, sealer=sealer,
         operator=Actor(user=f"open311:{channel.name}", role=Role.OPERATOR),
         idempotency_key=previous if earlier is not None else key,
     )
-    view = await start_appeal(request.app.state.temporal, settings, row, inp, compensate=False, engine=engine)
+    view = await start_appeal(temporal, settings, row, inp, compensate=False, engine=engine)
     unit = (view.handling_unit if view else None) or row.handling_unit_code
     due = view.limits["completion"].due if view is not None and "completion" in view.limits else None
     notice = [f"承办单位：{names.units[unit]}" if unit in names.units else "工单已受理，待派单"]
@@ -308,11 +334,11 @@ def _int(params: dict[str, str], name: str, default: int, low: int, high: int) -
             openapi_extra=_query("service_request_id", "service_code", "start_date", "end_date", "status",
                                  "page_size", "page", "api_key", "jurisdiction_id"))
 @spec_route
-async def list_requests(request: Request, fmt: str) -> Response:
+async def list_requests(request: Request, fmt: str, channels: ChannelsDep, reads: ReadEngineDep) -> Response:
     """Newest first, 50 a page (`page_size` up to 1000, `page` from 1). Without ids or dates, the
     last 90 days. 举报 are never listed; no personal data, no appeal text."""
     params = await _params(request)
-    await _channel(request, params, required=False)
+    await channels.of(request, params, required=False)
     ids = [i.strip() for i in params.get("service_request_id", "").split(",") if i.strip()] or None
     statuses = {v.strip() for v in params.get("status", "").split(",") if v.strip()}
     if not statuses <= {"open", "closed"}:
@@ -330,16 +356,17 @@ async def list_requests(request: Request, fmt: str) -> Response:
     codes = [c.strip() for c in params.get("service_code", "").split(",") if c.strip()] or None
     q = public.Query(ids=ids, service_codes=codes, start=start, end=end, status=status,
                      limit=size, offset=(page - 1) * size)
-    return answer(fmt, "service_requests", await public.requests(request.app.state.reads, q))
+    return answer(fmt, "service_requests", await public.requests(reads, q))
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="GeoReport v2: one appeal", responses=_ERRORS,
             openapi_extra=_query("api_key", "jurisdiction_id"))
 @spec_route
-async def get_request(request: Request, fmt: str, service_request_id: str) -> Response:
+async def get_request(request: Request, fmt: str, service_request_id: str, channels: ChannelsDep,
+                      reads: ReadEngineDep) -> Response:
     params = await _params(request)
-    await _channel(request, params, required=False)
-    found = await public.requests(request.app.state.reads, public.Query(ids=[service_request_id], limit=1))
+    await channels.of(request, params, required=False)
+    found = await public.requests(reads, public.Query(ids=[service_request_id], limit=1))
     if not found:  # a 举报 reads exactly as a request that does not exist
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
     return answer(fmt, "service_requests", found)
@@ -347,11 +374,11 @@ async def get_request(request: Request, fmt: str, service_request_id: str) -> Re
 
 @router.get("/tokens/{token}.{fmt}", summary="GeoReport v2: the request a token stands for", responses=_ERRORS)
 @spec_route
-async def get_token(request: Request, fmt: str, token: str) -> Response:
+async def get_token(request: Request, fmt: str, token: str, channels: ChannelsDep, settings: SettingsDep) -> Response:
     params = await _params(request)
-    await _channel(request, params, required=False)
+    await channels.of(request, params, required=False)
     appeal_no = token.rsplit(".", 1)[0]
-    if not hmac.compare_digest(token, request_token(request.app.state.settings.secret_key, appeal_no)):
+    if not hmac.compare_digest(token, request_token(settings.secret_key, appeal_no)):
         raise Open311Error(404, "token not found")
     return answer(fmt, "service_requests", [{"service_request_id": appeal_no, "token": token}])
 
@@ -359,27 +386,13 @@ async def get_token(request: Request, fmt: str, token: str) -> Response:
 @router.get("/servicerequestupdates.{fmt}", summary="FixMyStreet's extension: what changed since a time",
             responses=_ERRORS, openapi_extra=_query("start_date", "end_date", "api_key", "jurisdiction_id"))
 @spec_route
-async def request_updates(request: Request, fmt: str) -> Response:
+async def request_updates(request: Request, fmt: str, channels: ChannelsDep, reads: ReadEngineDep) -> Response:
     """Every public change (accepted, reported done, closed ...) from start_date to end_date,
     oldest first, at most 1000: poll again from the last `updated_datetime`."""
     params = await _params(request)
-    await _channel(request, params, required=False)
+    await channels.of(request, params, required=False)
     start, end = _time(params, "start_date"), _time(params, "end_date")
     if start is None and end is None:
         start = datetime.now(UTC) - timedelta(days=1)
-    items = await public.updates(request.app.state.reads, start, end, MAX_PAGE_SIZE)
+    items = await public.updates(reads, start, end, MAX_PAGE_SIZE)
     return answer(fmt, "service_requests_updates", items)
-
-
-def install(app: FastAPI, settings: Settings) -> None:
-    """The routes, the per-key rate limit, and the names the catalogue shows (on startup)."""
-    app.state.open311_limit = RateLimit(settings.open311_rate_per_minute, 60)
-    app.include_router(router)
-
-
-def _names(request: Request) -> catalogue.NamesCache:
-    state = request.app.state
-    if getattr(state, "open311_names", None) is None:  # the engine exists once the app has started
-        state.open311_names = catalogue.NamesCache(state.engine)
-    return state.open311_names
-
