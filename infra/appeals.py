@@ -39,6 +39,7 @@ def _start_options(task_queue: str, inp: AppealInput) -> dict:
         SearchAttributePair(sa.APPEAL_TYPE, inp.appeal_type.value),
         SearchAttributePair(sa.URGENCY, inp.urgency.value),
         SearchAttributePair(sa.OVERDUE, False),
+        SearchAttributePair(sa.IN_STATUS_SINCE, inp.received_at),
     ]
     attrs += [SearchAttributePair(sa.DISTRICT, inp.district)] if inp.district else []
     attrs += [SearchAttributePair(sa.STREET, inp.street)] if inp.street else []

@@ -51,6 +51,7 @@ PROJECT_SEARCH_ATTRIBUTES = {
     "ReplyDeadline": "DATETIME",
     "Overdue": "BOOL",
     "ProjectionFailed": "BOOL",
+    "InStatusSince": "DATETIME",
 }
 # Custom search attribute columns pre-allocated by Temporal's PostgreSQL visibility schema
 # (schema/postgresql/v12/visibility: Keyword01..10, Bool01..03, ...). One more than this and

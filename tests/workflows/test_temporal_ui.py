@@ -1,0 +1,69 @@
+"""What administrators see of an appeal in the Temporal UI (time-skipping server): search
+attributes that find every late order, the current details, readable summaries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain import collaboration as more
+from domain.messages import Actor, AppealAcceptInput, AppealStatus, ContactRecordInput
+from domain.types import Role, Urgency
+from tests.workflows.conftest import search_attributes, staff, until
+from workflows.appeal import AppealWorkflow
+from workflows.cohandling import CoHandlingWorkflow
+
+LIGHTING = "BJ-LIGHTING"
+SUPERVISOR = Actor(user="sup", role=Role.SUPERVISOR)
+
+
+def as_time(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+async def test_reply_deadline_is_the_earliest_limit_not_met(run, ts_env):
+    handle = await run.start()
+    view = await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    contact_due = view.limits["contact"].due
+    assert as_time((await search_attributes(handle))["ReplyDeadline"]) == contact_due
+    # a supervisor sets a completion limit before the contact limit: that is the one to meet now
+    new_due = view.dispatched_at + (contact_due - view.dispatched_at) / 2
+    await handle.execute_update(
+        AppealWorkflow.supervise, more.SuperviseInput(actor=SUPERVISOR, note="today", new_due=new_due)
+    )
+    assert as_time((await search_attributes(handle))["ReplyDeadline"]) == new_due
+
+
+async def test_in_status_since_moves_with_the_status_only(run, ts_env):
+    handle = await run.start()
+    await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    dispatched_since = as_time((await search_attributes(handle))["InStatusSince"])
+    await ts_env.sleep(timedelta(hours=1))
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff(LIGHTING)))
+    attrs = await search_attributes(handle)
+    accepted_since = as_time(attrs["InStatusSince"])
+    assert attrs["AppealStatus"] == "accepted" and accepted_since - dispatched_since >= timedelta(hours=1)
+    await ts_env.sleep(timedelta(minutes=30))
+    await handle.execute_update(
+        AppealWorkflow.supervise, more.SuperviseInput(actor=SUPERVISOR, note="keep going")
+    )  # the status stays: so does its start
+    assert as_time((await search_attributes(handle))["InStatusSince"]) == accepted_since
+    await handle.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=staff(LIGHTING), note="called"))
+    attrs = await search_attributes(handle)
+    assert attrs["AppealStatus"] == "contacted" and as_time(attrs["InStatusSince"]) > accepted_since
+
+
+async def test_a_part_carries_its_appeals_place_and_classification(run):
+    handle = await run.start(urgency=Urgency.ORDINARY)
+    await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff(LIGHTING)))
+    view = await handle.execute_update(
+        AppealWorkflow.request_parts, more.PartsRequestInput(actor=staff(LIGHTING), units=["BJ-POWER"], task="power")
+    )
+    part = handle._client.get_workflow_handle(next(iter(view.parts.values())).workflow_id)
+    await until(part, lambda p: p is not None, query=CoHandlingWorkflow.state)
+    attrs = await search_attributes(part)
+    assert {k: attrs.get(k) for k in ("District", "Street", "Category", "Urgency", "HandlingUnit")} == {
+        "District": "110101", "Street": "110101-ANDINGMEN", "Category": "MUNI.STREETLIGHT",
+        "Urgency": "ordinary", "HandlingUnit": "BJ-POWER",
+    }
+    assert attrs["AppealStatus"] == "part_requested" and "InStatusSince" in attrs
