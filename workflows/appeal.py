@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.search_attributes as attrs
     from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
-    from domain import collaboration
+    from domain import collaboration, display
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
     from domain.messages import (
@@ -111,7 +111,8 @@ def numbered(view: AppealView, drafts: list[Draft], now: datetime) -> tuple[list
 
 
 def _alarm_summary(alarm: Alarm) -> str:
-    return f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}"
+    limit, what = alarm.name.split(":")
+    return display.alarm_summary(limit, what, alarm.at)
 
 
 @workflow.defn
@@ -414,6 +415,8 @@ class AppealWorkflow:
             if failed:
                 workflow.logger.info("appeal %s: projected again after a refused projection", view.appeal_no)
         self._upsert_search_attributes()
+        # what the UI shows as the run's current details (a query's answer, not a command)
+        workflow.set_current_details(display.appeal_details(view, self._names, self._status_since, workflow.now()))
 
     async def _project(self, inp: ProjectionInput) -> None:
         await workflow.execute_local_activity_method(

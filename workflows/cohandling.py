@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     import workflows.search_attributes as attrs
+    from domain import display
     from domain import parts as rules
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
@@ -80,7 +81,8 @@ class CoHandlingWorkflow:
                 await self._tell_appeal(draft)
 
     def _alarm_summary(self, alarm: Alarm) -> str:
-        return f"{self.part.unit} {alarm.name.replace(':', ' ')}"
+        limit, what = alarm.name.split(":")
+        return display.alarm_summary(limit, what, alarm.at, self.part.unit)
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: PartActionInput) -> None:
@@ -149,6 +151,10 @@ class CoHandlingWorkflow:
             if value is not None:
                 updates.append(key.value_set(value))
         workflow.upsert_search_attributes(updates)
+        # what the UI shows as the run's current details (a query's answer, not a command)
+        workflow.set_current_details(
+            display.part_details(self.part, inp.lead_unit, inp.names, self._status_since, workflow.now())
+        )
 
     @workflow.query
     def state(self) -> PartView:

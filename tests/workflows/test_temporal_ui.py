@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from temporalio.api.sdk.v1 import WorkflowMetadata
+
 from domain import collaboration as more
+from domain.calendar import CHINA_TZ
 from domain.messages import Actor, AppealAcceptInput, AppealStatus, ContactRecordInput
 from domain.types import Role, Urgency
-from tests.workflows.conftest import search_attributes, staff, until
+from tests.workflows.conftest import ADDRESS, NAME, PHONE, search_attributes, staff, until
 from workflows.appeal import AppealWorkflow
 from workflows.cohandling import CoHandlingWorkflow
 
@@ -67,3 +70,47 @@ async def test_a_part_carries_its_appeals_place_and_classification(run):
         "Urgency": "ordinary", "HandlingUnit": "BJ-POWER",
     }
     assert attrs["AppealStatus"] == "part_requested" and "InStatusSince" in attrs
+
+
+NAMES = {"MUNI.STREETLIGHT": "路灯不亮/路灯故障", LIGHTING: "北京市城市照明管理中心", "BJ-POWER": "国网北京电力"}
+
+
+async def current_details(handle) -> str:
+    """What the UI shows under "Current details": the built-in metadata query, served by the worker."""
+    return (await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).current_details
+
+
+async def test_current_details_say_what_the_appeal_waits_for_in_beijing_time(run, ts_env):
+    handle = await run.start(names=NAMES)
+    view = await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    details = await current_details(handle)
+    contact_due = view.limits["contact"].due.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M +08:00")
+    assert "已派单 (`dispatched`)" in details and "北京市城市照明管理中心 (BJ-LIGHTING)" in details
+    assert f"**联系时限** {contact_due} · 剩余" in details and "**办结时限**" in details
+    assert not any(personal in details for personal in (NAME, PHONE, ADDRESS, "胡同路灯昏暗"))
+
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff(LIGHTING)))
+    await handle.execute_update(
+        AppealWorkflow.request_parts, more.PartsRequestInput(actor=staff(LIGHTING), units=["BJ-POWER"], task="power")
+    )
+    details = await current_details(handle)
+    assert "**等待** 协办 国网北京电力 (BJ-POWER) 待接收" in details
+
+    await ts_env.sleep(timedelta(days=2))  # past the contact limit: missed, escalated
+    await until(handle, lambda v: v.overdue)
+    details = await current_details(handle)
+    assert "**联系时限**" in details and "已超时 (已督办)" in details and "**已超期**" in details
+
+
+async def test_a_parts_current_details_name_its_unit_and_limit(run):
+    handle = await run.start(names=NAMES)
+    await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff(LIGHTING)))
+    view = await handle.execute_update(
+        AppealWorkflow.request_parts, more.PartsRequestInput(actor=staff(LIGHTING), units=["BJ-POWER"], task="power")
+    )
+    part = handle._client.get_workflow_handle(next(iter(view.parts.values())).workflow_id)
+    await until(part, lambda p: p is not None, query=CoHandlingWorkflow.state)
+    details = await current_details(part)
+    assert "国网北京电力 (BJ-POWER)" in details and "**主办** 北京市城市照明管理中心 (BJ-LIGHTING)" in details
+    assert "**协办时限**" in details and "+08:00" in details and "power" not in details
