@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.converter import PayloadConverter
 
 from domain import collaboration as more
 from domain.calendar import CHINA_TZ
@@ -114,3 +115,16 @@ async def test_a_parts_current_details_name_its_unit_and_limit(run):
     details = await current_details(part)
     assert "国网北京电力 (BJ-POWER)" in details and "**主办** 北京市城市照明管理中心 (BJ-LIGHTING)" in details
     assert "**协办时限**" in details and "+08:00" in details and "power" not in details
+
+
+async def test_timer_summaries_name_the_limit_in_chinese_and_beijing_time(run):
+    handle = await run.start()
+    view = await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    contact = view.limits["contact"]
+    reminder = contact.started_at + (contact.due - contact.started_at) * 0.75
+    summaries = [
+        PayloadConverter.default.from_payloads([e.user_metadata.summary])[0]
+        async for e in handle.fetch_history_events()
+        if e.HasField("timer_started_event_attributes")
+    ]
+    assert summaries[0] == f"联系时限提醒 {reminder.astimezone(CHINA_TZ).strftime('%m-%d %H:%M')} +08:00"
