@@ -152,6 +152,14 @@ def test_temporal_runs_on_postgres_with_the_schema_tool(services):
     assert re.search(r"^setup temporal_visibility visibility$", script, re.M)
 
 
+def test_the_ui_is_the_dev_servers_generation_and_can_be_made_read_only(services):
+    # the dev server (temporal CLI 1.9.1) ships UI 2.54.1: the one that shows current details;
+    # docs/operations.md describes that UI
+    ui = services["temporal-ui"]
+    assert ui["image"] == "temporalio/ui:2.54.1"
+    assert ui["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "${TEMPORAL_DISABLE_WRITE_ACTIONS:-false}"
+
+
 def test_app_services_run_the_project_image_and_entry_points(services):
     images = {services[name].get("image") for name in APP_SERVICES}
     assert len(images) == 1 and None not in images, f"app services use {images}"
