@@ -298,7 +298,9 @@ async def test_hostile_requests_to_every_operation_are_4xx(fuzz_api, tokens, kno
         r = await fuzz_api.request(method, path, params=params, headers=headers or {},
                                    json={} if method in ("POST", "PUT", "PATCH") else None)
         problem = None
-        if r.status_code >= 500:
+        if r.status_code == 503 and path == "/healthz" and "checks" in r.json():
+            pass  # the documented answer while a store does not answer its check in time, not a crash
+        elif r.status_code >= 500:
             problem = "a server error"
         elif r.status_code >= 400:
             error = r.json().get("error") if r.headers.get("content-type", "").startswith("application/json") else None
