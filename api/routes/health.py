@@ -55,7 +55,9 @@ async def healthz(engine: EngineDep, reads: ReadEngineDep, client: TemporalDep):
             await ping(pool)
 
     async def temporal() -> None:
-        await client.service_client.check_health()
+        # retried within the check's time budget: one RPC cut short (a connection being
+        # re-established) is not Temporal down
+        await client.service_client.check_health(retry=True)
 
     pg, tp = await asyncio.gather(_timed(postgresql), _timed(temporal))
     health = Health(
