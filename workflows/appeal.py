@@ -157,7 +157,10 @@ class AppealWorkflow:
             while self._view.status is not AppealStatus.CLOSED:
                 await self._sleep_until_next_alarm()
         except asyncio.CancelledError:
-            if self.view is None or not workflow.patched(CLOSE_WHEN_CANCELLED):
+            # only a cancellation the server delivered (an administrator's), never an inner task's
+            # cancellation, which a replay would not see again
+            if (self.view is None or workflow.cancellation_reason() is None
+                    or not workflow.patched(CLOSE_WHEN_CANCELLED)):
                 raise
             await self._close_cancelled()
             raise  # Temporal shows the run as cancelled, as the administrator asked
@@ -384,16 +387,7 @@ class AppealWorkflow:
         failed, view.projection_failed = view.projection_failed, False  # as this projection would write it
         inp = ProjectionInput(view=view, events=events, notifications=notices)  # encoded now, when scheduled
         try:
-            try:
-                await self._project(inp)
-            except asyncio.CancelledError:
-                # an administrator's cancellation reached the run while it wrote: write it all
-                # the same (it is idempotent), so the timeline has no gap; the cancel is handled
-                # after
-                if not workflow.patched(CLOSE_WHEN_CANCELLED):
-                    raise
-                await self._project(inp)
-                raise
+            await self._project(inp)
         except FailureError as e:
             cause = projection_refused(e)
             if cause is None:

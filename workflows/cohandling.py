@@ -56,7 +56,9 @@ class CoHandlingWorkflow:
         try:
             await self._until_settled(inp)
         except asyncio.CancelledError:
-            if not self.part.open or not workflow.patched(CLOSE_WHEN_CANCELLED):
+            # only a cancellation the server delivered, never an inner task's (a replay would not see it)
+            if (not self.part.open or workflow.cancellation_reason() is None
+                    or not workflow.patched(CLOSE_WHEN_CANCELLED)):
                 raise  # it had ended already
             # (when the appeal's close cancels it, the appeal has closed the part itself and the
             # signal below finds it gone)

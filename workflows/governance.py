@@ -81,7 +81,9 @@ class GovernanceTaskWorkflow:
         try:
             await self._inspect_until_ended(inp)
         except asyncio.CancelledError:
-            if self.view.status is not TaskStatus.ACTIVE or not workflow.patched(CANCEL_WHEN_CANCELLED):
+            # only a cancellation the server delivered, never an inner task's (a replay would not see it)
+            if (self.view.status is not TaskStatus.ACTIVE or workflow.cancellation_reason() is None
+                    or not workflow.patched(CANCEL_WHEN_CANCELLED)):
                 raise
             rules.cancelled_by_administrator(self.view, workflow.now(), workflow.cancellation_reason())
             for insp in self.view.inspections[-1:]:
