@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     )
     temporal_port: int = Field(7233, ge=1, le=65535, description="Port of the dev server.")
     temporal_ui_port: int = Field(8233, ge=1, le=65535, description="Port of the Temporal UI.")
+    temporal_ui_url: str | None = Field(
+        None,
+        description="Address of the Temporal UI that staff can open (the console links each appeal to its "
+        "workflow there). Unset: the dev server's UI on 127.0.0.1.",
+    )
     temporal_namespace: str = "default"
     temporal_task_queue: str = "appeals"
     workflow_sandbox: bool = Field(
@@ -189,6 +194,10 @@ class Settings(BaseSettings):
     @property
     def embedded_database_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/jiesu"
+
+    @property
+    def temporal_ui(self) -> str:
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
 
     @property
     def temporal_target(self) -> str:

@@ -91,6 +91,7 @@ class Principal:
     role: Role
     unit: str | None
     district: str | None
+    display_name: str = ""
 
     @property
     def actor(self) -> Actor:
@@ -121,11 +122,13 @@ async def current_principal(
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", "the account is unknown or disabled")
     logs.bind(unit=user.unit_code)  # every log line of the request names the caller's unit
-    return Principal(user.username, user.role, user.unit_code, user.district_code)
+    return Principal(user.username, user.role, user.unit_code, user.district_code, user.display_name)
 
 
 _users = User.__table__
-_WHO = sa.select(_users.c.username, _users.c.role, _users.c.unit_code, _users.c.district_code, _users.c.active).where(
+_WHO = sa.select(
+    _users.c.username, _users.c.display_name, _users.c.role, _users.c.unit_code, _users.c.district_code, _users.c.active
+).where(
     _users.c.username == sa.bindparam("username")
 )
 
@@ -270,3 +273,18 @@ router.add_api_route(
     route_class_override=PasswordFormRoute,
     openapi_extra={"requestBody": {"content": {FORM: {"schema": PasswordForm.model_json_schema()}}}},
 )
+
+
+class MeOut(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    unit: str | None = Field(description="unit staff: their unit")
+    district: str | None = Field(description="a district supervisor: the district")
+
+
+@router.get("/auth/me", response_model=MeOut, responses={401: {"model": ErrorResponse}})
+async def me(principal: CurrentPrincipal):
+    """Who the token stands for: the account's name, role and what it is bound to."""
+    return MeOut(username=principal.username, display_name=principal.display_name, role=principal.role,
+                 unit=principal.unit, district=principal.district)

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+import console
 from api import auth, docs, errors
 from api.beijing import BeijingJSONResponse
 from api.limits import BodyLimit, RateLimits
@@ -107,6 +108,8 @@ def create_app(
     app.include_router(analytics.router)
     app.include_router(governance.router)
     app.include_router(open311.router)  # GeoReport v2 for other channels, by api_key
+    # the staff console (/console): a client of the routes above, in the same process
+    console.install(app)
     return app
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.models import CalendarDay, Category, RoutingRule, TimeLimitPolicy, Unit
+from db.models import CalendarDay, Category, District, RoutingRule, TimeLimitPolicy, Unit
 from db.session import session_factory
 from domain.calendar import WorkCalendar
 from domain.routing import Route, Rule, category_lineage, choose_unit
@@ -104,6 +104,7 @@ class Directory:
     categories: dict[str, Category]
     rules: list[Rule]
     backstops: dict[str, str]
+    districts: dict[str, District] = field(default_factory=dict)  # by code, in code order
 
     def route(self, *, category: str, district: str | None, street: str | None) -> Route:
         parents = {code: c.parent_code for code, c in self.categories.items()}
@@ -130,6 +131,7 @@ async def load_directory(*, session: AsyncSession) -> Directory:
         backstops={
             u.district_code: u.code for u in units if u.kind == UnitKind.DISTRICT_GOVERNMENT and u.active
         },
+        districts={d.code: d for d in (await session.exec(select(District).order_by(District.code))).all()},
     )
 
 

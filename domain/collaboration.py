@@ -157,6 +157,8 @@ def _request_parts(view: AppealView, cmd: PartsRequestInput, now: datetime, term
 
 def _check_close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime, action: Action) -> None:
     require_handling_unit(view, cmd.actor, action)
+    if not any(p.open or p.status is PartStatus.FAILED for p in view.parts.values()):
+        raise Refused("no part is open to close")
     part = view.parts.get(part_key(cmd.kind, cmd.unit))
     if part is None:
         raise Refused(f"{cmd.unit} has no {cmd.kind.value} part", "invalid", "unit")
@@ -172,6 +174,9 @@ def _close_part(view: AppealView, cmd: PartCloseRequestInput, now: datetime, ter
 
 def _check_rate_part(view: AppealView, cmd: PartRateInput, now: datetime, action: Action) -> None:
     require_handling_unit(view, cmd.actor, action)
+    if not any(p.kind is PartKind.WHISTLE and p.status in (PartStatus.DONE, PartStatus.CLOSED)
+               for p in view.parts.values()):
+        raise Refused("no summoned department has finished its part yet")
     part = view.parts.get(part_key(PartKind.WHISTLE, cmd.unit))
     if part is None:
         raise Refused(f"{cmd.unit} was not summoned to this appeal", "invalid", "unit")

@@ -89,3 +89,39 @@ class Action:
 def table(*actions: Action) -> dict[str, Action]:
     """An action table, by name, in the order given (the order the API lists them)."""
     return {a.name: a for a in actions}
+
+
+class InputNeeded(Exception):
+    """A check reached the action's input (`Probe`): the state admits the action, the input
+    decides."""
+
+
+class Probe:
+    """An action's input not written yet: who acts, and nothing else. A check that reads any
+    other field raises `InputNeeded`."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    def __getattr__(self, name: str) -> Any:
+        raise InputNeeded(name)
+
+
+def offered(actions: Mapping[str, Action], subject: Any, actor: Actor, now: datetime) -> list[Action]:
+    """The actions of a table that `actor` could take now on `subject`, by the table's own
+    checks: those whose check passes, or fails only on an input field, or needs the input to
+    decide. What a page offers is then what the workflow would accept (given good input).
+    Actions with no API route (a part's close, sent by its appeal) are never offered."""
+    found = []
+    for action in actions.values():
+        if not action.routes or not (actor.role in action.roles or (action.citizen and actor.role is None)):
+            continue
+        try:
+            action.check(subject, Probe(actor), now, action)
+        except InputNeeded:
+            pass
+        except Refused as refusal:
+            if refusal.field is None:
+                continue
+        found.append(action)
+    return found

@@ -1,5 +1,6 @@
 """Dependencies point down: domain/ (pure) at the bottom; db/ the data layer; analytics/ over db;
-activities/ and workflows/ above; api/, worker.py, devstack/ on top.
+activities/ and workflows/ above; api/, worker.py, devstack/ on top; console/ (the staff pages)
+over the API, which it calls: it reads no database and sends no workflow message itself.
 
 Every import of every module is read (those inside functions too: a lazy import is still an
 arrow), so a change that makes a lower layer reach up fails here, naming the file and the line.
@@ -19,26 +20,31 @@ ROOT = Path(__file__).resolve().parent.parent
 #: layers that own them (HTTP is the API's, Temporal the workflows' and activities', SQL db's).
 FORBIDDEN: dict[str, set[str]] = {
     "domain": {
-        "db", "analytics", "activities", "workflows", "api", "infra", "notify", "devstack", "seed",
+        "db", "analytics", "activities", "workflows", "api", "console", "infra", "notify", "devstack", "seed",
         "bench", "chaos", "worker", "settings",
         "fastapi", "starlette", "temporalio", "sqlalchemy", "sqlmodel", "asyncpg", "httpx",
     },
     "db": {
-        "analytics", "activities", "workflows", "api", "infra", "notify", "devstack", "seed",
+        "analytics", "activities", "workflows", "api", "console", "infra", "notify", "devstack", "seed",
         "bench", "chaos", "worker", "fastapi", "starlette", "temporalio",
     },
     "analytics": {
-        "activities", "workflows", "api", "infra", "notify", "devstack", "seed", "bench", "chaos",
+        "activities", "workflows", "api", "console", "infra", "notify", "devstack", "seed", "bench", "chaos",
         "worker", "fastapi", "starlette", "temporalio",
     },
-    "activities": {"workflows", "api", "devstack", "bench", "chaos", "worker", "fastapi", "starlette"},
+    "activities": {"workflows", "api", "console", "devstack", "bench", "chaos", "worker", "fastapi", "starlette"},
     "workflows": {
-        "db", "analytics", "api", "infra", "notify", "devstack", "seed", "bench", "chaos", "worker",
+        "db", "analytics", "api", "console", "infra", "notify", "devstack", "seed", "bench", "chaos", "worker",
         "fastapi", "starlette", "sqlalchemy", "sqlmodel",
     },
-    "infra": {"api", "devstack", "bench", "chaos", "worker", "fastapi", "starlette"},
-    "notify": {"analytics", "activities", "workflows", "api", "devstack", "bench", "chaos", "worker", "fastapi"},
-    "seed": {"analytics", "activities", "workflows", "api", "infra", "devstack", "bench", "chaos", "worker"},
+    "infra": {"api", "console", "devstack", "bench", "chaos", "worker", "fastapi", "starlette"},
+    "notify": {"analytics", "activities", "workflows", "api", "console", "devstack", "bench", "chaos", "worker", "fastapi"},
+    "seed": {"analytics", "activities", "workflows", "api", "console", "infra", "devstack", "bench", "chaos", "worker"},
+    # the console goes through the API: no database, no workflow, no figures of its own
+    "console": {
+        "db", "analytics", "activities", "workflows", "infra", "notify", "devstack", "seed", "bench", "chaos",
+        "worker", "sqlalchemy", "sqlmodel", "asyncpg", "temporalio",
+    },
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -24,13 +24,16 @@ from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
 from domain import appeal as rules
-from domain.core import Action, Route
+from domain import collaboration
+from domain import parts as part_rules
+from domain.core import Action, Route, offered
 from domain.messages import (
     AppealStatus,
     AppealView,
     CitizenContacted,
     Limit,
     Outcome,
+    PartKind,
     PartView,
     Satisfaction,
 )
@@ -281,6 +284,40 @@ async def get_appeal(appeal: VisibleAppeal):
     return present(appeal.row)
 
 
+class OfferedAction(BaseModel):
+    name: str = Field(description="the workflow's Update")
+    route: str = Field(description="the last segment of its path (`accept`, `co-handling`, ...)")
+    path: str = Field(description="POST here, with a body of `body`'s shape")
+    body: dict[str, Any] = Field(description="the JSON Schema of the body")
+    part: str | None = Field(default=None, description="a part's action: the part (`co_handling:<unit>`, `whistle:<unit>`)")
+
+
+@router.get("/appeals/{appeal_no}/actions", response_model=list[OfferedAction])
+async def offered_actions(appeal: VisibleAppeal):
+    """What the caller can do to the appeal now, by the rules the workflow checks (its action
+    table): each action its role may take whose check passes or depends only on what is sent.
+    A staff page offers these and no others; the citizen's token sees the evaluation when due."""
+    row = appeal.row
+    if row.seq == 0:  # the workflow has not said a word yet
+        return []
+    view, now = AppealView.model_validate(row.state), datetime.now(UTC)
+    found = [
+        OfferedAction(name=a.name, route=r.path, path=f"/appeals/{row.appeal_no}/{r.path}",
+                      body=BODIES[r.path].model_json_schema())
+        for a in offered(collaboration.ALL_ACTIONS, view, appeal.actor, now) for r in a.routes
+    ]
+    for key, part in view.parts.items():
+        segment = "whistle" if part.kind is PartKind.WHISTLE else "co"
+        for a in offered(part_rules.ACTIONS, part, appeal.actor, now):
+            # a whistle's department reports in where a co-handling unit accepts
+            route = "report-in" if a.name == "accept" and segment == "whistle" else a.routes[0].path
+            found.append(OfferedAction(
+                name=a.name, route=route, path=f"/appeals/{row.appeal_no}/{segment}/{part.unit}/{route}",
+                body=BODIES[f"part/{route}"].model_json_schema(), part=key,
+            ))
+    return found
+
+
 @router.get("/appeals/{appeal_no}/timeline", response_model=list[TimelineEntry])
 async def get_timeline(appeal: VisibleAppeal, session: SessionDep):
     """Every event, with who did it. Citizens see the unit, not the staff member's name."""
@@ -340,6 +377,9 @@ class Ready:
     id: str | None  # the Update's id (`api.idempotency.update_id`)
 
 
+#: The body model of each action route, by its path segment (what `offered_actions` describes).
+BODIES: dict[str, type[BaseModel]] = {}
+
 #: (fields of the body, the appeal, the directory, the session) → fields to send; may raise ApiError
 Prepare = Callable[[dict, Appeal, Directory, Any], Awaitable[dict]]
 
@@ -351,6 +391,7 @@ def add_action(router: APIRouter, action: Action, route: Route, *, prepare: Prep
     input_type = action.input_type
     update = getattr(AppealWorkflow, action.name)
     Body = body_model(input_type, fixed, name=path.title().replace("-", "") + "Body")
+    BODIES[path] = Body
     responses = {
         409: {"model": ErrorResponse, "description": "wrong state, wrong unit, or window passed"},
         403: {"model": ErrorResponse},

@@ -13,6 +13,7 @@ from api.errors import ApiError, ErrorResponse, not_found
 from api.idempotency import IdempotencyKey, update_id
 from api.privacy import scrubbed_for_appeal
 from api.routes.appeals import (
+    BODIES,
     AppealOut,
     AppealPage,
     Ready,
@@ -73,6 +74,7 @@ def _add_part_action(action: Action, route: Route) -> None:
     path, roles, input_type = route.path, action.roles, action.input_type
     update = getattr(CoHandlingWorkflow, action.name)
     Body = body_model(input_type, name="Part" + path.title().replace("-", "") + "Body")
+    BODIES[f"part/{path}"] = Body
 
     async def ready(
         appeal_no: str,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SessionDep
+from api.deps import DirectoryDep, SessionDep
 from api.errors import ApiError, ErrorResponse, not_found
 from db import reference
 from domain.messages import PolicyTerms
@@ -67,6 +67,19 @@ class CalendarDayOut(BaseModel):
     name: str
 
 
+class StreetOut(BaseModel):
+    code: str
+    name_zh: str
+    kind: UnitKind = Field(description="street (街道) or township (乡镇)")
+
+
+class DistrictOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    streets: list[StreetOut] = Field(description="its streets and townships, by name")
+
+
 Code = Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9.\-_]+$")]
 
 
@@ -99,6 +112,23 @@ async def get_unit(code: str, session: SessionDep):
     if unit is None:
         raise not_found("unit", code)
     return UnitOut.model_validate(unit, from_attributes=True)
+
+
+@router.get("/districts", response_model=list[DistrictOut])
+async def districts(directory: DirectoryDep):
+    """Beijing's 16 districts (GB/T 2260 codes) with their active streets and townships: what an
+    intake's `district` and `street` take."""
+    known = await directory.get()
+    local = (UnitKind.STREET, UnitKind.TOWNSHIP)
+    streets: dict[str, list[StreetOut]] = {}
+    for code, facts in known.units.items():
+        if facts.kind in local and facts.active and facts.district:
+            streets.setdefault(facts.district, []).append(StreetOut(code=code, name_zh=facts.name_zh, kind=facts.kind))
+    return [
+        DistrictOut(code=d.code, name_zh=d.name_zh, name_en=d.name_en,
+                    streets=sorted(streets.get(d.code, []), key=lambda s: s.name_zh))
+        for d in known.districts.values()
+    ]
 
 
 @router.get("/catalogue", response_model=Catalogue)
