@@ -176,6 +176,19 @@ async def test_the_rates_page_draws_its_trend_and_drills_down_to_the_appeals(per
     assert analyst.errors == []
 
 
+async def test_the_overview_maps_the_districts_composite(person, data):
+    analyst = await person("analyst")
+    await analyst.goto(f"/console/analytics?period={MAY}")
+    canvas = await drawn(analyst, "#overview-map")
+    assert canvas["width"] > 300 and canvas["ink"] > 5000, canvas
+    option = await analyst.page.locator("#overview-map").evaluate("el => JSON.parse(el.dataset.chart)")
+    values = {d["name"]: d["value"] for d in option["series"][0]["data"]}
+    # Dongcheng: 安定门 and 东华门 together, base 5: (0.1 × 4 + 0.5 × 4 + 0.4 × 3.9) / 5 = 79.2%
+    assert values["东城区"] == 79.2 and values["朝阳区"] == 70.0 and values["海淀区"] == 0
+    await analyst.shot("analyst-overview")
+    assert analyst.errors == []
+
+
 async def test_every_table_downloads_as_csv(person, data):
     analyst = await person("analyst")
     await analyst.goto(f"/console/analytics/rates?period={MAY}&group=unit&unit_class=street")
