@@ -156,14 +156,18 @@ async def theme_candidates(
     return Candidates(period=period_out(period), source=source, proposed_at=at, candidates=items)
 
 
-def _theme_out(theme, problems: list, scope: AppealScope) -> ThemeOut:
+def _theme_out(theme, problems: list, scope: AppealScope, rounds: dict[int, list] | None = None) -> ThemeOut:
     """The month's theme is the city's, shown to every reader; a problem's evidence (appeal
-    numbers) only where the caller may see those appeals."""
+    numbers, its rounds' new appeals too) only where the caller may see those appeals. With
+    `rounds` (task id → inspections), each task has its inspection rounds."""
     label = f"{theme.month:%Y-%m}"
 
     def task(t) -> TaskOut:
-        out = present(t, None, label)
-        return out if scope.shows(t.district_code) else out.model_copy(update={"evidence": []})
+        out = present(t, rounds.get(t.id, []) if rounds is not None else None, label)
+        if scope.shows(t.district_code):
+            return out
+        hidden = [i.model_copy(update={"appeal_nos": []}) for i in out.inspections] if out.inspections else out.inspections
+        return out.model_copy(update={"evidence": [], "inspections": hidden})
 
     return ThemeOut(
         month=label, title=theme.title, description=theme.description, chosen_by=theme.chosen_by,
@@ -226,15 +230,20 @@ async def year_of_themes(
     principal: Principal = require(*READERS),
     fmt: FormatDep = "json",
     year: Annotated[int | None, Query(ge=1990, le=2099, description="default: this year")] = None,
+    rounds: Annotated[bool, Query(description="each task with its inspection rounds (JSON only)")] = False,
 ):
     """The year's list of monthly problems with the progress of each (like Beijing's 27 problems
     of 2021): how many there were, how many are solved (closed), still being inspected or
-    cancelled."""
+    cancelled; with `rounds=true`, each problem's task with its inspection rounds, as
+    `GET /governance/tasks/{id}` shows them."""
     year = year or datetime.now(CHINA_TZ).year
     period = Period.parse(str(year))
     scope = appeal_scope(principal, by_unit=False)
-    themes = [_theme_out(t, ps, scope) for t, ps in await store.themes_between(session=session, first=period.start,
-                                                                        end=period.end)]
+    found = await store.themes_between(session=session, first=period.start, end=period.end)
+    inspections = None
+    if rounds and fmt != "csv":
+        inspections = await store.inspections_of(session=session, task_ids=[t.id for _, ps in found for _, t in ps])
+    themes = [_theme_out(t, ps, scope, inspections) for t, ps in found]
     tasks = [p.task for t in themes for p in t.problems]
     if fmt == "csv":
         rows = [
