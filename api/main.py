@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api import auth, docs, errors
 from api.beijing import BeijingJSONResponse
 from api.limits import BodyLimit, RateLimits
-from api.observability import Observe, bind_path_ids, metrics
+from api.observability import Observe, bind_path_ids, metrics, trace_requests
 from api.params import query_as_declared
 from api.routes import (
     analytics,
@@ -30,6 +30,7 @@ from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine, make_read_engine
 from infra import logging as logs
+from infra import tracing as traces
 from infra.metrics import DOMAIN
 from infra.temporal import connect
 from settings import Settings, get_settings
@@ -45,8 +46,13 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     temporal: Client | None = None,
+    tracing: traces.Tracing | None = None,
 ) -> FastAPI:
+    """The API on `settings`; `engine`, `temporal` and `tracing` replace what the settings would
+    make (tests pass their own). Traces are on when `tracing` is given or an OTLP endpoint is
+    configured; a given `temporal` client brings its own interceptors."""
     settings = settings or get_settings()
+    tracing = tracing or traces.from_settings(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -60,7 +66,7 @@ def create_app(
         app.state.sealer = Sealer.from_settings(settings)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down
         app.state.temporal = temporal or await connect(
-            settings, lazy=True, metrics_port=settings.api_temporal_metrics_port
+            settings, lazy=True, metrics_port=settings.api_temporal_metrics_port, tracing=tracing
         )
         gauges = asyncio.create_task(DOMAIN.run(app.state.reads, settings.metrics_refresh_seconds))
         try:
@@ -94,6 +100,8 @@ def create_app(
     docs.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(Observe)  # outermost: counts the 413s too
+    if tracing is not None:
+        trace_requests(app, tracing)  # around all of it: Observe's access line carries the trace id
     app.add_route("/metrics", metrics, include_in_schema=False)
     app.state.limits = RateLimits.from_settings(settings)
     app.include_router(health.router)
