@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import auth, docs, errors
+from api import auth, docs, error_codes, errors, openapi
 from api.beijing import BeijingJSONResponse
 from api.limits import BodyLimit, RateLimits
 from api.observability import Observe, bind_path_ids, metrics, trace_requests
@@ -87,17 +87,12 @@ def create_app(
         redoc_url=None,
         default_response_class=BeijingJSONResponse,
         dependencies=[Depends(query_as_declared), Depends(bind_path_ids)],
-        responses={
-            401: {"model": errors.ErrorResponse, "description": "no valid token where one is needed"},
-            403: {"model": errors.ErrorResponse, "description": "the caller's role may not do this"},
-            413: {"model": errors.ErrorResponse, "description": "the body is over 1 MiB"},
-            422: {"model": errors.ErrorResponse, "description": "invalid input, naming the field"},
-            429: {"model": errors.ErrorResponse, "description": "rate limit; see Retry-After"},
-            503: {"model": errors.ErrorResponse, "description": "PostgreSQL or Temporal down"},
-        },
+        # what any operation may answer; each adds its own codes (api.error_codes)
+        responses=error_codes.responses(*error_codes.APP_WIDE),
     )
     errors.install(app)
     docs.install(app)
+    openapi.install(app)  # the examples of the seed stories in the document /docs shows
     app.add_middleware(BodyLimit)
     app.add_middleware(Observe)  # outermost: counts the 413s too
     if tracing is not None:
