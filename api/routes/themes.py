@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from analytics.hotspots import propose_candidates
@@ -15,11 +15,11 @@ from analytics.periods import Period, PeriodError
 from api.auth import Principal, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, ReadsDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import responses
+from api.errors import ApiError, not_found
 from api.governance import (
     CSV,
     READERS,
-    REFUSALS,
     PeriodOut,
     ProblemIn,
     TaskOut,
@@ -37,7 +37,10 @@ from domain.governance import TaskSource, TaskStatus
 from domain.messages import TEXT
 from domain.types import Role
 
-router = APIRouter(tags=["governance"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["governance"],
+    responses=responses("not_found", "invalid_period", not_found="no theme is set for this month"),
+)
 
 MONTH = r"^\d{4}-\d{2}$"
 
@@ -64,6 +67,34 @@ class Candidates(BaseModel):
 
 
 class ThemeCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "month": "2027-01",
+                    "title": "背街小巷照明与环境",
+                    "description": "每月一题：路灯不亮、垃圾堆积反复出现的胡同和小区",
+                    "problems": [
+                        {
+                            "title": "方家胡同路灯反复不亮",
+                            "category": "MUNI.STREETLIGHT",
+                            "district": "110101",
+                            "street": "110101-ANDINGMEN",
+                            "owner_unit": "BJ-LIGHTING",
+                        },
+                        {
+                            "title": "朝外小区门口垃圾堆积",
+                            "category": "CITY.GARBAGE",
+                            "district": "110105",
+                            "street": "110105-CHAOWAI",
+                            "owner_unit": "110105-CHAOWAI",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     month: str = Field(pattern=MONTH, description="YYYY-MM")
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=TEXT)
@@ -118,7 +149,7 @@ CANDIDATE_COLUMNS = ["rank", "category", "category_name_zh", "district", "distri
                      "change", "change_pct", "reasons", "examples"]
 
 
-@router.get("/governance/themes/candidates", response_model=Candidates, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/governance/themes/candidates", response_model=Candidates, responses=CSV)
 async def theme_candidates(
     session: SessionDep,
     period: Annotated[Period, Depends(_month_dep)],
@@ -177,7 +208,11 @@ def _theme_out(theme, problems: list, scope: AppealScope, rounds: dict[int, list
 
 
 @router.post("/governance/themes", status_code=201, response_model=ThemeOut,
-             responses=REFUSALS | {403: {"model": ErrorResponse}})
+             responses=responses(
+                 "conflict", "forbidden",
+                 conflict="the month has its theme already",
+                 forbidden="the month's theme is the city's: a municipal supervisor picks it",
+             ))
 async def pick_theme(
     body: ThemeCreate,
     reads: ReadsDep,
@@ -224,7 +259,7 @@ THEME_COLUMNS = ["month", "theme", "position", "problem", "task_id", "category",
                  "status", "inspection_count", "clean_streak", "quiet_since", "closed_at"]
 
 
-@router.get("/governance/themes", response_model=YearOut, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/governance/themes", response_model=YearOut, responses=CSV)
 async def year_of_themes(
     session: SessionDep,
     principal: Principal = require(*READERS),
@@ -262,7 +297,7 @@ async def year_of_themes(
     )
 
 
-@router.get("/governance/themes/{month}", response_model=ThemeOut, responses={422: {"model": ErrorResponse}})
+@router.get("/governance/themes/{month}", response_model=ThemeOut)
 async def get_theme(
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
     session: SessionDep,
