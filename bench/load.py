@@ -18,14 +18,17 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
+import tempfile
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.__main__ import BODY, cpu_seconds, run_appeals, run_floor
 from bench.http import JsonClient
-from bench.stack import BenchStack, Metrics, mean_ms_by
+from bench.stack import BenchStack, Metrics, mean_ms_by, print_profiles
 from bench.stats import PEAK_RATE, knee, poisson_arrivals, summary
 from db.users import DEMO_PASSWORD
 from infra.temporal import connect
@@ -202,6 +205,9 @@ def print_rate(r: RateResult) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     stack = BenchStack("jiesu-bench-load-")
+    profiles = Path(tempfile.mkdtemp(prefix="jiesu-bench-profile-")) if args.profile else None
+    if profiles is not None:
+        stack.profile(profiles)
     os.environ["JIESU_DATA_DIR"] = str(stack.data_dir)  # cpu_seconds finds this stack's PostgreSQL by it
     results: list[RateResult] = []
     try:
@@ -238,6 +244,9 @@ async def main(args: argparse.Namespace) -> None:
         print_verdict(results, floor, closed)
     finally:
         stack.stop()
+    if profiles is not None:
+        print_profiles(profiles)
+        shutil.rmtree(profiles, ignore_errors=True)
 
 
 def print_verdict(results: list[RateResult], floor: float, closed: float) -> None:
@@ -276,4 +285,7 @@ if __name__ == "__main__":
     parser.add_argument("--break-ms", type=float, default=5000, help="a p99 over this means the rate broke")
     parser.add_argument("--ratio-n", type=int, default=100, help="workflows in the floor and closed-loop runs")
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--profile", action="store_true", help="run the API and the worker under cProfile (slower) and print where"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -37,6 +37,20 @@ class BenchStack(ChaosStack):
         self.floor_worker: subprocess.Popen | None = None
         self.keep = False  # keep the data folder after stopping (to look at the logs)
 
+    def profile(self, folder: Path, pieces: tuple[str, ...] = ("api", "worker")) -> None:
+        """Run these pieces under cProfile, each writing `folder/<piece>.prof` when it stops
+        (SIGTERM ends both cleanly); `print_profiles` reads them."""
+        folder.mkdir(parents=True, exist_ok=True)
+        argv = self.stack._argv
+
+        def profiled(name: str) -> list[str]:
+            args = argv(name)
+            if name not in pieces:
+                return args
+            return [args[0], "-m", "cProfile", "-o", str(folder / f"{name}.prof"), *args[1:]]
+
+        self.stack._argv = profiled  # type: ignore[method-assign]
+
     async def start(self, *, floor: bool = False) -> None:
         # the sandbox imports workflow modules afresh for every run: without a .pyc each run
         # would compile their source again (the image's Dockerfile runs compileall too)
@@ -148,3 +162,13 @@ def mean_ms_by(before: Metrics, after: Metrics, base: str, label: str, **match: 
         if n > 0:
             out[key] = ((sums_b.get(key, 0.0) - sums_a.get(key, 0.0)) / n, int(n))
     return out
+
+
+def print_profiles(folder: Path, top: int = 25) -> None:
+    """The functions that took the most time of each profiled piece (own time and with callees)."""
+    import pstats
+
+    for prof in sorted(folder.glob("*.prof")):
+        print(f"\n--- {prof.stem}: the {top} functions with the most time of their own (cProfile, main thread) ---")
+        stats = pstats.Stats(str(prof))
+        stats.sort_stats("tottime").print_stats(top)
