@@ -26,9 +26,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.__main__ import BODY, cpu_seconds, run_appeals, run_floor
+from bench.__main__ import BODY, cpu_seconds
 from bench.http import JsonClient
-from bench.stack import BenchStack, Metrics, mean_ms_by, print_profiles
+from bench.stack import BenchStack, Metrics, mean_ms_by, measure_ratio, print_profiles, ratio_line
 from bench.stats import PEAK_RATE, knee, poisson_arrivals, summary
 from db.users import DEMO_PASSWORD
 from infra.temporal import connect
@@ -215,13 +215,8 @@ async def main(args: argparse.Namespace) -> None:
         api = stack.api_url
         client = await connect(Settings(temporal_address=stack.temporal_address))
         # warm-up, then the closed loop of `make bench` and the floor, for the ratio
-        await run_floor(client, 20, 10)
-        await run_appeals(api, 20, 10)
-        floor = await run_floor(client, args.ratio_n, 25)
-        closed, _ = await run_appeals(api, args.ratio_n, 25)
-        print(
-            f"\nfloor {floor:.1f} workflows/s; closed loop (make bench) {closed:.1f} appeals/s; ratio {closed / floor:.2f}"
-        )
+        floor, closed = await measure_ratio(client, stack.api_url, args.ratio_n)
+        print("\n" + ratio_line(floor, closed), flush=True)
         for i, multiple in enumerate(args.rates):
             before, cpu_before = await scrape_all(stack), cpu_seconds(stack.stack, stack.floor_worker)
             t = time.perf_counter()
@@ -249,13 +244,10 @@ async def main(args: argparse.Namespace) -> None:
         shutil.rmtree(profiles, ignore_errors=True)
 
 
-def print_verdict(results: list[RateResult], floor: float, closed: float) -> None:
+def print_verdict(results: list[RateResult], floor: float, closed: float | None) -> None:
     found = knee({r.rate: r.p99s() for r in results})
     print()
-    print(
-        f"jiesu load benchmark — {os.cpu_count()} CPUs; floor {floor:.1f} workflows/s, closed loop "
-        f"{closed:.1f} appeals/s, ratio {closed / floor:.2f}"
-    )
+    print(f"jiesu load benchmark — {os.cpu_count()} CPUs; {ratio_line(floor, closed)}")
     print(f"  {'rate':<22}" + "".join(f"{n[:13]:>14}" for n in ENDPOINTS) + "   (p99 ms)")
     for r in results:
         p99 = r.p99s()

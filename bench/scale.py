@@ -30,10 +30,9 @@ from datetime import UTC, datetime
 import asyncpg
 import psutil
 
-from bench.__main__ import run_appeals, run_floor
 from bench.fill import HANDLED, PASSWORD, Filled, Filler, staff
 from bench.http import JsonClient
-from bench.stack import BenchStack, rss_bytes
+from bench.stack import BenchStack, measure_ratio, ratio_line, rss_bytes
 from bench.stats import extrapolate, fit_line, percentile
 from db.users import DEMO_PASSWORD
 from infra.temporal import connect
@@ -300,15 +299,8 @@ async def main(args: argparse.Namespace) -> None:
     try:
         await stack.start(floor=True)
         client = await connect(Settings(temporal_address=stack.temporal_address))
-        await run_floor(client, 20, 10)
-        await run_appeals(stack.api_url, 20, 10)
-        floor = await run_floor(client, args.ratio_n, 25)
-        closed, _ = await run_appeals(stack.api_url, args.ratio_n, 25)
-        print(
-            f"\nfloor {floor:.1f} workflows/s; closed loop (make bench) {closed:.1f} appeals/s; "
-            f"ratio {closed / floor:.2f}",
-            flush=True,
-        )
+        floor, closed = await measure_ratio(client, stack.api_url, args.ratio_n)
+        print("\n" + ratio_line(floor, closed), flush=True)
         filler = Filler(stack.database_url, client, seed=args.seed)
         places = await filler.prepare()
         print(f"filling: {len(places)} units, {', '.join(p.unit for p in places)}; {args.concurrency} in flight")
@@ -324,10 +316,7 @@ async def main(args: argparse.Namespace) -> None:
                     f"\ntime box of {args.minutes:g} min reached; checkpoints past {len(scale.filled):,} not measured"
                 )
                 break
-        print(
-            f"\njiesu scale benchmark — {os.cpu_count()} CPUs; ratio of the run {closed / floor:.2f} "
-            f"(floor {floor:.1f} workflows/s, closed loop {closed:.1f} appeals/s)"
-        )
+        print(f"\njiesu scale benchmark — {os.cpu_count()} CPUs; {ratio_line(floor, closed)}")
         if len(checkpoints) >= 1:
             print_extrapolation(checkpoints)
     finally:

@@ -172,3 +172,26 @@ def print_profiles(folder: Path, top: int = 25) -> None:
         print(f"\n--- {prof.stem}: the {top} functions with the most time of their own (cProfile, main thread) ---")
         stats = pstats.Stats(str(prof))
         stats.sort_stats("tottime").print_stats(top)
+
+
+async def measure_ratio(client, api: str, n: int) -> tuple[float, float | None]:
+    """The floor and `make bench`'s closed loop on this stack (after a warm-up): workflows/s and
+    appeals/s. The closed loop sends 25 appeals at once: on a machine too busy to confirm an
+    action within the API's 15 s, it gives up and says so (None) rather than end the run."""
+    from bench.__main__ import run_appeals, run_floor
+
+    await run_floor(client, 20, 10)
+    floor = await run_floor(client, n, 25)
+    try:
+        await run_appeals(api, 20, 10)
+        closed, _ = await run_appeals(api, n, 25)
+    except RuntimeError as e:
+        print(f"closed loop not measured: {e}"[:300])
+        return floor, None
+    return floor, closed
+
+
+def ratio_line(floor: float, closed: float | None) -> str:
+    if closed is None:
+        return f"floor {floor:.1f} workflows/s; closed loop not measured (an action timed out)"
+    return f"floor {floor:.1f} workflows/s; closed loop (make bench) {closed:.1f} appeals/s; ratio {closed / floor:.2f}"

@@ -38,10 +38,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.appeals import AppealActivities, ProjectionInput
 from analytics.intake import intake_writes
-from bench.__main__ import run_appeals, run_floor
 from bench.fill import OPERATOR, PASSWORD, Filler, Place, staff
 from bench.http import JsonClient
-from bench.stack import BenchStack
+from bench.stack import BenchStack, measure_ratio, ratio_line
 from bench.stats import summary
 from db import appeals as store
 from db.pii import FIELDS
@@ -211,15 +210,8 @@ async def main(args: argparse.Namespace) -> None:
     try:
         await stack.start(floor=True)
         client = await connect(Settings(temporal_address=stack.temporal_address))
-        await run_floor(client, 20, 10)
-        await run_appeals(stack.api_url, 20, 10)
-        floor = await run_floor(client, args.ratio_n, 25)
-        closed, _ = await run_appeals(stack.api_url, args.ratio_n, 25)
-        print(
-            f"\nfloor {floor:.1f} workflows/s; closed loop (make bench) {closed:.1f} appeals/s; "
-            f"ratio {closed / floor:.2f}",
-            flush=True,
-        )
+        floor, closed = await measure_ratio(client, stack.api_url, args.ratio_n)
+        print("\n" + ratio_line(floor, closed), flush=True)
         filler = Filler(stack.database_url, client, seed=args.seed)
         await filler.prepare()
         storm = Storm(stack, filler, client)
@@ -265,7 +257,7 @@ async def main(args: argparse.Namespace) -> None:
         stack.stop()
 
 
-def report(storm: Storm, seen, actions, at: datetime, args, floor: float, closed: float) -> None:
+def report(storm: Storm, seen, actions, at: datetime, args, floor: float, closed: float | None) -> None:
     fired = [(o - storm.due[no][0]).total_seconds() for no, o, _, _ in seen]
     written = [(r - storm.due[no][0]).total_seconds() for no, _, r, _ in seen]
     limits: dict[str, int] = {}
@@ -277,7 +269,7 @@ def report(storm: Storm, seen, actions, at: datetime, args, floor: float, closed
     print()
     print(
         f"jiesu timer storm — {os.cpu_count()} CPUs; {len(storm.due):,} reminders due within {args.spread:g} s "
-        f"from {at.isoformat()}; ratio of the run {closed / floor:.2f} (floor {floor:.1f} workflows/s)"
+        f"from {at.isoformat()}; {ratio_line(floor, closed)}"
     )
     print(
         f"  on the timeline: {len({no for no, *_ in seen}):,} of {len(storm.due):,} appeals reminded, {len(seen):,} "
