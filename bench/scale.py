@@ -66,6 +66,7 @@ class Checkpoint:
     worker_rss: int
     cache_size: float
     cache_hit_rate: float | None
+    cache_misses_per_action: float
     action_p50: float
     action_p95: float
     query_p95: float
@@ -220,6 +221,7 @@ class Scale:
             worker_rss=rss_bytes(self.stack.pid("worker")),
             cache_size=after.total("temporal_sticky_cache_size"),
             cache_hit_rate=hit / (hit + miss) if hit + miss else None,
+            cache_misses_per_action=miss / max(1, len(lat) + errors),
             action_p50=percentile(lat, 50),
             action_p95=percentile(lat, 95),
             query_p95=percentile(q_times, 95),
@@ -247,7 +249,8 @@ def print_checkpoint(cp: Checkpoint) -> None:
         f"  Temporal store {cp.temporal_bytes / 1024:8.1f} KiB per open appeal; PostgreSQL {cp.pg_bytes / 1024:.1f} KiB"
     )
     print(
-        f"  worker RSS {cp.worker_rss / 2**20:.0f} MiB; workflow cache {cp.cache_size:.0f} runs, hit rate {hit} during the actions"
+        f"  worker RSS {cp.worker_rss / 2**20:.0f} MiB; workflow cache {cp.cache_size:.0f} runs; during the actions "
+        f"{hit} of the workflow tasks hit it, {cp.cache_misses_per_action:.2f} misses per action"
     )
     print(f"  actions on random open appeals: p50 {cp.action_p50:.0f} ms, p95 {cp.action_p95:.0f} ms")
     print(
