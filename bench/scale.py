@@ -288,9 +288,12 @@ def print_extrapolation(cps: list[Checkpoint]) -> None:
         if not points:
             continue
         slope, _ = fit_line(points)
-        at = extrapolate(points, CITY_OPEN)
-        shown = " → ".join(f"{y:,.1f}" for _, y in points)
-        print(f"  {name:<28} {shown:<36} slope {slope * 10_000:+,.2f} per 10k → {at:,.1f} at 400k  {limit}")
+        shown = " → ".join(f"{y:,.2f}" for _, y in points)
+        if slope <= 0:  # no growth measured (noise around a level): the level, not a line below it
+            at_400k = f"no growth measured: ~{max(y for _, y in points):,.2f} at 400k"
+        else:
+            at_400k = f"slope {slope * 10_000:+,.2f} per 10k → {extrapolate(points, CITY_OPEN):,.1f} at 400k"
+        print(f"  {name:<28} {shown:<36} {at_400k}  {limit}")
 
 
 async def main(args: argparse.Namespace) -> None:
