@@ -170,7 +170,14 @@ def print_profiles(folder: Path, top: int = 25) -> None:
 
     for prof in sorted(folder.glob("*.prof")):
         print(f"\n--- {prof.stem}: the {top} functions with the most time of their own (cProfile, main thread) ---")
-        stats = pstats.Stats(str(prof))
+        try:
+            stats = pstats.Stats(str(prof))
+        except (EOFError, ValueError, TypeError):
+            print(
+                "(not written: the process was killed before it wrote its profile — on a busy machine the "
+                "launcher's 20 s to stop may not be enough)"
+            )
+            continue
         stats.sort_stats("tottime").print_stats(top)
 
 
