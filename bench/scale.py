@@ -121,6 +121,8 @@ class Scale:
                 try:
                     done = await self.filler.one(i, self.filler.state_for(i))
                 except Exception as e:  # one appeal's failure is reported, not the run's end
+                    if asyncio.current_task().cancelling():  # Ctrl-C: the SDK reports it as its own error
+                        raise
                     print(f"  appeal #{i}: {type(e).__name__}: {e}"[:300])
                     continue
                 if done is not None:

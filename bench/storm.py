@@ -154,6 +154,8 @@ class Storm:
                 try:
                     await self.one(i, fire_at, appeal_type, offsets[place.unit])
                 except Exception as e:
+                    if asyncio.current_task().cancelling():  # Ctrl-C: the SDK reports it as its own error
+                        raise
                     print(f"  storm appeal #{i}: {type(e).__name__}: {e}"[:300])
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
