@@ -207,7 +207,10 @@ async def probe_actions(api: str, storm: Storm, until: asyncio.Event, rate: floa
 
 
 async def main(args: argparse.Namespace) -> None:
-    stack = BenchStack("jiesu-bench-storm-", extra_env={"INTAKE_RATE_PER_MINUTE": "1000000"})
+    env = {"INTAKE_RATE_PER_MINUTE": "1000000"}
+    if args.worker_slots:
+        env["WORKER_WORKFLOW_TASK_SLOTS"] = str(args.worker_slots)
+    stack = BenchStack("jiesu-bench-storm-", extra_env=env)
     filler = None
     try:
         await stack.start(floor=True)
@@ -271,7 +274,8 @@ def report(storm: Storm, seen, actions, at: datetime, args, floor: float, closed
     print()
     print(
         f"jiesu timer storm — {os.cpu_count()} CPUs; {len(storm.due):,} reminders due within {args.spread:g} s "
-        f"from {at.isoformat()}; {ratio_line(floor, closed)}"
+        f"from {at.isoformat()}; {ratio_line(floor, closed)}; worker's workflow-task slots "
+        f"{args.worker_slots or 'default (100)'}"
     )
     print(
         f"  on the timeline: {len({no for no, *_ in seen}):,} of {len(storm.due):,} appeals reminded, {len(seen):,} "
@@ -302,5 +306,11 @@ if __name__ == "__main__":
     parser.add_argument("--action-rate", type=float, default=2.0, help="staff accepts per second meanwhile")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the last event")
     parser.add_argument("--ratio-n", type=int, default=100)
+    parser.add_argument(
+        "--worker-slots",
+        type=int,
+        default=None,
+        help="the worker's WORKER_WORKFLOW_TASK_SLOTS (default: the setting's)",
+    )
     parser.add_argument("--seed", type=int, default=18)
     asyncio.run(main(parser.parse_args()))
