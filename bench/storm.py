@@ -228,7 +228,8 @@ async def main(args: argparse.Namespace) -> None:
         await storm.fill(min(60, args.k), probe_at, 60, args.concurrency, appeal_type)
         pace = min(60, args.k) / (time.perf_counter() - t)
         storm.due.clear()
-        at = (datetime.now(UTC) + timedelta(seconds=args.k / pace * 1.4 + 60)).replace(microsecond=0)
+        lead = args.lead if args.lead is not None else args.k / pace * 1.4 + 60
+        at = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
         print(
             f"filling {args.k:,} appeals at about {pace:.1f}/s; their reminders fall due from "
             f"{at.isoformat()} over {args.spread:g} s",
@@ -305,6 +306,12 @@ if __name__ == "__main__":
     parser.add_argument("-c", "--concurrency", type=int, default=16)
     parser.add_argument("--action-rate", type=float, default=2.0, help="staff accepts per second meanwhile")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the last event")
+    parser.add_argument(
+        "--lead",
+        type=float,
+        default=None,
+        help="seconds from the start of the fill to the storm (default: from its pace)",
+    )
     parser.add_argument("--ratio-n", type=int, default=100)
     parser.add_argument(
         "--worker-slots",
