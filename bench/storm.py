@@ -247,7 +247,7 @@ async def main(args: argparse.Namespace) -> None:
         stop = asyncio.Event()
         await asyncio.sleep(max(0.0, left - 20))
         prober = asyncio.create_task(probe_actions(stack.api_url, storm, stop, args.action_rate))
-        deadline = time.monotonic() + max(0.0, left) + args.spread + args.timeout
+        deadline = time.monotonic() + min(20.0, max(0.0, left)) + args.spread + args.timeout
         seen: list = []
         while time.monotonic() < deadline:
             await asyncio.sleep(2)
