@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         "calls. Off saves about a fifth of the stack's CPU per appeal; the tests always run "
         "sandboxed.",
     )
+    worker_workflow_task_slots: int | None = Field(
+        None,
+        ge=2,
+        description="Workflow tasks the worker runs at once; empty: the SDK's default, 100. A storm of "
+        "timers on a small box can start more than its one event loop finishes within the 10 s "
+        "workflow-task timeout; fewer slots leave the rest queued in Temporal instead.",
+    )
     login_rate_per_minute: int = Field(10, ge=1, description="Login tries per client and username.")
     login_client_rate_per_minute: int = Field(
         30, ge=1, description="Login tries per client, whatever the usernames (against password spraying)."
@@ -143,7 +150,9 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return v
 
-    @field_validator("metrics_port", "temporal_metrics_port", "api_temporal_metrics_port", mode="before")
+    @field_validator(
+        "metrics_port", "temporal_metrics_port", "api_temporal_metrics_port", "worker_workflow_task_slots", mode="before"
+    )
     @classmethod
     def _empty_is_off(cls, v):
         return None if v == "" else v

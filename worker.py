@@ -82,6 +82,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities_for(engine, settings),
         workflow_runner=SandboxRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner(),
+        max_concurrent_workflow_tasks=settings.worker_workflow_task_slots,
     )
 
 
