@@ -31,14 +31,19 @@ def workflow_id(appeal_no: str) -> str:
 def _start_options(task_queue: str, inp: AppealInput) -> dict:
     """How an appeal's workflow starts: once (a second start reaches the running one,
     USE_EXISTING, and a closed one is never started again, REJECT_DUPLICATE), with the search
-    attributes and the summary administrators see in the Temporal UI."""
-    place = " / ".join(p for p in (inp.district, inp.street) if p) or "place not given"
+    attributes and the summary administrators see in the Temporal UI: category, unit and place
+    by their Chinese names where the intake knew them (codes otherwise)."""
+    names = inp.names
+    category = names.get(inp.category, inp.category)
+    unit = names.get(inp.unit, inp.unit) if inp.unit else "待派单"  # held for an operator, or routed by the workflow
+    place = "".join(names.get(p, p) for p in (inp.district, inp.street) if p) or "地点未填"
     attrs = [
         SearchAttributePair(sa.APPEAL_STATUS, AppealStatus.RECEIVED.value),
         SearchAttributePair(sa.CATEGORY, inp.category),
         SearchAttributePair(sa.APPEAL_TYPE, inp.appeal_type.value),
         SearchAttributePair(sa.URGENCY, inp.urgency.value),
         SearchAttributePair(sa.OVERDUE, False),
+        SearchAttributePair(sa.IN_STATUS_SINCE, inp.received_at),
     ]
     attrs += [SearchAttributePair(sa.DISTRICT, inp.district)] if inp.district else []
     attrs += [SearchAttributePair(sa.STREET, inp.street)] if inp.street else []
@@ -48,11 +53,12 @@ def _start_options(task_queue: str, inp: AppealInput) -> dict:
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=TypedSearchAttributes(attrs),
-        static_summary=f"{inp.appeal_no} · {inp.appeal_type.value} · {inp.category} · {place}",
+        static_summary=f"{category} · {unit} · {place}",
         static_details=(
             f"**Appeal** {inp.appeal_no}  \n**Type** {inp.appeal_type.value} · **urgency** {inp.urgency.value}"
-            f"  \n**Category** {inp.category}  \n**Place** {place}  \n**Channel** {inp.channel.value}"
-            f" · **intake** {inp.decision.value}"
+            f"  \n**Category** {category} ({inp.category})  \n**Place** {place}"
+            f" ({' / '.join(p for p in (inp.district, inp.street) if p) or '—'})"
+            f"  \n**Channel** {inp.channel.value} · **intake** {inp.decision.value}"
         ),
     )
 

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.search_attributes as attrs
     from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
-    from domain import collaboration
+    from domain import collaboration, display
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
     from domain.messages import (
@@ -84,6 +84,9 @@ DISPATCH_SAYS_WHO_CHOSE = "dispatch-says-who-chose"
 #: to the part it closed (older runs let a closed round's late message overwrite the unit's new
 #: part, and closed whichever part held the unit's place once the close was recorded).
 PART_ROUNDS = "part-messages-name-their-round"
+#: Runs whose ReplyDeadline is the earliest running limit not yet met (older runs kept the
+#: contact limit until contact, then completion; asked only where the two differ).
+EARLIEST_DEADLINE = "reply-deadline-earliest-limit"
 
 
 def refuse_unscrubbed(cmd: ActionInput) -> None:
@@ -108,7 +111,8 @@ def numbered(view: AppealView, drafts: list[Draft], now: datetime) -> tuple[list
 
 
 def _alarm_summary(alarm: Alarm) -> str:
-    return f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}"
+    limit, what = alarm.name.split(":")
+    return display.alarm_summary(limit, what, alarm.at)
 
 
 @workflow.defn
@@ -123,6 +127,8 @@ class AppealWorkflow:
         self._watchers: list[asyncio.Task[None]] = []
         self._told: set[str] = set()  # followers already told how this appeal ended
         self._attrs: dict[str, object] = {}
+        self._status_since: datetime | None = None  # when the current status began (InStatusSince)
+        self._names = dict(inp.names)  # code → Chinese name, for the current details
 
     @property
     def _view(self) -> AppealView:
@@ -338,6 +344,11 @@ class AppealWorkflow:
             report_in_due=part.report_in_due,
             requested_by=cmd.actor,
             reminder_at_fraction=self._terms.reminder_at_fraction,
+            district=self._view.district,
+            street=self._view.street,
+            category=self._view.category,
+            urgency=self._view.urgency,
+            names=self._names,
         )
         what = "summoned (whistle)" if part.kind is PartKind.WHISTLE else "co-handling"
         try:
@@ -398,6 +409,8 @@ class AppealWorkflow:
             if failed:
                 workflow.logger.info("appeal %s: projected again after a refused projection", view.appeal_no)
         self._upsert_search_attributes()
+        # what the UI shows as the run's current details (a query's answer, not a command)
+        workflow.set_current_details(display.appeal_details(view, self._names, self._status_since, workflow.now()))
 
     async def _project(self, inp: ProjectionInput) -> None:
         await workflow.execute_local_activity_method(
@@ -453,10 +466,21 @@ class AppealWorkflow:
             attrs.CATEGORY: v.category,
             attrs.APPEAL_TYPE: v.appeal_type.value,
             attrs.URGENCY: v.urgency.value,
-            attrs.REPLY_DEADLINE: v.reply_deadline,
+            attrs.REPLY_DEADLINE: self._reply_deadline(),
             attrs.OVERDUE: v.overdue,
         }
+        if self._attrs.get(attrs.APPEAL_STATUS.name) != v.status.value:
+            self._status_since = workflow.now()
+        if self._status_since is not None:
+            # changes only with the status, so it rides in the status's own upsert
+            wanted[attrs.IN_STATUS_SINCE] = self._status_since
         upsert_changed(self._attrs, wanted, v.projection_failed)
+
+    def _reply_deadline(self) -> datetime | None:
+        deadline, older = self._view.reply_deadline, self._view.first_reply_deadline
+        if deadline == older or workflow.patched(EARLIEST_DEADLINE):
+            return deadline
+        return older  # a recorded run's upserts follow the value it had
 
     # --- queries -------------------------------------------------------------------------
     @workflow.query

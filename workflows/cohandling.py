@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     import workflows.search_attributes as attrs
+    from domain import display
     from domain import parts as rules
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
@@ -46,6 +48,8 @@ class CoHandlingWorkflow:
         self.inp = inp
         self.part = rules.new_part(inp, workflow.info().workflow_id)
         self.woken = False
+        self._status: str | None = None  # the status last upserted, and since when
+        self._status_since = workflow.now()
 
     @workflow.run
     async def run(self, inp: PartInput) -> PartView:
@@ -79,7 +83,8 @@ class CoHandlingWorkflow:
                 await self._tell_appeal(draft)
 
     def _alarm_summary(self, alarm: Alarm) -> str:
-        return f"{self.part.unit} {alarm.name.replace(':', ' ')}"
+        limit, what = alarm.name.split(":")
+        return display.alarm_summary(limit, what, alarm.at, self.part.unit)
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: PartActionInput) -> None:
@@ -125,13 +130,32 @@ class CoHandlingWorkflow:
             pass  # the appeal has closed: nothing left to tell it
 
     def _upsert_search_attributes(self) -> None:
-        workflow.upsert_search_attributes(
-            [
-                attrs.APPEAL_STATUS.value_set(f"part_{self.part.status.value}"),
-                attrs.HANDLING_UNIT.value_set(self.part.unit),
-                attrs.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
-                attrs.OVERDUE.value_set(self.part.overdue),
-            ]
+        """Every change sets them all (one upsert per change, as the part has always done): its
+        status, unit, limit and lateness, and the appeal's place and classification, so the
+        queries that find a late order find its late parts too."""
+        status = f"part_{self.part.status.value}"
+        if status != self._status:
+            self._status, self._status_since = status, workflow.now()
+        updates: list[SearchAttributeUpdate[Any]] = [
+            attrs.APPEAL_STATUS.value_set(status),
+            attrs.HANDLING_UNIT.value_set(self.part.unit),
+            attrs.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
+            attrs.OVERDUE.value_set(self.part.overdue),
+            attrs.IN_STATUS_SINCE.value_set(self._status_since),
+        ]
+        inp = self.inp
+        for key, value in (
+            (attrs.DISTRICT, inp.district),
+            (attrs.STREET, inp.street),
+            (attrs.CATEGORY, inp.category),
+            (attrs.URGENCY, inp.urgency.value if inp.urgency else None),
+        ):
+            if value is not None:
+                updates.append(key.value_set(value))
+        workflow.upsert_search_attributes(updates)
+        # what the UI shows as the run's current details (a query's answer, not a command)
+        workflow.set_current_details(
+            display.part_details(self.part, inp.lead_unit, inp.names, self._status_since, workflow.now())
         )
 
     @workflow.query
