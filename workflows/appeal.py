@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         activity_failure,
         projection_refused,
         refusal,
+        signal_twin,
         sleep_until_alarm,
         upsert_changed,
     )
@@ -483,11 +484,13 @@ class AppealWorkflow:
         return older  # a recorded run's upserts follow the value it had
 
     # --- queries -------------------------------------------------------------------------
-    @workflow.query
+    @workflow.query(description="案件状态: the appeal as its workflow holds it (status, unit, limits, parts); read-only")
     def state(self) -> AppealView | None:
         return self.view
 
-    @workflow.update
+    @workflow.update(
+        description="受理结果: the order as intake left it, once recorded in PostgreSQL (sent by the API with the start)"
+    )
     async def intake_view(self) -> AppealView:
         """The order as intake left it (dispatched, answered, refused …), once it is recorded in
         PostgreSQL: sent with the start, so the operator sees at once where the order went."""
@@ -495,7 +498,7 @@ class AppealWorkflow:
         return self._view
 
     # --- messages: an Update with its validator, and a Signal twin, per action -------------
-    @workflow.update
+    @workflow.update(description="派单: an operator sends a held order to the unit named, or by the dispatch catalogue")
     async def dispatch(self, cmd: AppealDispatchInput) -> AppealView:
         """派单: an operator dispatches a held order, to the unit named or by the catalogue."""
         return await self._perform("dispatch", cmd)
@@ -504,11 +507,11 @@ class AppealWorkflow:
     def _v_dispatch(self, cmd: AppealDispatchInput) -> None:
         self._validate("dispatch", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("派单"))
     async def dispatch_signal(self, cmd: AppealDispatchInput) -> None:
         await self._signalled("dispatch", cmd)
 
-    @workflow.update
+    @workflow.update(description="即时答复: the operator answers a consultation on the spot")
     async def answer(self, cmd: AppealAnswerInput) -> AppealView:
         """即时答复: a consultation the operator answers; the citizen may still evaluate it."""
         return await self._perform("answer", cmd)
@@ -517,11 +520,11 @@ class AppealWorkflow:
     def _v_answer(self, cmd: AppealAnswerInput) -> None:
         self._validate("answer", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("即时答复"))
     async def answer_signal(self, cmd: AppealAnswerInput) -> None:
         await self._signalled("answer", cmd)
 
-    @workflow.update
+    @workflow.update(description="接单: the unit dispatched to takes the order (首接负责制)")
     async def accept(self, cmd: AppealAcceptInput) -> AppealView:
         """接单: the unit dispatched to takes the order (首接负责制, first-receiver responsibility)."""
         return await self._perform("accept", cmd)
@@ -530,11 +533,11 @@ class AppealWorkflow:
     def _v_accept(self, cmd: AppealAcceptInput) -> None:
         self._validate("accept", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("接单"))
     async def accept_signal(self, cmd: AppealAcceptInput) -> None:
         await self._signalled("accept", cmd)
 
-    @workflow.update
+    @workflow.update(description="管辖异议: the unit says the order is not its own, within the objection window")
     async def raise_objection(self, cmd: ObjectionRaiseInput) -> AppealView:
         """管辖异议: the unit's only way out of an order, within the objection window."""
         return await self._perform("raise_objection", cmd)
@@ -543,11 +546,13 @@ class AppealWorkflow:
     def _v_raise_objection(self, cmd: ObjectionRaiseInput) -> None:
         self._validate("raise_objection", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("管辖异议"))
     async def raise_objection_signal(self, cmd: ObjectionRaiseInput) -> None:
         await self._signalled("raise_objection", cmd)
 
-    @workflow.update
+    @workflow.update(
+        description="异议审核: the hotline upholds the objection (re-dispatch) or rejects it (the order stays)"
+    )
     async def review_objection(self, cmd: ObjectionReviewInput) -> AppealView:
         """The hotline upholds the objection (re-dispatch, clocks restart) or rejects it (the
         order stays with the unit)."""
@@ -557,11 +562,11 @@ class AppealWorkflow:
     def _v_review_objection(self, cmd: ObjectionReviewInput) -> None:
         self._validate("review_objection", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("异议审核"))
     async def review_objection_signal(self, cmd: ObjectionReviewInput) -> None:
         await self._signalled("review_objection", cmd)
 
-    @workflow.update
+    @workflow.update(description="联系诉求人: the unit has contacted the citizen")
     async def record_contact(self, cmd: ContactRecordInput) -> AppealView:
         """联系诉求人: the unit has contacted the citizen (counts toward the response rate)."""
         return await self._perform("record_contact", cmd)
@@ -570,11 +575,11 @@ class AppealWorkflow:
     def _v_record_contact(self, cmd: ContactRecordInput) -> None:
         self._validate("record_contact", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("联系诉求人"))
     async def record_contact_signal(self, cmd: ContactRecordInput) -> None:
         await self._signalled("record_contact", cmd)
 
-    @workflow.update
+    @workflow.update(description="阶段性报告: progress, why it is not finished yet, the expected date")
     async def phased_report(self, cmd: PhasedReportInput) -> AppealView:
         """阶段性报告: progress, the reason it is not finished, and the expected date."""
         return await self._perform("phased_report", cmd)
@@ -583,11 +588,11 @@ class AppealWorkflow:
     def _v_phased_report(self, cmd: PhasedReportInput) -> None:
         self._validate("phased_report", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("阶段性报告"))
     async def phased_report_signal(self, cmd: PhasedReportInput) -> None:
         await self._signalled("phased_report", cmd)
 
-    @workflow.update
+    @workflow.update(description="延期申请: the unit asks for the complex-case limit")
     async def request_extension(self, cmd: ExtensionRequestInput) -> AppealView:
         """A complex case: the unit asks the hotline for the 15-day limit instead of 7."""
         return await self._perform("request_extension", cmd)
@@ -596,11 +601,11 @@ class AppealWorkflow:
     def _v_request_extension(self, cmd: ExtensionRequestInput) -> None:
         self._validate("request_extension", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("延期申请"))
     async def request_extension_signal(self, cmd: ExtensionRequestInput) -> None:
         await self._signalled("request_extension", cmd)
 
-    @workflow.update
+    @workflow.update(description="延期审核: the hotline approves or rejects an extension")
     async def review_extension(self, cmd: ExtensionReviewInput) -> AppealView:
         """The hotline approves (completion limit recomputed from dispatch) or rejects."""
         return await self._perform("review_extension", cmd)
@@ -609,11 +614,11 @@ class AppealWorkflow:
     def _v_review_extension(self, cmd: ExtensionReviewInput) -> None:
         self._validate("review_extension", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("延期审核"))
     async def review_extension_signal(self, cmd: ExtensionReviewInput) -> None:
         await self._signalled("review_extension", cmd)
 
-    @workflow.update
+    @workflow.update(description="办结反馈: the unit reports the result; the return visit starts")
     async def complete(self, cmd: AppealCompleteInput) -> AppealView:
         """办结反馈: the unit reports the result; the return visit starts."""
         return await self._perform("complete", cmd)
@@ -622,11 +627,11 @@ class AppealWorkflow:
     def _v_complete(self, cmd: AppealCompleteInput) -> None:
         self._validate("complete", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("办结反馈"))
     async def complete_signal(self, cmd: AppealCompleteInput) -> None:
         await self._signalled("complete", cmd)
 
-    @workflow.update
+    @workflow.update(description="回访评价: the citizen's answer at the return visit (resolved? satisfied?)")
     async def evaluate(self, cmd: AppealEvaluateInput) -> AppealView:
         """回访评价: resolved or not, satisfied or not; unresolved goes back for re-handling."""
         return await self._perform("evaluate", cmd)
@@ -635,12 +640,14 @@ class AppealWorkflow:
     def _v_evaluate(self, cmd: AppealEvaluateInput) -> None:
         self._validate("evaluate", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("回访评价"))
     async def evaluate_signal(self, cmd: AppealEvaluateInput) -> None:
         await self._signalled("evaluate", cmd)
 
     # --- many hands, supervision, transfers, links ------------------------------------------
-    @workflow.update
+    @workflow.update(
+        description="协办/吹哨: the lead unit asks co-handling units for their part, or a street summons departments"
+    )
     async def request_parts(self, cmd: collaboration.PartsRequestInput) -> AppealView:
         """协办 / 吹哨: the lead unit asks co-handling units for their part, or a street summons
         departments; each part runs as a child workflow with its own limit."""
@@ -650,11 +657,11 @@ class AppealWorkflow:
     def _v_request_parts(self, cmd: collaboration.PartsRequestInput) -> None:
         self._validate("request_parts", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("协办/吹哨"))
     async def request_parts_signal(self, cmd: collaboration.PartsRequestInput) -> None:
         await self._signalled("request_parts", cmd)
 
-    @workflow.update
+    @workflow.update(description="关闭协办: the lead unit closes a part that is not done, with the reason")
     async def close_part(self, cmd: collaboration.PartCloseRequestInput) -> AppealView:
         """The lead unit closes a part that is not done, with a recorded reason."""
         return await self._perform("close_part", cmd)
@@ -663,11 +670,11 @@ class AppealWorkflow:
     def _v_close_part(self, cmd: collaboration.PartCloseRequestInput) -> None:
         self._validate("close_part", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("关闭协办"))
     async def close_part_signal(self, cmd: collaboration.PartCloseRequestInput) -> None:
         await self._signalled("close_part", cmd)
 
-    @workflow.update
+    @workflow.update(description="报到评价: the street rates a summoned department")
     async def rate_part(self, cmd: collaboration.PartRateInput) -> AppealView:
         """The street rates a summoned department (the dual assessment of 吹哨报到)."""
         return await self._perform("rate_part", cmd)
@@ -676,11 +683,11 @@ class AppealWorkflow:
     def _v_rate_part(self, cmd: collaboration.PartRateInput) -> None:
         self._validate("rate_part", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("报到评价"))
     async def rate_part_signal(self, cmd: collaboration.PartRateInput) -> None:
         await self._signalled("rate_part", cmd)
 
-    @workflow.update
+    @workflow.update(description="督办: a supervisor's note, a new due time, or escalation to municipal supervision")
     async def supervise(self, cmd: collaboration.SuperviseInput) -> AppealView:
         """督办: a supervision note, a new limit, or an escalation to municipal supervision."""
         return await self._perform("supervise", cmd)
@@ -689,11 +696,11 @@ class AppealWorkflow:
     def _v_supervise(self, cmd: collaboration.SuperviseInput) -> None:
         self._validate("supervise", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("督办"))
     async def supervise_signal(self, cmd: collaboration.SuperviseInput) -> None:
         await self._signalled("supervise", cmd)
 
-    @workflow.update
+    @workflow.update(description="转办: an appeal about Tianjin or Hebei goes to that hotline and closes here")
     async def transfer_out(self, cmd: collaboration.TransferOutInput) -> AppealView:
         """京津冀: an appeal about Tianjin or Hebei goes to that hotline and closes here."""
         return await self._perform("transfer_out", cmd)
@@ -702,11 +709,13 @@ class AppealWorkflow:
     def _v_transfer_out(self, cmd: collaboration.TransferOutInput) -> None:
         self._validate("transfer_out", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("转办"))
     async def transfer_out_signal(self, cmd: collaboration.TransferOutInput) -> None:
         await self._signalled("transfer_out", cmd)
 
-    @workflow.update
+    @workflow.update(
+        description="并案: this appeal follows a master appeal as its duplicate, or is recorded as related to it"
+    )
     async def link(self, cmd: collaboration.LinkInput) -> AppealView:
         """A duplicate follows its master's handling (its citizen still gets a return visit);
         a related appeal is recorded as such on both timelines."""
@@ -716,12 +725,14 @@ class AppealWorkflow:
     def _v_link(self, cmd: collaboration.LinkInput) -> None:
         self._validate("link", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("并案"))
     async def link_signal(self, cmd: collaboration.LinkInput) -> None:
         await self._signalled("link", cmd)
 
     # --- signals from other workflows ------------------------------------------------------
-    @workflow.signal
+    @workflow.signal(
+        description="sent by a part's workflow (协办/吹哨): its change, for the appeal's timeline; not for people"
+    )
     async def part_changed(self, change: PartChange) -> None:
         """A part's workflow reports a change; the appeal keeps the timeline."""
         await workflow.wait_condition(lambda: self.view is not None)
@@ -756,7 +767,7 @@ class AppealWorkflow:
         detail = {"event": change.event, "round": old.round, "current_round": current.round}
         await self._record([Draft(EventKind.STALE_PART_MESSAGE, change.actor, old.unit, detail)])
 
-    @workflow.signal
+    @workflow.signal(description="sent by a duplicate's workflow: it now follows this appeal; not for people")
     async def follower_linked(self, note: collaboration.FollowerLinked) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
         if note.kind == "duplicate" and self._view.status not in collaboration.TAKES_DUPLICATES:
@@ -770,12 +781,16 @@ class AppealWorkflow:
         if self._view.status is not AppealStatus.CLOSED:
             await self._record(collaboration.follower_linked(self._view, note.appeal, note.kind))
 
-    @workflow.signal
+    @workflow.signal(
+        description="sent by the master appeal: it ended without reporting done, so this duplicate goes back to the hotline; not for people"
+    )
     async def master_released(self, note: collaboration.MasterReleased) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
         await self._record(collaboration.master_released(self._view, note.master, note.reason))
 
-    @workflow.signal
+    @workflow.signal(
+        description="sent by the master appeal: it reported done, and this duplicate follows; not for people"
+    )
     async def master_done(self, note: collaboration.MasterDone) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
         await self._record(collaboration.master_done(self._view, note.master, note.result, note.unit, workflow.now(), self._terms))

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         PartView,
     )
     from domain.privacy import refuse_phone_or_id
-    from workflows.common import refusal, sleep_until_alarm
+    from workflows.common import refusal, signal_twin, sleep_until_alarm
 
 
 #: Parts that tell their appeal they closed when an administrator cancels them.
@@ -158,12 +158,14 @@ class CoHandlingWorkflow:
             display.part_details(self.part, inp.lead_unit, inp.names, self._status_since, workflow.now())
         )
 
-    @workflow.query
+    @workflow.query(description="协办状态: the part as its workflow holds it; read-only")
     def state(self) -> PartView:
         return self.part
 
     # --- the unit's actions (Update + Signal twin each) -----------------------------------
-    @workflow.update
+    @workflow.update(
+        description="接收/报到: the unit takes its part (co-handling) or reports in with its part of the plan (whistle)"
+    )
     async def accept(self, cmd: PartAcceptInput) -> PartView:
         """The unit accepts its part (co-handling) or reports in with its part of the plan (whistle)."""
         return await self._perform("accept", cmd)
@@ -172,11 +174,11 @@ class CoHandlingWorkflow:
     def _v_accept(self, cmd: PartAcceptInput) -> None:
         self._admit("accept", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("接收/报到"))
     async def accept_signal(self, cmd: PartAcceptInput) -> None:
         await self._signalled("accept", cmd)
 
-    @workflow.update
+    @workflow.update(description="阶段性报告: progress on the part; past its limit, with the reason for the delay")
     async def phased_report(self, cmd: PartPhasedReportInput) -> PartView:
         """Progress on the part; past its limit the reason for the delay is required."""
         return await self._perform("phased_report", cmd)
@@ -185,11 +187,11 @@ class CoHandlingWorkflow:
     def _v_phased_report(self, cmd: PartPhasedReportInput) -> None:
         self._admit("phased_report", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("阶段性报告"))
     async def phased_report_signal(self, cmd: PartPhasedReportInput) -> None:
         await self._signalled("phased_report", cmd)
 
-    @workflow.update
+    @workflow.update(description="协办反馈: the part is done, reported to the lead unit")
     async def report(self, cmd: PartReportInput) -> PartView:
         """The part is done, reported to the lead unit."""
         return await self._perform("report", cmd)
@@ -198,11 +200,11 @@ class CoHandlingWorkflow:
     def _v_report(self, cmd: PartReportInput) -> None:
         self._admit("report", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("协办反馈"))
     async def report_signal(self, cmd: PartReportInput) -> None:
         await self._signalled("report", cmd)
 
-    @workflow.update
+    @workflow.update(description="申请退回: the unit declines its part, with the reason")
     async def decline(self, cmd: PartDeclineInput) -> PartView:
         """The unit declines its part with a reason (never the whole appeal's jurisdiction)."""
         return await self._perform("decline", cmd)
@@ -211,11 +213,13 @@ class CoHandlingWorkflow:
     def _v_decline(self, cmd: PartDeclineInput) -> None:
         self._admit("decline", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("申请退回"))
     async def decline_signal(self, cmd: PartDeclineInput) -> None:
         await self._signalled("decline", cmd)
 
-    @workflow.update
+    @workflow.update(
+        description="退回审核: the hotline upholds the decline (the part closes) or rejects it (the unit does it)"
+    )
     async def review_decline(self, cmd: PartDeclineReviewInput) -> PartView:
         """The hotline upholds a declined part (closed) or rejects the decline (the unit does it)."""
         return await self._perform("review_decline", cmd)
@@ -224,11 +228,13 @@ class CoHandlingWorkflow:
     def _v_review_decline(self, cmd: PartDeclineReviewInput) -> None:
         self._admit("review_decline", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("退回审核"))
     async def review_decline_signal(self, cmd: PartDeclineReviewInput) -> None:
         await self._signalled("review_decline", cmd)
 
-    @workflow.signal
+    @workflow.signal(
+        description="sent by the appeal: the lead unit closed the part, with the reason; not for people (use the appeal's close_part)"
+    )
     async def close(self, cmd: PartCloseInput) -> None:
         """Sent by the appeal: the lead closes the part with a recorded reason."""
         if self.part.open:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+from temporalio import workflow
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.converter import PayloadConverter
 
@@ -13,6 +15,7 @@ from domain.calendar import CHINA_TZ
 from domain.messages import Actor, AppealAcceptInput, AppealStatus, ContactRecordInput
 from domain.types import Role, Urgency
 from tests.workflows.conftest import ADDRESS, NAME, PHONE, search_attributes, staff, until
+from worker import WORKFLOWS
 from workflows.appeal import AppealWorkflow
 from workflows.cohandling import CoHandlingWorkflow
 
@@ -128,3 +131,30 @@ async def test_timer_summaries_name_the_limit_in_chinese_and_beijing_time(run):
         if e.HasField("timer_started_event_attributes")
     ]
     assert summaries[0] == f"联系时限提醒 {reminder.astimezone(CHINA_TZ).strftime('%m-%d %H:%M')} +08:00"
+
+
+@pytest.mark.parametrize("cls", WORKFLOWS, ids=lambda c: c.__name__)
+def test_every_signal_update_and_query_has_a_description(cls):
+    """The UI's Signal, Update and Query forms list each handler with its description: none may
+    be left blank (a new action needs one)."""
+    defn = workflow._Definition.must_from_class(cls)  # what the worker registers
+    handlers = {**defn.signals, **defn.updates, **defn.queries}
+    blank = sorted(name for name, h in handlers.items() if name is not None and not (h.description or "").strip())
+    assert blank == []
+
+
+async def test_the_ui_receives_the_descriptions_of_an_appeal_and_its_part(run):
+    handle = await run.start()
+    await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
+    await handle.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=staff(LIGHTING)))
+    view = await handle.execute_update(
+        AppealWorkflow.request_parts, more.PartsRequestInput(actor=staff(LIGHTING), units=["BJ-POWER"], task="power")
+    )
+    part = handle._client.get_workflow_handle(next(iter(view.parts.values())).workflow_id)
+    await until(part, lambda p: p is not None, query=CoHandlingWorkflow.state)
+    for target, update, twin in ((handle, "accept", "接单"), (part, "report", "协办反馈")):
+        defn = (await target.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).definition
+        described = {d.name: d.description for d in [*defn.signal_definitions, *defn.update_definitions]}
+        assert described[update].startswith(twin + ": ")
+        assert described[f"{update}_signal"].startswith(twin + ", not waiting for the answer")
+        assert all(described.values()), [name for name, text in described.items() if not text]
