@@ -88,6 +88,32 @@ PART_ROUNDS = "part-messages-name-their-round"
 #: Runs whose ReplyDeadline is the earliest running limit not yet met (older runs kept the
 #: contact limit until contact, then completion; asked only where the two differ).
 EARLIEST_DEADLINE = "reply-deadline-earliest-limit"
+#: Runs that re-arm the timer only when the next alarm moved (older runs re-armed it at each change).
+KEEP_TIMER = "keep-timer-while-alarm-unchanged"
+#: Runs that refuse a signal whose free text holds a phone or ID number (older runs took it).
+REFUSE_IN_SIGNALS = "refuse-personal-data-in-signals"
+#: Runs that take every patch of TAKEN_AT_START when they start (older runs ask each where it
+#: first matters). A patch asked right after a local activity could read as absent on replay:
+#: when a query is answered in the workflow task in which the activity ends, the SDK ends that
+#: task with the activity's result alone and runs the code after it in a new task; a replay
+#: runs that code one task earlier, where the patch's marker is not yet in view, and fails with
+#: a nondeterminism error (a new appeal queried before a worker took it, then a worker restart).
+PATCHES_AT_START = "patches-taken-at-start"
+#: The patches a run since PATCHES_AT_START has from its start. Never add to it (runs already
+#: started without them would take them mid-run with no marker): ask a later patch before the
+#: local activity it would otherwise follow in the same step.
+TAKEN_AT_START = frozenset(
+    {
+        CLOSE_WHEN_CANCELLED,
+        REHANDLING_ON_TIME,
+        PART_CLOSE_TOLD_ONCE,
+        DISPATCH_SAYS_WHO_CHOSE,
+        PART_ROUNDS,
+        EARLIEST_DEADLINE,
+        KEEP_TIMER,
+        REFUSE_IN_SIGNALS,
+    }
+)
 
 
 def refuse_unscrubbed(cmd: ActionInput) -> None:
@@ -130,6 +156,13 @@ class AppealWorkflow:
         self._attrs: dict[str, object] = {}
         self._status_since: datetime | None = None  # when the current status began (InStatusSince)
         self._names = dict(inp.names)  # code → Chinese name, for the current details
+        # first, before any handler or local activity (see PATCHES_AT_START)
+        self._patches_at_start = workflow.patched(PATCHES_AT_START)
+
+    def _patched(self, patch: str) -> bool:
+        """Whether this run takes `patch`: since PATCHES_AT_START every run has those of
+        TAKEN_AT_START from its start; an older run (or a later patch) asks where it matters."""
+        return (self._patches_at_start and patch in TAKEN_AT_START) or workflow.patched(patch)
 
     @property
     def _view(self) -> AppealView:
@@ -167,7 +200,7 @@ class AppealWorkflow:
             # only a cancellation the server delivered (an administrator's), never an inner task's
             # cancellation, which a replay would not see again
             if (self.view is None or workflow.cancellation_reason() is None
-                    or not workflow.patched(CLOSE_WHEN_CANCELLED)):
+                    or not self._patched(CLOSE_WHEN_CANCELLED)):
                 raise
             await self._close_cancelled()
             raise  # Temporal shows the run as cancelled, as the administrator asked
@@ -266,7 +299,7 @@ class AppealWorkflow:
             assert isinstance(cmd, collaboration.PartCloseRequestInput)
             closing = self._view.parts[part_key(cmd.kind, cmd.unit)]
         drafts = collaboration.apply(self._view, action, cmd, workflow.now(), self._terms)
-        if action == "evaluate" and was_overdue and not self._view.overdue and not workflow.patched(REHANDLING_ON_TIME):
+        if action == "evaluate" and was_overdue and not self._view.overdue and not self._patched(REHANDLING_ON_TIME):
             self._view.overdue = True  # as older runs had it: their later upserts depend on it
         await self._record(drafts)
         await self._effects(action, cmd, closing)
@@ -281,7 +314,7 @@ class AppealWorkflow:
             if cmd.unit is None:
                 raise Refused("no routing rule applies: name the unit", "invalid", "unit")
             collaboration.check(self._view, "dispatch", cmd, workflow.now())  # the state may have moved
-        if workflow.patched(DISPATCH_SAYS_WHO_CHOSE):
+        if self._patched(DISPATCH_SAYS_WHO_CHOSE):
             return cmd.model_copy(update={"unit_from_catalogue": routed})
         return cmd.model_copy(update={"unit_from_catalogue": None})  # as older runs: "operator"
 
@@ -296,7 +329,7 @@ class AppealWorkflow:
         elif action == "close_part":
             assert isinstance(cmd, collaboration.PartCloseRequestInput) and closing is not None  # held by _perform
             part = self._view.parts[part_key(cmd.kind, cmd.unit)]
-            if part is not closing and workflow.patched(PART_ROUNDS):
+            if part is not closing and self._patched(PART_ROUNDS):
                 part = closing  # the unit was asked again meanwhile: its new part stays open
             await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
         elif action == "link":
@@ -374,7 +407,7 @@ class AppealWorkflow:
             await handle
         except ChildWorkflowError as e:
             part = self._view.parts.get(part_key(kind, unit))
-            if part is not None and part.workflow_id != handle.id and workflow.patched(PART_ROUNDS):
+            if part is not None and part.workflow_id != handle.id and self._patched(PART_ROUNDS):
                 return  # an earlier round's workflow: the unit's part now is another one
             if part is not None and part.open:
                 part.status = PartStatus.FAILED
@@ -382,7 +415,7 @@ class AppealWorkflow:
 
     async def _signalled(self, action: str, cmd: ActionInput) -> None:
         try:
-            if workflow.patched("refuse-personal-data-in-signals"):
+            if self._patched(REFUSE_IN_SIGNALS):
                 # only the API scrubs free text, and signals come from elsewhere (CLI, UI)
                 await workflow.wait_condition(lambda: self.view is not None)
                 refuse_unscrubbed(cmd)
@@ -451,7 +484,7 @@ class AppealWorkflow:
         """Re-arm the timer only when the next alarm is no longer the one it waits for: an
         accept or a phased report leaves the running limits alone, and cancelling and
         restarting the same timer would only lengthen the history."""
-        if workflow.patched("keep-timer-while-alarm-unchanged"):
+        if self._patched(KEEP_TIMER):
             moved = self._view.status is AppealStatus.CLOSED or rules.next_alarm(self._view, self._terms) != self._armed
         else:
             moved = True
@@ -479,7 +512,7 @@ class AppealWorkflow:
 
     def _reply_deadline(self) -> datetime | None:
         deadline, older = self._view.reply_deadline, self._view.first_reply_deadline
-        if deadline == older or workflow.patched(EARLIEST_DEADLINE):
+        if deadline == older or self._patched(EARLIEST_DEADLINE):
             return deadline
         return older  # a recorded run's upserts follow the value it had
 
@@ -739,13 +772,13 @@ class AppealWorkflow:
         key = part_key(change.part.kind, change.part.unit)
         known = self._view.parts.get(key)
         part = change.part
-        if known is not None and part.workflow_id != known.workflow_id and workflow.patched(PART_ROUNDS):
+        if known is not None and part.workflow_id != known.workflow_id and self._patched(PART_ROUNDS):
             await self._stale_part_message(change, known)
             return
         if known is not None:
             if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
                 return  # closed here (by the lead or with the appeal); late news changes nothing
-            if known.status is PartStatus.CLOSED and change.event == EventKind.PART_CLOSED and workflow.patched(PART_CLOSE_TOLD_ONCE):
+            if known.status is PartStatus.CLOSED and change.event == EventKind.PART_CLOSED and self._patched(PART_CLOSE_TOLD_ONCE):
                 return  # the part's echo of a close made here: it is on the timeline already
             part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
         self._view.parts[key] = part
