@@ -384,7 +384,10 @@ class AppealWorkflow:
             urgency=self._view.urgency,
             names=self._names,
         )
-        what = "summoned (whistle)" if part.kind is PartKind.WHISTLE else "co-handling"
+        # what the UI's list and the appeal's history name the part by: `BJ-2026… · 协办 国网北京电力
+        # (BJ-POWER) · 主办 北京市城市照明管理中心 (BJ-LIGHTING)` (codes where the intake knew no name)
+        kind = display.PART_KIND_NAMES.get(part.kind, part.kind.value)
+        lead = display.named(self._view.handling_unit, self._names)
         try:
             handle = await workflow.start_child_workflow(
                 CoHandlingWorkflow.run,
@@ -392,7 +395,7 @@ class AppealWorkflow:
                 id=part.workflow_id,
                 # a part never outlives its appeal: closing the appeal cancels what is still open
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-                static_summary=f"{self._view.appeal_no} · {part.unit} {what} · lead {self._view.handling_unit}",
+                static_summary=f"{self._view.appeal_no} · {kind} {display.named(part.unit, self._names)} · 主办 {lead}",
             )
         except WorkflowAlreadyStartedError:
             self._view.parts[part_key(part.kind, part.unit)].status = PartStatus.FAILED

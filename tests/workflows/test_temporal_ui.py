@@ -118,6 +118,10 @@ async def test_a_parts_current_details_name_its_unit_and_limit(run):
     details = await current_details(part)
     assert "国网北京电力 (BJ-POWER)" in details and "**主办** 北京市城市照明管理中心 (BJ-LIGHTING)" in details
     assert "**协办时限**" in details and "+08:00" in details and "power" not in details
+    # the part's summary in the list and in the appeal's history: the part and the lead by name
+    assert await (await part.describe()).static_summary() == (
+        f"{view.appeal_no} · 协办 国网北京电力 (BJ-POWER) · 主办 北京市城市照明管理中心 (BJ-LIGHTING)"
+    )
 
 
 async def test_timer_summaries_name_the_limit_in_chinese_and_beijing_time(run):
