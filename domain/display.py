@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from domain.appeal import RUNNING
 from domain.calendar import CHINA_TZ
-from domain.messages import AppealStatus, AppealView, PartKind, PartView
+from domain.messages import AppealInput, AppealStatus, AppealView, IntakeDecision, PartKind, PartView
+from domain.types import AppealType, Channel, Urgency
 
 #: The limits' names as the hotline says them.
 LIMIT_NAMES = {
@@ -42,6 +43,35 @@ PART_STATUS_NAMES = {
     "failed": "流程失败",
 }
 PART_KIND_NAMES = {PartKind.CO_HANDLING: "协办", PartKind.WHISTLE: "吹哨报到"}
+TYPE_NAMES = {
+    AppealType.CONSULTATION: "咨询",
+    AppealType.HELP: "求助",
+    AppealType.COMPLAINT: "投诉",
+    AppealType.REPORT: "举报",
+    AppealType.SUGGESTION: "建议",
+}
+URGENCY_NAMES = {
+    Urgency.EMERGENCY: "紧急",
+    Urgency.UTILITY: "水电气热故障",
+    Urgency.ORDINARY: "一般",
+    Urgency.COMPLEX: "复杂疑难",
+}
+CHANNEL_NAMES = {
+    Channel.PHONE: "电话",
+    Channel.WEB: "网站",
+    Channel.APP: "客户端",
+    Channel.WECHAT: "微信",
+    Channel.WEIBO: "微博",
+    Channel.LETTER: "信件",
+    Channel.TRANSFER_IN: "外省市热线转入",
+}
+DECISION_NAMES = {
+    IntakeDecision.DISPATCH: "派单",
+    IntakeDecision.ANSWER: "即时答复",
+    IntakeDecision.HOLD: "暂存待派",
+    IntakeDecision.NOT_ACCEPTED: "不予受理",
+    IntakeDecision.EMERGENCY: "转紧急服务",
+}
 
 
 def beijing(at: datetime, *, year: bool = True) -> str:
@@ -150,3 +180,35 @@ def part_details(part: PartView, lead_unit: str, names: dict[str, str], since: d
     if part.overdue:
         lines.append("**已超期**")
     return "  \n".join([*lines, as_of(now)])
+
+
+def _coded(name: str | None, code: str) -> str:
+    return f"{name} (`{code}`)" if name else f"`{code}`"
+
+
+def intake_summary(inp: AppealInput) -> str:
+    """The workflow's static summary, the line of the UI's list: category, unit and place by
+    name (`路灯不亮 · 城市照明管理中心 · 东城区安定门街道`; codes where the intake knew no name)."""
+    names = inp.names
+    unit = names.get(inp.unit, inp.unit) if inp.unit else "待派单"  # held, or routed by the workflow
+    place = "".join(names.get(p, p) for p in (inp.district, inp.street) if p) or "地点未填"
+    return f"{names.get(inp.category, inp.category)} · {unit} · {place}"
+
+
+def intake_details(inp: AppealInput) -> str:
+    """The workflow's static details (markdown): the order as intake recorded it, by name with
+    the codes beside, and nothing of the citizen or the appeal's text."""
+    names = inp.names
+    place = "".join(names.get(p, p) for p in (inp.district, inp.street) if p) or "地点未填"
+    codes = " / ".join(p for p in (inp.district, inp.street) if p) or "—"
+    return "  \n".join(
+        [
+            f"**工单** {inp.appeal_no}",
+            f"**类型** {_coded(TYPE_NAMES.get(inp.appeal_type), inp.appeal_type.value)}"
+            f" · **紧急程度** {_coded(URGENCY_NAMES.get(inp.urgency), inp.urgency.value)}",
+            f"**类别** {names.get(inp.category, inp.category)} ({inp.category})",
+            f"**地点** {place} ({codes})",
+            f"**渠道** {_coded(CHANNEL_NAMES.get(inp.channel), inp.channel.value)}"
+            f" · **受理** {_coded(DECISION_NAMES.get(inp.decision), inp.decision.value)}",
+        ]
+    )

@@ -17,6 +17,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from db import appeals as store
+from domain import display
 from domain.messages import AppealInput, AppealStatus, AppealView
 from workflows import search_attributes as sa
 from workflows.appeal import AppealWorkflow
@@ -32,11 +33,7 @@ def _start_options(task_queue: str, inp: AppealInput) -> dict:
     """How an appeal's workflow starts: once (a second start reaches the running one,
     USE_EXISTING, and a closed one is never started again, REJECT_DUPLICATE), with the search
     attributes and the summary administrators see in the Temporal UI: category, unit and place
-    by their Chinese names where the intake knew them (codes otherwise)."""
-    names = inp.names
-    category = names.get(inp.category, inp.category)
-    unit = names.get(inp.unit, inp.unit) if inp.unit else "待派单"  # held for an operator, or routed by the workflow
-    place = "".join(names.get(p, p) for p in (inp.district, inp.street) if p) or "地点未填"
+    by their Chinese names where the intake knew them (codes otherwise), see `domain.display`."""
     attrs = [
         SearchAttributePair(sa.APPEAL_STATUS, AppealStatus.RECEIVED.value),
         SearchAttributePair(sa.CATEGORY, inp.category),
@@ -53,13 +50,8 @@ def _start_options(task_queue: str, inp: AppealInput) -> dict:
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=TypedSearchAttributes(attrs),
-        static_summary=f"{category} · {unit} · {place}",
-        static_details=(
-            f"**Appeal** {inp.appeal_no}  \n**Type** {inp.appeal_type.value} · **urgency** {inp.urgency.value}"
-            f"  \n**Category** {category} ({inp.category})  \n**Place** {place}"
-            f" ({' / '.join(p for p in (inp.district, inp.street) if p) or '—'})"
-            f"  \n**Channel** {inp.channel.value} · **intake** {inp.decision.value}"
-        ),
+        static_summary=display.intake_summary(inp),
+        static_details=display.intake_details(inp),
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.display import alarm_summary, appeal_details, beijing
+from domain.display import alarm_summary, appeal_details, beijing, intake_details, intake_summary
+from domain.messages import Actor, AppealInput, IntakeDecision, PartKind, PartView
 from domain.messages import AppealStatus as S
-from domain.messages import PartKind, PartView
+from domain.types import AppealType, Channel, Role, Urgency
 from tests.domain.test_appeal_rules import view_in
 
 
@@ -45,3 +46,23 @@ def test_details_name_limits_time_left_and_parts_but_no_free_text():
     assert "刘先生" not in details and "电箱" not in details and "上门" not in details
     late = appeal_details(view, {}, now - timedelta(hours=2), view.limits["completion"].due + timedelta(hours=3))
     assert "**已超时 3小时0分钟**" in late
+
+
+def test_the_summary_and_details_name_the_order_and_hold_nothing_of_the_citizen():
+    inp = AppealInput(
+        appeal_no="BJ-20261203-000002", channel=Channel.PHONE, appeal_type=AppealType.HELP,
+        category="UTIL.WATER.OUTAGE", urgency=Urgency.EMERGENCY, district="110105", street="110105-CHAOWAI",
+        received_at=datetime(2026, 12, 3, 8, 44, tzinfo=UTC), decision=IntakeDecision.DISPATCH, unit="BJ-WATER",
+        operator=Actor(user="operator", role=Role.OPERATOR),
+        names={"UTIL.WATER.OUTAGE": "停水", "BJ-WATER": "北京市自来水集团", "110105": "朝阳区", "110105-CHAOWAI": "朝外街道"},
+    )
+    assert intake_summary(inp) == "停水 · 北京市自来水集团 · 朝阳区朝外街道"
+    assert intake_details(inp).split("  \n") == [
+        "**工单** BJ-20261203-000002",
+        "**类型** 求助 (`help`) · **紧急程度** 紧急 (`emergency`)",
+        "**类别** 停水 (UTIL.WATER.OUTAGE)",
+        "**地点** 朝阳区朝外街道 (110105 / 110105-CHAOWAI)",
+        "**渠道** 电话 (`phone`) · **受理** 派单 (`dispatch`)",
+    ]
+    held = inp.model_copy(update={"unit": None, "names": {}, "district": None, "street": None})
+    assert intake_summary(held) == "UTIL.WATER.OUTAGE · 待派单 · 地点未填"
