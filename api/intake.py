@@ -124,6 +124,26 @@ def _invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "validation_error", message, [{"field": field, "message": message}])
 
 
+def display_names(
+    directory: Directory, category: str, district: str | None, street: str | None, unit: str | None
+) -> dict[str, str]:
+    """The Chinese names of the codes the workflow starts with (category, district, street,
+    unit), for what the Temporal UI shows; the workflow has no directory. A district is named
+    by its government without "人民政府" (东城区)."""
+    names: dict[str, str] = {}
+    found = directory.categories.get(category)
+    if found is not None and found.name_zh:
+        names[category] = found.name_zh
+    government = directory.units.get(directory.backstops.get(district, "")) if district else None
+    if district and government is not None and government.name_zh:
+        names[district] = government.name_zh.removesuffix("人民政府")
+    for code in (street, unit):
+        facts = directory.units.get(code) if code else None
+        if code and facts is not None and facts.name_zh:
+            names[code] = facts.name_zh
+    return names
+
+
 async def take_intake(
     body: AppealCreate,
     *,
@@ -174,6 +194,7 @@ async def take_intake(
             emergency_service=body.emergency_service,
             answer=answer,
             operator=operator,
+            names=display_names(directory, body.category, district, street, unit),
         )
 
     try:

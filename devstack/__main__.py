@@ -157,6 +157,7 @@ class Stack:
             f"  API docs      {api}/docs",
             f"  health        {api}/healthz",
             f"  Temporal UI   {self.temporal.ui_url if self.temporal else '(external: ' + str(s.temporal_address) + ')'}",
+            "  stuck cases   python -m infra.ui_views (the UI's views of late and stuck appeals, as of now)",
             f"  PostgreSQL    {self.env['DATABASE_URL'].rsplit('@', 1)[-1]}",
             f"  logs          {self.data_dir}/*.log",
             *self._metrics_lines(api),

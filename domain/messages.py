@@ -140,6 +140,9 @@ class AppealInput(BaseModel):
     answer: str | None = Field(default=None, max_length=TEXT)
     operator: Actor
     resumed: AppealResumeInput | None = None  # a new run of an appeal whose workflow ended early
+    # display names (code → Chinese name) of the category and the units the intake knew, for
+    # what the Temporal UI shows; reference data, no personal data
+    names: dict[str, str] = Field(default_factory=dict)
 
 
 # --- one input per action -----------------------------------------------------------------
@@ -325,6 +328,14 @@ class PartInput(BaseModel):
     report_in_due: datetime | None = None  # whistle only
     requested_by: Actor
     reminder_at_fraction: float = 0.75
+    # the appeal's classification, so a part is found by the same search attributes (None in
+    # parts started by older runs)
+    district: str | None = None
+    street: str | None = None
+    category: str | None = None
+    urgency: Urgency | None = None
+    # display names (code → Chinese name) for the part's current details, as the appeal has them
+    names: dict[str, str] = Field(default_factory=dict)
 
 
 class PartView(BaseModel):
@@ -541,8 +552,22 @@ class AppealView(BaseModel):
 
     @property
     def reply_deadline(self) -> datetime | None:
-        """The limit the unit works against now (the ReplyDeadline search attribute): first
-        contact until the citizen is contacted, then completion."""
+        """The limit the unit works against now (the ReplyDeadline search attribute): the
+        earliest running limit not yet met — first contact until the citizen is contacted, and
+        completion (with a supervisor's new due) until the unit reports done. A missed limit
+        stays: the order is late against it, and "ReplyDeadline < now" must find it."""
+        if self.status in NOT_WITH_A_UNIT:
+            return None
+        contact = self.limits.get("contact")
+        completion = self.limits.get("completion")
+        dues = [contact.due] if contact is not None and self.contacted_at is None else []
+        dues += [completion.due] if completion is not None and completion.met_at is None else []
+        return min(dues, default=None)
+
+    @property
+    def first_reply_deadline(self) -> datetime | None:
+        """ReplyDeadline as older runs set it: contact until contacted, then completion (kept
+        for their replay: the upserts of their histories depend on it)."""
         if self.status in NOT_WITH_A_UNIT:
             return None
         contact = self.limits.get("contact")
