@@ -245,14 +245,18 @@ async def list_appeals(
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
-    sort: Annotated[Literal["newest", "due"], Query(
-        description="newest: received last first; due: the nearest unmet limit first (contact until contacted, "
-        "then completion), those without one (done, answered, linked, closed) last")] = "newest",
+    extension: Annotated[Literal["requested", "approved", "rejected"] | None, Query(
+        description="the extension request: requested (waiting for the operator's review, while the order is "
+        "handled), approved or rejected")] = None,
+    sort: Annotated[Literal["newest", "oldest", "due"], Query(
+        description="newest: received last first; oldest: received first first (a queue worked in order); due: "
+        "the nearest unmet limit first (contact until contacted, then completion), those without one (done, "
+        "answered, linked, closed) last")] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """Appeals from PostgreSQL, newest first (or `sort=due`: the nearest unmet limit first),
-    filtered and paged. Unit staff see what is or was dispatched to their unit; a district
+    """Appeals from PostgreSQL, newest first (`sort=oldest`: oldest first; `sort=due`: the nearest
+    unmet limit first), filtered and paged. Unit staff see what is or was dispatched to their unit; a district
     supervisor sees the district (another is a 403)."""
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
@@ -272,6 +276,7 @@ async def list_appeals(
         received_to=received_to,
         text=q,
         visible_to_unit=scope.unit,
+        extension=extension,
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
