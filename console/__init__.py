@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.client import ApiProblem
-from console.pages import appeal, core, operator, operator_queues
+from console.pages import appeal, citizen, core, operator, operator_queues
 from console.render import page
 from console.session import BASE, CsrfFailed, LoginNeeded, language, login_url
 
@@ -36,7 +36,7 @@ HEADERS = [
 ]
 
 #: the page modules, each with its `router`
-PAGES = [core, appeal, operator, operator_queues]
+PAGES = [core, appeal, operator, operator_queues, citizen]
 
 
 class ConsoleHeaders:
