@@ -282,6 +282,33 @@ async def list_appeals(
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
+#: The operators' queues (待办队列): what each holds, as `GET /appeals` parameters; each is worked
+#: oldest first (`sort=oldest`), from the appeal page's offered actions.
+QUEUES: dict[str, dict[str, str]] = {
+    "held": {"status": "received"},  # recorded and held: dispatch or answer them
+    "objections": {"status": "objection_raised"},  # jurisdiction objections to review
+    "extensions": {"extension": "requested"},  # extension requests to review
+    "return_visits": {"status": "awaiting_evaluation"},  # reported done: call the citizen back
+    "answered": {"status": "answered"},  # answered on the spot: the citizen may still evaluate
+}
+
+
+class QueueOut(BaseModel):
+    name: str
+    count: int
+    filter: dict[str, str] = Field(description="its appeals: `GET /appeals` with these parameters and sort=oldest")
+
+
+@router.get("/queues", response_model=list[QueueOut])
+async def queues(session: SessionDep, _: OperatorDep):
+    """The operators' queues with how many appeals wait in each (one statement), and the
+    `GET /appeals` parameters that list them: held orders, objections and extension requests to
+    review, return visits due (and consultations answered on the spot, which the citizen may
+    still evaluate)."""
+    found = await store.counts(session=session, filters=[store.AppealFilter(**f) for f in QUEUES.values()])
+    return [QueueOut(name=name, count=n, filter=f) for (name, f), n in zip(QUEUES.items(), found, strict=True)]
+
+
 @router.get("/appeals/{appeal_no}", response_model=AppealOut)
 async def get_appeal(appeal: VisibleAppeal):
     """Status, unit, every limit and whether it was met. Staff with a bearer token, or the

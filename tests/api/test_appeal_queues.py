@@ -45,3 +45,30 @@ async def test_extension_requests_waiting_for_review_oldest_first(api, tokens):
 
     r = await api.get("/appeals", params={"extension": "pending"}, headers=tokens["op"])
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "query.extension"
+
+
+async def test_the_queues_count_what_their_filters_list(api, tokens):
+    """Each queue's count is the total its `GET /appeals` parameters list."""
+    r = await api.get("/queues", headers=tokens["op"])
+    assert r.status_code == 200, r.text
+    queues = {q["name"]: q for q in r.json()}
+    assert set(queues) == {"held", "objections", "extensions", "return_visits", "answered"}
+    assert queues["extensions"]["filter"] == {"extension": "requested"}
+    held_before = queues["held"]["count"]
+    await intake(
+        api,
+        tokens,
+        {
+            "appeal_type": "complaint",
+            "category": "MUNI.STREETLIGHT",
+            "decision": "hold",
+            "location": {"street": "110101-ANDINGMEN"},
+            "content": "暂存，稍后派单",
+        },
+    )
+    queues = {q["name"]: q for q in (await api.get("/queues", headers=tokens["op"])).json()}
+    assert queues["held"]["count"] == held_before + 1
+    for q in queues.values():
+        listed = await api.get("/appeals", params=q["filter"] | {"limit": 1}, headers=tokens["op"])
+        assert listed.json()["total"] == q["count"], q
+    assert (await api.get("/queues", headers=tokens["lighting"])).status_code == 403
