@@ -1,8 +1,8 @@
 """The operator's queues (待办队列): held orders, jurisdiction objections, extension requests and
-return visits due, each oldest first with its count. Paged `GET /appeals` calls (the open
-queue's page, and one row of each other for its count); each row opens the appeal page, whose
-offered actions (dispatch, answer, objection review, extension review, the return visit's
-evaluation) do the work. The panel refreshes itself like the inbox.
+return visits due, each oldest first with its count. The counts are one call (`GET /queues`),
+the open queue's rows a page of `GET /appeals` with that queue's parameters; each row opens the
+appeal page, whose offered actions (dispatch, answer, objection review, extension review, the
+return visit's evaluation) do the work. The panel refreshes itself like the inbox.
 """
 
 from __future__ import annotations
@@ -55,14 +55,13 @@ i18n.register(
     }
 )
 
-#: each queue: the `GET /appeals` filters of its appeals (oldest first)
-QUEUES: dict[str, list[dict[str, str]]] = {
-    "held": [{"status": "received"}],
-    "objections": [{"status": "objection_raised"}],
-    "extensions": [{"extension": "requested"}],
-    # the return visit: orders reported done, and consultations answered on the spot (the
-    # citizen may evaluate those too, until the return-visit window closes)
-    "return_visits": [{"status": "awaiting_evaluation"}, {"status": "answered"}],
+#: the tabs, each showing one or more of the API's queues (`GET /queues`): the return visits
+#: include the consultations answered on the spot, which the citizen may still evaluate
+TABS: dict[str, tuple[str, ...]] = {
+    "held": ("held",),
+    "objections": ("objections",),
+    "extensions": ("extensions",),
+    "return_visits": ("return_visits", "answered"),
 }
 
 
@@ -86,28 +85,17 @@ async def queues(
             message=i18n.text("queue.forbidden", session.lang),
             back=BASE,
         )
-    if queue not in QUEUES:
+    if queue not in TABS:
         queue = "held"
     api = session.api
-    counts: dict[str, int] = {}
-    lists: list[tuple[dict[str, str], dict[str, Any]]] = []
-    for name, filters in QUEUES.items():
-        counts[name] = 0
-        for f in filters:
-            here = name == queue
-            found = await api.get(
-                "/appeals",
-                **f,
-                sort="oldest",
-                limit=QUEUE_PAGE if here else 1,
-                offset=offset if here else 0,
-                q=q.strip() if here else None,
-            )
-            if here:
-                lists.append((f, found))
-                if q.strip():  # the tab counts the whole queue, not what was searched
-                    found = await api.get("/appeals", **f, limit=1)
-            counts[name] += found["total"]
+    known = {each["name"]: each for each in await api.get("/queues")}  # every count, in one call
+    counts = {tab: sum(known[name]["count"] for name in names) for tab, names in TABS.items()}
+    lists: list[tuple[str, dict[str, Any]]] = []
+    for name in TABS[queue]:
+        found = await api.get(
+            "/appeals", **known[name]["filter"], sort="oldest", limit=QUEUE_PAGE, offset=offset, q=q.strip() or None
+        )
+        lists.append((name, found))
     biggest = max((found["total"] for _, found in lists), default=0)
 
     def href(**changes: Any) -> str:
@@ -119,7 +107,7 @@ async def queues(
         "operator/queues.html" if "hx-request" not in request.headers else "operator/queue_panel.html",
         session,
         queue=queue,
-        queues=list(QUEUES),
+        queues=list(TABS),
         counts=counts,
         lists=lists,
         href=href,

@@ -93,5 +93,9 @@ async def test_the_citizen_evaluates_an_answered_consultation_on_a_phone(person,
     appeal = (await api.get(f"/appeals/{no}", headers=tokens["op"])).json()
     assert appeal["status"] == "closed" and appeal["satisfaction"] == "basically_satisfied"
     assert appeal["citizen_contacted"] == "not_asked"  # left unanswered: the unit's record counts
+    # the page in English, the link kept
+    async with citizen.page.expect_navigation():
+        await citizen.page.click("header button.link")
+    assert "t=" in citizen.page.url and await citizen.page.text_content("h1") == f"My appeal Order {no}"
     # no script failed (the refused form's own answer, a 422, is the only resource "failed")
     assert [e for e in citizen.errors if "422" not in e] == []

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.api.test_appeals_e2e import intake, street_lights
+from tests.api.test_appeals_e2e import act, intake, street_lights
 
 pytestmark = pytest.mark.usefixtures("appeal_worker")
 
@@ -235,3 +235,27 @@ async def test_the_preview_names_an_unknown_category_and_similar_open_appeals(pe
     link = op.page.locator(f'#preview-similar a[href="/console/appeals/{earlier}"]')
     await link.wait_for()
     assert await link.get_attribute("target") == "_blank"
+
+
+async def test_an_extension_request_reviewed_from_the_queue_which_refreshes_itself(person, api, tokens):
+    mark = f"console-extension-{uuid.uuid4().hex[:6]}"
+    no = (await intake(api, tokens, street_lights(content=f"整条胡同路灯不亮（{mark}）")))["appeal"]["appeal_no"]
+    await act(api, tokens["lighting"], no, "accept")
+    op = await person("op")
+    await op.goto(f"/console/queues?queue=extensions&q={mark}")
+    assert await op.page.locator(f'a[href="/console/appeals/{no}"]').count() == 0
+    # the unit asks for more time; the open queue's panel shows it at its next refresh
+    await act(api, tokens["lighting"], no, "extension", {"reason": "需更换整段地下线缆"})
+    refresh = await op.page.get_attribute("#queue-panel", "hx-get")
+    assert await op.page.get_attribute("#queue-panel", "hx-trigger") == "every 15s"
+    await op.page.evaluate("htmx.trigger('#queue-panel', 'every 15s')")  # what the timer fires
+    await op.page.locator(f'#queue-panel a[href="/console/appeals/{no}"]').wait_for()
+    assert mark in refresh and "queue=extensions" in refresh
+    assert int(await op.page.get_attribute("#tab-extensions .count", "data-count")) >= 1
+    await op.shot("operator-extension-queue")
+    async with op.page.expect_navigation():
+        await op.page.click(f'#queue-panel a[href="/console/appeals/{no}"]')
+    await op.act("extension-review", {"approve": True, "comment": "同意延期"})
+    appeal = await status_of(api, tokens, no)
+    assert appeal["extension"] == "approved" and appeal["urgency"] == "complex"
+    assert op.errors == []

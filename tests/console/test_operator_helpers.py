@@ -171,7 +171,8 @@ def test_every_word_the_pages_use_is_registered_in_both_languages():
     ):
         used |= {f"{prefix}.{v}" for v in values}
     used |= {f"citizen.event.{k}" for k in citizen.SHOWN} | {f"citizen.status.{s.value}" for s in AppealStatus}
-    used |= {f"queue.{q}" for q in operator_queues.QUEUES} | {f"queue.{q}.hint" for q in operator_queues.QUEUES}
+    used |= {f"queue.{q}" for names in operator_queues.TABS.values() for q in names}
+    used |= {f"queue.{q}.hint" for q in operator_queues.TABS}
     missing = sorted(k for k in used if not i18n.known(k))
     assert missing == []
     assert i18n.text("citizen.event.dispatched", "en") != i18n.text("citizen.event.dispatched", "zh")
