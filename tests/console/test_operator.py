@@ -259,3 +259,12 @@ async def test_an_extension_request_reviewed_from_the_queue_which_refreshes_itse
     appeal = await status_of(api, tokens, no)
     assert appeal["extension"] == "approved" and appeal["urgency"] == "complex"
     assert op.errors == []
+
+
+async def test_the_operator_finds_an_order_by_its_number_in_the_appeal_list(person, api, tokens):
+    """The list's filters are the page's own query (not refused as undeclared API parameters)."""
+    no = (await intake(api, tokens, street_lights()))["appeal"]["appeal_no"]
+    op = await person("op")
+    response = await op.goto(f"/console/appeals?q={no}&status=dispatched")
+    assert response.status == 200
+    await op.page.locator(f'#appeal-list a[href="/console/appeals/{no}"]').wait_for()
