@@ -2,7 +2,7 @@
 // - the new order shows only the fields its decision and channel need
 //   ([data-for-decision], [data-for-channel]); everything shows without this script;
 // - choosing a street first fills in its district;
-// - Ctrl+Enter in a text area saves the order (Enter saves from any other field);
+// - Enter saves the order from any field (a choice too), Ctrl+Enter from a text area;
 // - a form is sent once: its button is disabled while the answer comes (the Idempotency-Key
 //   makes a second send record nothing new anyway);
 // - a [data-copy="<selector>"] button copies that field's value.
@@ -38,7 +38,10 @@
       showFor(document.getElementById("channel"), "data-for-channel");
       streetSetsDistrict(document.getElementById("location-street"), document.getElementById("location-district"));
       form.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.tagName === "TEXTAREA") {
+        if (event.key !== "Enter" || event.isComposing) return;
+        var tag = event.target.tagName;
+        // Enter in a text field submits by itself; in a choice too, and Ctrl+Enter in a text area
+        if (tag === "SELECT" || (tag === "TEXTAREA" && (event.ctrlKey || event.metaKey))) {
           event.preventDefault();
           form.requestSubmit();
         }
