@@ -262,14 +262,18 @@ async def list_appeals(
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
-    sort: Annotated[Literal["newest", "due"], Query(
-        description="newest: received last first; due: the nearest unmet limit first (contact until contacted, "
-        "then completion), those without one (done, answered, linked, closed) last")] = "newest",
+    extension: Annotated[Literal["requested", "approved", "rejected"] | None, Query(
+        description="the extension request: requested (waiting for the operator's review, while the order is "
+        "handled), approved or rejected")] = None,
+    sort: Annotated[Literal["newest", "oldest", "due"], Query(
+        description="newest: received last first; oldest: received first first (a queue worked in order); due: "
+        "the nearest unmet limit first (contact until contacted, then completion), those without one (done, "
+        "answered, linked, closed) last")] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """Appeals from PostgreSQL, newest first (or `sort=due`: the nearest unmet limit first),
-    filtered and paged. Unit staff see what is or was dispatched to their unit; a district
+    """Appeals from PostgreSQL, newest first (`sort=oldest`: oldest first; `sort=due`: the nearest
+    unmet limit first), filtered and paged. Unit staff see what is or was dispatched to their unit; a district
     supervisor sees the district (another is a 403)."""
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
@@ -289,9 +293,37 @@ async def list_appeals(
         received_to=received_to,
         text=q,
         visible_to_unit=scope.unit,
+        extension=extension,
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+#: The operators' queues (待办队列): what each holds, as `GET /appeals` parameters; each is worked
+#: oldest first (`sort=oldest`), from the appeal page's offered actions.
+QUEUES: dict[str, dict[str, str]] = {
+    "held": {"status": "received"},  # recorded and held: dispatch or answer them
+    "objections": {"status": "objection_raised"},  # jurisdiction objections to review
+    "extensions": {"extension": "requested"},  # extension requests to review
+    "return_visits": {"status": "awaiting_evaluation"},  # reported done: call the citizen back
+    "answered": {"status": "answered"},  # answered on the spot: the citizen may still evaluate
+}
+
+
+class QueueOut(BaseModel):
+    name: str
+    count: int
+    filter: dict[str, str] = Field(description="its appeals: `GET /appeals` with these parameters and sort=oldest")
+
+
+@router.get("/queues", response_model=list[QueueOut])
+async def queues(session: SessionDep, _: OperatorDep):
+    """The operators' queues with how many appeals wait in each (one statement), and the
+    `GET /appeals` parameters that list them: held orders, objections and extension requests to
+    review, return visits due (and consultations answered on the spot, which the citizen may
+    still evaluate)."""
+    found = await store.counts(session=session, filters=[store.AppealFilter(**f) for f in QUEUES.values()])
+    return [QueueOut(name=name, count=n, filter=f) for (name, f), n in zip(QUEUES.items(), found, strict=True)]
 
 
 @router.get("/appeals/{appeal_no}", response_model=AppealOut)

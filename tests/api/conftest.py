@@ -56,11 +56,25 @@ STAFF = (
 )
 
 
+#: whether a session's worker runs already: tests/console/conftest.py imports `appeal_worker`, which
+#: makes it a second session fixture of the same name, and the server refuses a second worker on
+#: the same task queue from one process (when the whole suite runs both folders)
+_worker_running = False
+
+
 @pytest_asyncio.fixture(scope="session")
 async def appeal_worker(dev_env, engine, settings):
     """The worker on the settings' task queue, against the dev server, for the whole session."""
-    async with build_worker(dev_env.client, engine, task_queue=settings.temporal_task_queue, settings=settings):
+    global _worker_running
+    if _worker_running:
         yield
+        return
+    _worker_running = True
+    try:
+        async with build_worker(dev_env.client, engine, task_queue=settings.temporal_task_queue, settings=settings):
+            yield
+    finally:
+        _worker_running = False
 
 
 @pytest_asyncio.fixture(scope="session")
