@@ -45,6 +45,8 @@ PAGE_ROWS = 50
 TREND_MONTHS = 12
 Group = Literal["unit", "street", "district", "category"]
 UnitClass = Literal["street", "municipal_department", "district_department", "district_government", "public_service"]
+#: units are assessed against their class: the rates page shows streets unless asked for all
+UnitClassOrAll = Literal[UnitClass, "all"]
 Sort = Literal["composite", "base", "response", "resolution", "satisfaction", "key"]
 Measure = Literal[
     "closed",
@@ -218,7 +220,7 @@ async def rates(
     session: SessionDep,
     period: PeriodQ = None,
     group: Group = "unit",
-    unit_class: UnitClass | None = None,
+    unit_class: UnitClassOrAll = "street",
     entity: Code = None,
     sort: Sort = "composite",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -227,15 +229,16 @@ async def rates(
     count and rate a link to its appeals); the trend chart (`/analytics/rates/trend`) is loaded
     beside them, so the page does not wait for it."""
     month = month_of(period, session.lang)
-    klass = unit_class if group == "unit" else None
+    klass = unit_class if group == "unit" and unit_class != "all" else None
     figures = await session.api.get("/assessment/rates", period=month.label, group=group, unit_class=klass)
+    chosen = unit_class if group == "unit" else None
     rows = figures["rows"]
     shown = [
         {**r, "drill": measure_prefix(month.label, {group: r["key"]}) if r["key"] else None}
         for r in _rows_page(rows, sort, offset)
     ]
     total = {**figures["total"], "drill": None if klass else measure_prefix(month.label, {})}
-    query = {"period": month.label, "group": group, "unit_class": klass, "entity": entity, "sort": sort}
+    query = {"period": month.label, "group": group, "unit_class": chosen, "entity": entity, "sort": sort}
     return await page(
         request,
         "analytics/rates.html",
@@ -251,7 +254,7 @@ async def rates(
         entity=entity,
         sort=sort,
         query=query,
-        trend_href=href(f"{BASE}/rates/trend", period=month.label, group=group, unit_class=klass, entity=entity),
+        trend_href=href(f"{BASE}/rates/trend", period=month.label, group=group, unit_class=chosen, entity=entity),
         csv_href=export_href("rates", period=month.label, group=group, unit_class=klass),
         **tabs_context(month, "rates"),
     )
@@ -263,14 +266,14 @@ async def rates_trend(
     session: SessionDep,
     period: PeriodQ = None,
     group: Group = "unit",
-    unit_class: UnitClass | None = None,
+    unit_class: UnitClassOrAll = "street",
     entity: Code = None,
 ):
     """The three rates and the composite over the twelve months up to the month, one line each,
     of the city, of a class of units, or of one row of the rates page (`entity` in `group`);
     a click on a point opens that month's appeals behind the rate."""
     month = month_of(period, session.lang)
-    klass = unit_class if group == "unit" and not entity else None
+    klass = unit_class if group == "unit" and unit_class != "all" and not entity else None
     months = month.back(TREND_MONTHS)
     narrow = _entity_filter(group, entity)
     span = {"from": months[0].first.isoformat(), "to": month.last.isoformat()}

@@ -167,6 +167,12 @@ async def test_the_rates_page_draws_its_trend_and_drills_down_to_the_appeals(per
     assert [composite[-2]["value"], composite[-1]["value"]] == [100.0, 65.3]
     assert "from=2018-05-01&to=2018-05-31&measure=base&unit=110101-ANDINGMEN" in composite[-1]["href"]
 
+    # per category, all classes of units together
+    await analyst.goto(f"/console/analytics/rates?period={MAY}&group=category&unit_class=all")
+    categories = {w: r[4] for r in await table(analyst, "#rates-table") for w in r[0].split() if "." in w}
+    assert categories == {LIGHTS: "5", GARBAGE: "3"}
+    await analyst.page.go_back()
+
     # the base of 安定门 drills down to its three appeals, each a link to the appeal
     await analyst.page.locator("#rates-table tr", has_text="安定门").locator("td").nth(4).locator("a").click()
     await analyst.page.wait_for_load_state()
