@@ -27,6 +27,7 @@ from console.pages.analytics_view import (
     appeals_href,
     export_href,
     href,
+    measure_prefix,
     month_of,
     rank_move,
     tabs_context,
@@ -40,10 +41,12 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 #: Beijing's district boundaries (seed/data/README.md says where they come from). The console
 #: reads the file; it imports nothing of seed/.
 GEOJSON = Path(__file__).resolve().parents[2] / "seed" / "data" / "beijing_districts.geojson"
-PAGE_ROWS = 100
+PAGE_ROWS = 50
 TREND_MONTHS = 12
 Group = Literal["unit", "street", "district", "category"]
 UnitClass = Literal["street", "municipal_department", "district_department", "district_government", "public_service"]
+#: units are assessed against their class: the rates page shows streets unless asked for all
+UnitClassOrAll = Literal[UnitClass, "all"]
 Sort = Literal["composite", "base", "response", "resolution", "satisfaction", "key"]
 Measure = Literal[
     "closed",
@@ -118,6 +121,7 @@ i18n.register(
         "an.change": ("变化（百分点）", "Change (points)"),
         "an.trend": ("趋势：{what}（{first} 至 {last}）", "Trend: {what} ({first} to {last})"),
         "an.trend_of": ("看趋势", "Trend"),
+        "an.trend_loading": ("正在加载趋势图…", "Loading the trend…"),
         "an.trend_hint": ("点击图中的点，查看该月的工单。", "Click a point for that month's appeals."),
         "an.sort": ("排序", "Sort by"),
         "an.sort.key": ("代码", "Code"),
@@ -216,28 +220,65 @@ async def rates(
     session: SessionDep,
     period: PeriodQ = None,
     group: Group = "unit",
-    unit_class: UnitClass | None = None,
+    unit_class: UnitClassOrAll = "street",
     entity: Code = None,
     sort: Sort = "composite",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """三率: the month's figures per unit, street, district or category (each count and rate a
-    link to its appeals), and the trend over twelve months of the city, of a class of units, or
-    of the row chosen (`entity`)."""
+    """三率: the month's figures per unit, street, district or category, fifty rows a page (each
+    count and rate a link to its appeals); the trend chart (`/analytics/rates/trend`) is loaded
+    beside them, so the page does not wait for it."""
     month = month_of(period, session.lang)
-    klass = unit_class if group == "unit" else None
+    klass = unit_class if group == "unit" and unit_class != "all" else None
     figures = await session.api.get("/assessment/rates", period=month.label, group=group, unit_class=klass)
+    chosen = unit_class if group == "unit" else None
+    rows = figures["rows"]
+    shown = [
+        {**r, "drill": measure_prefix(month.label, {group: r["key"]}) if r["key"] else None}
+        for r in _rows_page(rows, sort, offset)
+    ]
+    total = {**figures["total"], "drill": None if klass else measure_prefix(month.label, {})}
+    query = {"period": month.label, "group": group, "unit_class": chosen, "entity": entity, "sort": sort}
+    return await page(
+        request,
+        "analytics/rates.html",
+        session,
+        figures=figures,
+        rows=shown,
+        total=total,
+        total_rows=len(rows),
+        offset=offset,
+        page_rows=PAGE_ROWS,
+        group=group,
+        unit_class=klass,
+        entity=entity,
+        sort=sort,
+        query=query,
+        trend_href=href(f"{BASE}/rates/trend", period=month.label, group=group, unit_class=chosen, entity=entity),
+        csv_href=export_href("rates", period=month.label, group=group, unit_class=klass),
+        **tabs_context(month, "rates"),
+    )
+
+
+@router.get("/analytics/rates/trend", response_class=HTMLResponse)
+async def rates_trend(
+    request: Request,
+    session: SessionDep,
+    period: PeriodQ = None,
+    group: Group = "unit",
+    unit_class: UnitClassOrAll = "street",
+    entity: Code = None,
+):
+    """The three rates and the composite over the twelve months up to the month, one line each,
+    of the city, of a class of units, or of one row of the rates page (`entity` in `group`);
+    a click on a point opens that month's appeals behind the rate."""
+    month = month_of(period, session.lang)
+    klass = unit_class if group == "unit" and unit_class != "all" and not entity else None
     months = month.back(TREND_MONTHS)
     narrow = _entity_filter(group, entity)
-    trend = await session.api.get(
-        "/assessment/rates",
-        group="month",
-        unit_class=klass if not entity else None,
-        **{"from": months[0].first.isoformat(), "to": month.last.isoformat()},
-        **narrow,
-    )
+    span = {"from": months[0].first.isoformat(), "to": month.last.isoformat()}
+    trend = await session.api.get("/assessment/rates", group="month", unit_class=klass, **span, **narrow)
     by_month = {r["key"]: r for r in trend["rows"]}
-    labels = [m.label for m in months]
     series = {rate: i18n.text(f"an.rate.{rate}", session.lang) for rate in (*RATES, "composite")}
     point_links = {
         rate: [
@@ -246,37 +287,17 @@ async def rates(
         ]
         for rate in series
     }
-    chart = trend_option(labels, by_month, series, point_links)
-    rows = figures["rows"]
-    shown = _rows_page(rows, sort, offset)
-    query = {"period": month.label, "group": group, "unit_class": klass, "entity": entity, "sort": sort}
     return await page(
         request,
-        "analytics/rates.html",
+        "analytics/rates_trend.html",
         session,
-        figures=figures,
-        rows=shown,
-        total_rows=len(rows),
-        offset=offset,
-        page_rows=PAGE_ROWS,
+        chart=trend_option([m.label for m in months], by_month, series, point_links),
+        months=months,
         group=group,
         unit_class=klass,
         entity=entity,
-        sort=sort,
-        chart=chart,
-        months=months,
-        query=query,
-        rates=RATES,
-        appeals_href=appeals_href,
-        trend_total=trend["total"],
-        csv_href=export_href("rates", period=month.label, group=group, unit_class=klass),
-        trend_csv_href=export_href(
-            "rates",
-            group="month",
-            unit_class=klass if not entity else None,
-            **{"from": months[0].first.isoformat(), "to": month.last.isoformat()},
-            **narrow,
-        ),
+        city_href=href(f"{BASE}/rates", period=month.label, group=group, unit_class=unit_class) + "#trend",
+        csv_href=export_href("rates", group="month", unit_class=klass, **span, **narrow),
         **tabs_context(month, "rates"),
     )
 
@@ -303,7 +324,10 @@ async def rankings(
         "analytics/rankings.html",
         session,
         ranked=ranked,
-        rows=ranked["rows"][offset : offset + PAGE_ROWS],
+        rows=[
+            {**r, "drill": measure_prefix(month.label, {"unit": r["unit"]})}
+            for r in ranked["rows"][offset : offset + PAGE_ROWS]
+        ],
         total_rows=len(ranked["rows"]),
         offset=offset,
         page_rows=PAGE_ROWS,

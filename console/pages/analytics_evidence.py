@@ -294,9 +294,9 @@ async def recurring(
     offset: Offset = 0,
 ):
     """反复诉求 (the weeds that grew back): problems that came back in the month after being
-    resolved at the same place, the most returns first, twenty a page, each with its history."""
+    resolved at the same place, the most returns first, ten a page, each with its history."""
     month = month_of(period, session.lang)
-    size = 20  # each problem brings its whole history: a short page
+    size = 10  # each problem brings its whole history: a short page
     found = await session.api.get(
         "/analytics/recurring", period=month.label, within_days=within_days, match=match, limit=size, offset=offset
     )

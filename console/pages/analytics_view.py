@@ -127,6 +127,12 @@ def appeals_href(
     return href(f"{BASE}/appeals", **when, measure=measure, **filters)
 
 
+def measure_prefix(period: str, filters: dict[str, str | None]) -> str:
+    """The drill-down address of a row's figures up to its measure (`…&measure=`): a table of
+    fifty rows has some six hundred links, so each is this and the measure's name."""
+    return href(f"{BASE}/appeals", period=period, **filters) + "&measure="
+
+
 def drill_href(api_link: str) -> str:
     """The console's page for an API drill-down link (`/analytics/drilldown?…`)."""
     path, _, query = api_link.partition("?")

@@ -20,92 +20,109 @@ router = APIRouter(prefix=BASE, include_in_schema=False)
 
 AppealNo = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 
-i18n.register({
-    # actions, by the last segment of their path
-    "action.dispatch": ("派单", "Dispatch"),
-    "action.answer": ("直接答复", "Answer"),
-    "action.accept": ("签收", "Accept"),
-    "action.objection": ("提出管辖异议", "Raise a jurisdiction objection"),
-    "action.objection-review": ("审核异议", "Review the objection"),
-    "action.contact": ("记录已联系市民", "Record the contact"),
-    "action.phased-report": ("阶段性反馈", "Phased report"),
-    "action.extension": ("申请延期", "Request an extension"),
-    "action.extension-review": ("审核延期", "Review the extension"),
-    "action.complete": ("反馈办理结果", "Report the result"),
-    "action.evaluation": ("记录回访评价", "Record the evaluation"),
-    "action.co-handling": ("请求协办", "Ask for co-handling"),
-    "action.whistle": ("吹哨", "Blow the whistle"),
-    "action.parts/close": ("关闭协办", "Close a part"),
-    "action.parts/rate": ("评价协办", "Rate a part"),
-    "action.supervise": ("督办", "Supervise"),
-    "action.transfer": ("转出", "Transfer out"),
-    "action.link": ("并案", "Link as duplicate"),
-    "action.report-in": ("报到", "Report in"),
-    "action.report": ("反馈完成", "Report done"),
-    "action.decline": ("退回", "Decline"),
-    "action.decline-review": ("审核退回", "Review the decline"),
-    # their fields
-    "field.unit": ("单位", "Unit"),
-    "field.units": ("单位", "Units"),
-    "field.answer": ("答复内容", "Answer"),
-    "field.reason": ("理由", "Reason"),
-    "field.suggested_unit": ("建议承办单位", "Suggested unit"),
-    "field.uphold": ("异议成立（改派）", "Uphold (re-dispatch)"),
-    "field.new_unit": ("改派至", "New unit"),
-    "field.comment": ("意见", "Comment"),
-    "field.note": ("说明", "Note"),
-    "field.progress": ("办理进展", "Progress"),
-    "field.expected_date": ("预计办结日期", "Expected date"),
-    "field.approve": ("同意延期", "Approve"),
-    "field.result": ("办理结果", "Result"),
-    "field.late_reason": ("超期原因", "Reason for the delay"),
-    "field.resolved": ("问题已解决", "Resolved"),
-    "field.satisfaction": ("满意度", "Satisfaction"),
-    "field.contacted": ("承办单位是否联系了市民", "Did the unit contact the citizen"),
-    "field.task": ("任务", "Task"),
-    "field.limit_working_days": ("完成时限（工作日）", "Limit (working days)"),
-    "field.report_in_hours": ("报到时限（小时）", "Report in within (hours)"),
-    "field.kind": ("类型", "Kind"),
-    "field.rating": ("评分（1–5）", "Rating (1–5)"),
-    "field.new_due": ("新的办结时限", "New due"),
-    "field.escalate": ("升级督办", "Escalate"),
-    "field.hotline": ("转至热线", "Hotline"),
-    "field.external_no": ("对方工单号", "Their number"),
-    "field.master_no": ("主工单号", "Master appeal"),
-    "field.plan": ("方案", "Plan"),
-    "part.of": ("{unit} 的{kind}", "{kind} of {unit}"),
-})
+i18n.register(
+    {
+        # actions, by the last segment of their path
+        "action.dispatch": ("派单", "Dispatch"),
+        "action.answer": ("直接答复", "Answer"),
+        "action.accept": ("签收", "Accept"),
+        "action.objection": ("提出管辖异议", "Raise a jurisdiction objection"),
+        "action.objection-review": ("审核异议", "Review the objection"),
+        "action.contact": ("记录已联系市民", "Record the contact"),
+        "action.phased-report": ("阶段性反馈", "Phased report"),
+        "action.extension": ("申请延期", "Request an extension"),
+        "action.extension-review": ("审核延期", "Review the extension"),
+        "action.complete": ("反馈办理结果", "Report the result"),
+        "action.evaluation": ("记录回访评价", "Record the evaluation"),
+        "action.co-handling": ("请求协办", "Ask for co-handling"),
+        "action.whistle": ("吹哨", "Blow the whistle"),
+        "action.parts/close": ("关闭协办", "Close a part"),
+        "action.parts/rate": ("评价协办", "Rate a part"),
+        "action.supervise": ("督办", "Supervise"),
+        "action.transfer": ("转出", "Transfer out"),
+        "action.link": ("并案", "Link as duplicate"),
+        "action.report-in": ("报到", "Report in"),
+        "action.report": ("反馈完成", "Report done"),
+        "action.decline": ("退回", "Decline"),
+        "action.decline-review": ("审核退回", "Review the decline"),
+        # their fields
+        "field.unit": ("单位", "Unit"),
+        "field.units": ("单位", "Units"),
+        "field.answer": ("答复内容", "Answer"),
+        "field.reason": ("理由", "Reason"),
+        "field.suggested_unit": ("建议承办单位", "Suggested unit"),
+        "field.uphold": ("异议成立（改派）", "Uphold (re-dispatch)"),
+        "field.new_unit": ("改派至", "New unit"),
+        "field.comment": ("意见", "Comment"),
+        "field.note": ("说明", "Note"),
+        "field.progress": ("办理进展", "Progress"),
+        "field.expected_date": ("预计办结日期", "Expected date"),
+        "field.approve": ("同意延期", "Approve"),
+        "field.result": ("办理结果", "Result"),
+        "field.late_reason": ("超期原因", "Reason for the delay"),
+        "field.resolved": ("问题已解决", "Resolved"),
+        "field.satisfaction": ("满意度", "Satisfaction"),
+        "field.contacted": ("承办单位是否联系了市民", "Did the unit contact the citizen"),
+        "field.task": ("任务", "Task"),
+        "field.limit_working_days": ("完成时限（工作日）", "Limit (working days)"),
+        "field.report_in_hours": ("报到时限（小时）", "Report in within (hours)"),
+        "field.kind": ("类型", "Kind"),
+        "field.rating": ("评分（1–5）", "Rating (1–5)"),
+        "field.new_due": ("新的办结时限", "New due"),
+        "field.escalate": ("升级督办", "Escalate"),
+        "field.hotline": ("转至热线", "Hotline"),
+        "field.external_no": ("对方工单号", "Their number"),
+        "field.master_no": ("主工单号", "Master appeal"),
+        "field.plan": ("方案", "Plan"),
+        "part.of": ("{unit} 的{kind}", "{kind} of {unit}"),
+    }
+)
 
 
-async def _appeal_page(request: Request, session: Session, appeal_no: str, *, status_code: int = 200,
-                       failed: dict[str, Any] | None = None, flash: str | None = None) -> HTMLResponse:
+async def _appeal_page(
+    request: Request,
+    session: Session,
+    appeal_no: str,
+    *,
+    status_code: int = 200,
+    failed: dict[str, Any] | None = None,
+    flash: str | None = None,
+) -> HTMLResponse:
     api = session.api
     try:
         appeal = await api.get(f"/appeals/{appeal_no}")
     except ApiProblem as problem:
         message = i18n.text("appeal.not_found", session.lang) if problem.status == 404 else problem.message
-        return await page(request, "error.html", session, status_code=problem.status, message=message,
-                          back=BASE)
+        return await page(request, "error.html", session, status_code=problem.status, message=message, back=BASE)
     actions = await api.get(f"/appeals/{appeal_no}/actions")
     timeline = await api.get(f"/appeals/{appeal_no}/timeline")
     forms = []
     for action in actions:
         fields = fields_of(action["body"])
         mine = failed is not None and failed["path"] == action["path"]
-        forms.append({
-            **action,
-            "fields": fields,
-            "key": secrets.token_urlsafe(12),  # the form's Idempotency-Key: a double click acts once
-            "values": failed["values"] if mine else {},
-            "errors": failed["errors"] if mine else {},
-            "message": failed["message"] if mine else None,
-            "open": mine,
-        })
+        forms.append(
+            {
+                **action,
+                "fields": fields,
+                "key": secrets.token_urlsafe(12),  # the form's Idempotency-Key: a double click acts once
+                "values": failed["values"] if mine else {},
+                "errors": failed["errors"] if mine else {},
+                "message": failed["message"] if mine else None,
+                "open": mine,
+            }
+        )
     settings = request.app.state.settings
     temporal_ui = f"{settings.temporal_ui}/namespaces/{settings.temporal_namespace}/workflows/appeal-{appeal_no}"
     return await page(
-        request, "appeal.html", session, status_code=status_code, appeal=appeal, forms=forms,
-        timeline=timeline, flash=flash, temporal_ui=temporal_ui,
+        request,
+        "appeal.html",
+        session,
+        status_code=status_code,
+        appeal=appeal,
+        forms=forms,
+        timeline=timeline,
+        flash=flash,
+        temporal_ui=temporal_ui,
     )
 
 
@@ -126,8 +143,9 @@ async def act(request: Request, appeal_no: AppealNo, session: SessionDep):
     offered = {a["path"]: a for a in await session.api.get(f"/appeals/{appeal_no}/actions")}
     action = offered.get(path)
     if action is None:  # not (or no longer) valid now: show the page as it is
-        return await _appeal_page(request, session, appeal_no, status_code=409, flash=i18n.text(
-            "appeal.no_actions", session.lang))
+        return await _appeal_page(
+            request, session, appeal_no, status_code=409, flash=i18n.text("appeal.no_actions", session.lang)
+        )
     fields = fields_of(action["body"])
     values = {name: [str(v) for v in form.getlist(name)] for name in form.keys()}
     body = body_from(fields, values)
@@ -135,8 +153,12 @@ async def act(request: Request, appeal_no: AppealNo, session: SessionDep):
         await session.api.post(path, body, idempotency_key=str(form.get("idempotency_key", ""))[:64] or None)
     except ApiProblem as problem:
         errors = {name.split(".")[-1]: reason for name, reason in problem.fields.items()}
-        failed = {"path": path, "values": {k: v[-1] for k, v in values.items() if v}, "errors": errors,
-                  "message": problem.message}
+        failed = {
+            "path": path,
+            "values": {k: v[-1] for k, v in values.items() if v},
+            "errors": errors,
+            "message": problem.message,
+        }
         return await _appeal_page(request, session, appeal_no, status_code=problem.status, failed=failed)
     return RedirectResponse(f"{BASE}/appeals/{appeal_no}?done={action['route']}", status_code=303)
 

@@ -72,12 +72,20 @@ async def login(
         return await _login_again(request, username, next, text("csrf.failed", lang), status=403)
     api = Api(request)
     try:
-        token = (await api.call("POST", "/auth/token", json={"username": username, "password": password}))["access_token"]
+        token = (await api.call("POST", "/auth/token", json={"username": username, "password": password}))[
+            "access_token"
+        ]
     except ApiProblem as problem:
         if problem.status == 401:
             return await _login_again(request, username, next, text("login.failed", lang), status=401)
-        return await _login_again(request, username, next, None if problem.fields else problem.message,
-                                  status=problem.status, fields=problem.fields)
+        return await _login_again(
+            request,
+            username,
+            next,
+            None if problem.fields else problem.message,
+            status=problem.status,
+            fields=problem.fields,
+        )
     finally:
         await api.aclose()
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -86,12 +94,25 @@ async def login(
     return response
 
 
-async def _login_again(request: Request, username: str, next_url: str, error: str | None, *, status: int,
-                       fields: dict[str, str] | None = None) -> HTMLResponse:
+async def _login_again(
+    request: Request,
+    username: str,
+    next_url: str,
+    error: str | None,
+    *,
+    status: int,
+    fields: dict[str, str] | None = None,
+) -> HTMLResponse:
     token = login_csrf(request)
     response = await page(
-        request, "login.html", status_code=status, login_csrf=token, next_url=_safe_next(next_url),
-        username=username[:64], error=error, field_errors=fields or {},
+        request,
+        "login.html",
+        status_code=status,
+        login_csrf=token,
+        next_url=_safe_next(next_url),
+        username=username[:64],
+        error=error,
+        field_errors=fields or {},
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, **cookie_args(request, max_age=3600))
     return response
@@ -105,13 +126,20 @@ async def logout(session: SessionDep):
 
 
 @router.post("/lang")
-async def switch_language(request: Request, to: Annotated[str, Form(max_length=5)] = "zh",
-                          next: Annotated[str, Form(max_length=500)] = BASE):
+async def switch_language(
+    request: Request, to: Annotated[str, Form(max_length=5)] = "zh", next: Annotated[str, Form(max_length=500)] = BASE
+):
     """The language is a preference, not an action: it needs no session (the login page has
     the switch too), and goes back to a console address only."""
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(LANG_COOKIE, "en" if to == "en" else "zh", max_age=365 * 86400, path=BASE,
-                        samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(
+        LANG_COOKIE,
+        "en" if to == "en" else "zh",
+        max_age=365 * 86400,
+        path=BASE,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
@@ -152,20 +180,35 @@ class ListQuery:
 async def _list(request: Request, session: SessionDep, *, title_key: str, sort: str, open_only: bool | None):
     query = ListQuery(request)
     offset = int(query.offset) if query.offset.isdigit() else 0
-    params = dict(q=query.q, status=query.status, district=query.district, overdue=query.overdue or None,
-                  category=query.category, unit=query.unit, sort=sort, limit=PAGE_SIZE, offset=offset)
+    params = dict(
+        q=query.q,
+        status=query.status,
+        district=query.district,
+        overdue=query.overdue or None,
+        category=query.category,
+        unit=query.unit,
+        sort=sort,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
     if open_only is not None and not query.status:
         params["open"] = "true" if open_only else "false"
     try:
         found = await session.api.get("/appeals", **params)
     except ApiProblem as problem:
-        return await page(request, "error.html", session, status_code=problem.status, message=problem.message,
-                          back=request.url.path)
+        return await page(
+            request, "error.html", session, status_code=problem.status, message=problem.message, back=request.url.path
+        )
     path = request.url.path
     directory = await request.app.state.directory.get()
     return await page(
-        request, "appeals.html" if "hx-request" not in request.headers else "parts/appeal_rows.html", session,
-        title_key=title_key, page=found, query=query, next_limit=next_limit,
+        request,
+        "appeals.html" if "hx-request" not in request.headers else "parts/appeal_rows.html",
+        session,
+        title_key=title_key,
+        page=found,
+        query=query,
+        next_limit=next_limit,
         statuses=[s.value for s in AppealStatus],
         districts=[(code, d.name_zh) for code, d in directory.districts.items()],
         refresh_href=query.href(path),
@@ -182,8 +225,17 @@ async def _csv(request: Request, session: SessionDep, *, sort: str, open_only: b
     rows: list[dict[str, Any]] = []
     offset = 0
     while len(rows) < 5000:
-        params = dict(q=query.q, status=query.status, district=query.district, overdue=query.overdue or None,
-                      category=query.category, unit=query.unit, sort=sort, limit=200, offset=offset)
+        params = dict(
+            q=query.q,
+            status=query.status,
+            district=query.district,
+            overdue=query.overdue or None,
+            category=query.category,
+            unit=query.unit,
+            sort=sort,
+            limit=200,
+            offset=offset,
+        )
         if open_only is not None and not query.status:
             params["open"] = "true" if open_only else "false"
         found = await session.api.get("/appeals", **params)
@@ -191,14 +243,22 @@ async def _csv(request: Request, session: SessionDep, *, sort: str, open_only: b
             nl = next_limit(a)
             unit = directory.units.get(a["handling_unit"] or "")
             category = directory.categories.get(a["category"])
-            rows.append({
-                "appeal_no": a["appeal_no"], "status": a["status"], "category": a["category"],
-                "category_name": category.name_zh if category else "", "district": a["district"] or "",
-                "street": a["street"] or "", "handling_unit": a["handling_unit"] or "",
-                "handling_unit_name": unit.name_zh if unit else "", "received_at": bj(a["received_at"]),
-                "next_limit": nl[0] if nl else "", "next_due": bj(nl[1]["due"]) if nl else "",
-                "overdue": a["overdue"],
-            })
+            rows.append(
+                {
+                    "appeal_no": a["appeal_no"],
+                    "status": a["status"],
+                    "category": a["category"],
+                    "category_name": category.name_zh if category else "",
+                    "district": a["district"] or "",
+                    "street": a["street"] or "",
+                    "handling_unit": a["handling_unit"] or "",
+                    "handling_unit_name": unit.name_zh if unit else "",
+                    "received_at": bj(a["received_at"]),
+                    "next_limit": nl[0] if nl else "",
+                    "next_due": bj(nl[1]["due"]) if nl else "",
+                    "overdue": a["overdue"],
+                }
+            )
         offset += 200
         if offset >= found["total"]:
             break

@@ -161,6 +161,17 @@ async def test_the_rates_page_draws_its_trend_and_drills_down_to_the_appeals(per
     assert f"entity={AND}" in analyst.page.url
     assert "安定门" in await analyst.page.locator("#trend h2").inner_text()
     assert (await drawn(analyst, "#trend-chart"))["ink"] > 2000
+    option = await analyst.page.locator("#trend-chart").evaluate("el => JSON.parse(el.dataset.chart)")
+    composite = option["series"][-1]["data"]
+    assert option["xAxis"]["data"][-2:] == ["2018-04", MAY] and composite[0] == "-"  # June 2017: no base
+    assert [composite[-2]["value"], composite[-1]["value"]] == [100.0, 65.3]
+    assert "from=2018-05-01&to=2018-05-31&measure=base&unit=110101-ANDINGMEN" in composite[-1]["href"]
+
+    # per category, all classes of units together
+    await analyst.goto(f"/console/analytics/rates?period={MAY}&group=category&unit_class=all")
+    categories = {w: r[4] for r in await table(analyst, "#rates-table") for w in r[0].split() if "." in w}
+    assert categories == {LIGHTS: "5", GARBAGE: "3"}
+    await analyst.page.go_back()
 
     # the base of 安定门 drills down to its three appeals, each a link to the appeal
     await analyst.page.locator("#rates-table tr", has_text="安定门").locator("td").nth(4).locator("a").click()
