@@ -414,9 +414,6 @@ async def export(request: Request, what: str, session: SessionDep):
     return Response(answer.content, media_type=answer.headers.get("content-type", "text/csv"), headers=headers)
 
 
-export.takes_any_query = True  # type: ignore[attr-defined]  # the API it calls checks the query (api/params.py)
-
-
 @router.get("/geo/beijing-districts.geojson")
 async def beijing_districts():
     """Beijing's 16 districts (GeoJSON, `code` and `name_zh` per feature) for the district maps
