@@ -56,14 +56,6 @@ async def list_categories(*, session: AsyncSession) -> list[Category]:
     return list((await session.exec(select(Category).order_by(Category.code))).all())
 
 
-async def route(
-    *, session: AsyncSession, category: str, district: str | None, street: str | None
-) -> Route:
-    """The unit an appeal goes to by the dispatch catalogue (district government as backstop)."""
-    directory = await load_directory(session=session)
-    return directory.route(category=category, district=district, street=street)
-
-
 async def list_policies(*, session: AsyncSession) -> list[TimeLimitPolicy]:
     stmt = select(TimeLimitPolicy).order_by(TimeLimitPolicy.urgency, TimeLimitPolicy.appeal_type)
     return list((await session.exec(stmt)).all())

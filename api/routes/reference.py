@@ -156,28 +156,31 @@ async def catalogue(session: SessionDep):
 )
 async def route(
     session: SessionDep,
+    directory: DirectoryDep,
     category: Code,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     street: Annotated[str | None, Query(max_length=40)] = None,
 ):
-    """Which unit the catalogue sends an appeal of this category at this place to."""
-    known = {c.code for c in await reference.list_categories(session=session)}
-    if category not in known:
+    """Which unit the catalogue sends an appeal of this category at this place to: the intake's
+    own choice, from the same directory (reloaded within a minute of a change), so an operator
+    sees before saving where the order will go."""
+    known = await directory.get()
+    if category not in known.categories:
         raise ApiError(422, "validation_error", f"unknown category {category!r}", {"field": "category"})
     if street is not None:
-        unit = await reference.get_unit(session=session, code=street)
-        if unit is None or unit.kind not in (UnitKind.STREET, UnitKind.TOWNSHIP):
+        facts = known.units.get(street)
+        if facts is None or facts.kind not in (UnitKind.STREET, UnitKind.TOWNSHIP):
             raise ApiError(422, "validation_error", f"unknown street {street!r}", {"field": "street"})
-        if district is not None and unit.district_code != district:
+        if district is not None and facts.district != district:
             raise ApiError(
                 422,
                 "validation_error",
                 f"street {street!r} is not in district {district!r}",
                 {"field": "street"},
             )
-        district = unit.district_code
+        district = facts.district
     try:
-        chosen = await reference.route(session=session, category=category, district=district, street=street)
+        chosen = known.route(category=category, district=district, street=street)
     except NoRoute as e:
         raise ApiError(422, "no_route", str(e), {"field": "district"}) from e
     unit = await reference.get_unit(session=session, code=chosen.unit)

@@ -28,7 +28,7 @@ from console.session import BASE, CSRF_FIELD, csrf_token, language, secret_of
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
 
-AppealNo = Annotated[str, Path(max_length=32)]
+AppealNo = Annotated[str, Path()]  # any: a wrong number is the one 404 page too
 Token = Annotated[str, Query()]  # any length: a wrong token is the one 404 page, never a 422
 
 #: the events a citizen reads on the page, each in plain words; the rest (reminders, escalations,
@@ -195,7 +195,7 @@ async def _citizen_page(
     message: str | None = None,
     thanks: bool = False,
 ) -> HTMLResponse:
-    if not t or len(t) > 64:
+    if not t or len(t) > 64 or len(appeal_no) > 32:
         return await _not_found(request)
     api = Api(request, citizen_token=t)
     try:

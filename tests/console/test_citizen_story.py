@@ -31,6 +31,7 @@ async def test_a_wrong_link_is_one_plain_404(person, api, tokens):
         f"/console/citizen/{no}",  # none
         f"/console/citizen/{no}?t=" + "x" * 300,  # absurd
         "/console/citizen/BJ-19990101-000001?" + urlencode({"t": saved["citizen_token"]}),  # another appeal's
+        "/console/citizen/" + "B" * 200 + "?" + urlencode({"t": saved["citizen_token"]}),  # no number at all
     ):
         response = await citizen.goto(path)
         assert response.status == 404, path
