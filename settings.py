@@ -88,6 +88,15 @@ class Settings(BaseSettings):
         15, gt=0, le=3600, description="How often the API re-reads the domain gauges from PostgreSQL."
     )
 
+    # --- traces (OpenTelemetry, OTLP over HTTP) ------------------------------------------
+    # The standard variables' names; unset (the default): no traces, and no cost.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, description="Base URL of an OTLP/HTTP collector; traces go to <url>/v1/traces."
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        None, description="Full URL traces are sent to (wins over OTEL_EXPORTER_OTLP_ENDPOINT)."
+    )
+
     # --- secrets -----------------------------------------------------------------------
     secret_key: str = Field(DEV_SECRET_KEY, min_length=16, description="Signs access tokens.")
     pii_key: str = Field(DEV_PII_KEY, min_length=16, description="Encrypts personal data.")
@@ -138,6 +147,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_off(cls, v):
         return None if v == "" else v
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("an OTLP endpoint must be an http:// or https:// URL (OTLP over HTTP)")
+        return v.strip()
 
     @field_validator("temporal_address")
     @classmethod
@@ -198,6 +216,15 @@ class Settings(BaseSettings):
     @property
     def temporal_ui(self) -> str:
         return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @property
+    def otlp_traces_endpoint(self) -> str | None:
+        """Where traces are sent (as the OTLP exporter's own rule has it), or None: no traces."""
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        return None
 
     @property
     def temporal_target(self) -> str:
