@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
 from api.auth import Principal, require
 from api.deps import DirectoryDep, SessionDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import responses
+from api.errors import ApiError, not_found
 from db import users as store
 from db.models import User
 from db.reference import Directory
@@ -26,9 +27,19 @@ from domain.types import Role
 
 log = logging.getLogger("jiesu.api")
 
-router = APIRouter(
-    tags=["users"],
-    responses={403: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+router = APIRouter(tags=["users"])
+
+#: what the codes mean here
+FORBIDDEN = "the caller is not an administrator"
+INVALID = (
+    "a field is malformed or refused, named in `details`: an unknown or closed unit, an unknown district, a binding "
+    "the role does not take (unit staff without their unit, a unit for another role, a district for anyone but a "
+    "supervisor), a password under 12 characters"
+)
+UNKNOWN = "no account has this username"
+READ = responses("forbidden", "validation_error", forbidden=FORBIDDEN, validation_error=INVALID)
+ONE = responses(
+    "forbidden", "validation_error", "not_found", forbidden=FORBIDDEN, validation_error=INVALID, not_found=UNKNOWN
 )
 
 AdminDep = Annotated[Principal, require(Role.ADMINISTRATOR)]
@@ -78,6 +89,27 @@ def _text(value: str | None) -> str | None:
 
 
 class UserIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "lighting-zhang",
+                    "display_name": "张工（城市照明管理中心）",
+                    "role": "unit_staff",
+                    "unit": "BJ-LIGHTING",
+                    "password": "a-first-password-1",
+                },
+                {
+                    "username": "chaoyang-sup2",
+                    "display_name": "朝阳区督办中心 王科长",
+                    "role": "supervisor",
+                    "district": "110105",
+                    "password": "a-first-password-2",
+                },
+            ]
+        }
+    )
+
     username: str = Field(pattern=USERNAME, description="letters, digits, '.', '_' or '-'; 1–64 characters")
     display_name: str | None = Field(
         default=None, max_length=100, description="shown in the console; the username if none"
@@ -93,6 +125,16 @@ class UserIn(BaseModel):
 class UserChange(BaseModel):
     """What to change; a field left out stays, `null` unbinds (unit, district)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"unit": "BJ-WATER"},
+                {"role": "supervisor", "unit": None, "district": "110105"},
+                {"display_name": "张工（城市照明管理中心）"},
+            ]
+        }
+    )
+
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
     role: Role | None = None
     unit: str | None = Field(default=None, max_length=40)
@@ -102,6 +144,8 @@ class UserChange(BaseModel):
 
 
 class PasswordIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"password": "a-second-password-1"}]})
+
     password: Password
 
 
@@ -138,7 +182,7 @@ async def _hash(password: str) -> str:
     return await asyncio.to_thread(store.hash_password, password)
 
 
-@router.get("/users", response_model=UserPage)
+@router.get("/users", response_model=UserPage, responses=READ)
 async def list_users(
     session: SessionDep,
     _: AdminDep,
@@ -164,7 +208,12 @@ async def list_users(
     return UserPage(items=[UserOut.of(u) for u in rows], total=total, limit=limit, offset=offset)
 
 
-@router.post("/users", response_model=UserOut, status_code=201, responses={409: {"model": ErrorResponse}})
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    responses=READ | responses("conflict", conflict="the username is taken"),
+)
 async def create_user(body: UserIn, session: WriteSessionDep, directory: DirectoryDep, principal: AdminDep):
     """A new staff account with its first password (the person changes it with the
     administrator's help: there is no self-service yet). 409 if the username is taken."""
@@ -190,12 +239,16 @@ async def create_user(body: UserIn, session: WriteSessionDep, directory: Directo
     return UserOut.of(user)
 
 
-@router.get("/users/{username}", response_model=UserOut)
+@router.get("/users/{username}", response_model=UserOut, responses=ONE)
 async def get_user(username: Username, session: SessionDep, _: AdminDep):
     return UserOut.of(await _user(session, username))
 
 
-@router.patch("/users/{username}", response_model=UserOut, responses={409: {"model": ErrorResponse}})
+@router.patch(
+    "/users/{username}",
+    response_model=UserOut,
+    responses=ONE | responses("conflict", conflict="an administrator changing their own role"),
+)
 async def change_user(
     username: Username, body: UserChange, session: WriteSessionDep, directory: DirectoryDep, principal: AdminDep
 ):
@@ -231,19 +284,23 @@ async def _set_active(username: str, active: bool, session: Any, principal: Prin
     return UserOut.of(user)
 
 
-@router.post("/users/{username}/disable", response_model=UserOut, responses={409: {"model": ErrorResponse}})
+@router.post(
+    "/users/{username}/disable",
+    response_model=UserOut,
+    responses=ONE | responses("conflict", conflict="an administrator disabling their own account"),
+)
 async def disable_user(username: Username, session: WriteSessionDep, principal: AdminDep):
     """The account can no longer log in, and its tokens stop working at once (its sessions in
     the console end). Not one's own."""
     return await _set_active(username, False, session, principal)
 
 
-@router.post("/users/{username}/enable", response_model=UserOut)
+@router.post("/users/{username}/enable", response_model=UserOut, responses=ONE)
 async def enable_user(username: Username, session: WriteSessionDep, principal: AdminDep):
     return await _set_active(username, True, session, principal)
 
 
-@router.post("/users/{username}/password", response_model=UserOut)
+@router.post("/users/{username}/password", response_model=UserOut, responses=ONE)
 async def set_password(username: Username, body: PasswordIn, session: WriteSessionDep, principal: AdminDep):
     """A new password (e.g. the person forgot theirs). Tokens issued before stay valid until
     their shift ends: disable the account to end its sessions at once."""

@@ -28,6 +28,31 @@ def grew(after: dict, before: dict) -> dict:
     return {k: after[k] - before[k] for k in ("appeals", "overdue", "supervised", "escalated")}
 
 
+async def test_counts_agree_with_the_list_under_the_same_filters_and_scope(api, tokens):
+    no = (await intake(api, tokens, street_lights(content="路灯不亮 counts scope")))["appeal"]["appeal_no"]
+    await act(api, tokens["dongcheng-sup"], no, "supervise", {"note": "please hurry"})
+    for user, params in (
+        ("supervisor", {}),
+        ("supervisor", {"district": "110101"}),
+        ("supervisor", {"unit": "BJ-LIGHTING"}),
+        ("supervisor", {"overdue": "false", "status": "dispatched"}),
+        ("dongcheng-sup", {}),
+        ("dongcheng-sup", {"district": "110105"}),  # held to its own district, as the list is
+    ):
+        found = await counts(api, tokens[user], **params)
+        listed = await supervision_list(api, tokens[user], **params)
+        assert found["total"]["appeals"] == len(listed), (user, params)
+        assert sum(d["appeals"] for d in found["districts"]) == len(listed)
+        assert sum(u["appeals"] for u in found["units"]) == len(listed)
+        assert found["total"]["overdue"] == sum(a["overdue"] for a in listed)
+        for d in found["districts"]:
+            assert d["appeals"] == sum(a["district"] == d["district"] for a in listed), (user, params, d)
+        if user == "dongcheng-sup":
+            assert {d["district"] for d in found["districts"]} == {"110101"}
+    bad = await api.get("/supervision/counts", params={"district": "Dongcheng"}, headers=tokens["supervisor"])
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "query.district"
+
+
 async def test_counts_grow_with_the_appeals_to_supervise(api, tokens):
     sup = tokens["supervisor"]
     before = await counts(api, sup)
@@ -53,31 +78,6 @@ async def test_counts_grow_with_the_appeals_to_supervise(api, tokens):
     # the most overdue first
     overdue = [d["overdue"] for d in after["districts"]]
     assert overdue == sorted(overdue, reverse=True)
-
-
-async def test_counts_agree_with_the_list_under_the_same_filters_and_scope(api, tokens):
-    no = (await intake(api, tokens, street_lights(content="路灯不亮 counts scope")))["appeal"]["appeal_no"]
-    await act(api, tokens["dongcheng-sup"], no, "supervise", {"note": "please hurry"})
-    for user, params in (
-        ("supervisor", {}),
-        ("supervisor", {"district": "110101"}),
-        ("supervisor", {"unit": "BJ-LIGHTING"}),
-        ("supervisor", {"overdue": "false", "status": "dispatched"}),
-        ("dongcheng-sup", {}),
-        ("dongcheng-sup", {"district": "110105"}),  # held to its own district, as the list is
-    ):
-        found = await counts(api, tokens[user], **params)
-        listed = await supervision_list(api, tokens[user], **params)
-        assert found["total"]["appeals"] == len(listed), (user, params)
-        assert sum(d["appeals"] for d in found["districts"]) == len(listed)
-        assert sum(u["appeals"] for u in found["units"]) == len(listed)
-        assert found["total"]["overdue"] == sum(a["overdue"] for a in listed)
-        for d in found["districts"]:
-            assert d["appeals"] == sum(a["district"] == d["district"] for a in listed), (user, params, d)
-        if user == "dongcheng-sup":
-            assert {d["district"] for d in found["districts"]} == {"110101"}
-    bad = await api.get("/supervision/counts", params={"district": "Dongcheng"}, headers=tokens["supervisor"])
-    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "query.district"
 
 
 async def test_only_supervisors_count(api, tokens):
