@@ -54,10 +54,7 @@ i18n.register(
         "sup.no_unit": ("未派单", "Not dispatched"),
         "sup.no_district": ("未填地点", "No place"),
         "sup.map": ("超期工单分布图", "Overdue orders by district"),
-        "sup.map_pending": (
-            "区域地图待接入；各区超期数见下表。",
-            "The district map is not wired yet; the counts per district are below.",
-        ),
+        "sup.map_suffix": (" 件超期", " overdue"),
         "sup.list": ("待督办工单（最早受理在前）", "To supervise (oldest first)"),
         "sup.flags": ("标记", "Flags"),
         "sup.level.district": ("区级督办", "District supervision"),
@@ -97,16 +94,9 @@ class SupervisionQuery:
         return f"{BASE}/supervision?{urlencode(params)}" if params else f"{BASE}/supervision"
 
 
-def map_option(districts: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
-    """Overdue orders per district, as the district map's data (name → value, code beside)."""
-    return {
-        "data": [
-            {"name": names.get(d["district"], d["district"]), "code": d["district"], "value": d["overdue"]}
-            for d in districts
-            if d["district"]
-        ],
-        "max": max([d["overdue"] for d in districts] + [1]),
-    }
+def overdue_by_district(districts: list[dict[str, Any]]) -> dict[str, int]:
+    """The district map's values: overdue orders per district (code → count)."""
+    return {d["district"]: d["overdue"] for d in districts if d["district"]}
 
 
 async def _supervision_page(
@@ -172,7 +162,12 @@ async def _supervision_page(
         all_units_href=None
         if all_units or len(counts["units"]) <= TOP_UNITS
         else query.href() + ("&" if "?" in query.href() else "?") + "units=all",
-        map_data=map_option(counts["districts"], district_names),
+        overdue_by_district=overdue_by_district(counts["districts"]),
+        district_hrefs={
+            code: query.href(district=code, offset="")
+            for code in district_names
+            if not session.me.get("district") or code == session.me["district"]
+        },
         back=query.href(),
         prev_href=query.href(offset=max(0, query.start - PAGE_SIZE)) if query.start else None,
         next_href=query.href(offset=query.start + PAGE_SIZE) if query.start + PAGE_SIZE < found["total"] else None,

@@ -5,6 +5,7 @@ district only."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,12 +39,17 @@ async def test_a_supervisor_supervises_an_overdue_order_from_the_list(person, ap
         "items => items.map(i => i.querySelector('td:nth-child(6)').textContent)"
     )
     assert received == sorted(received)
-    # counted by district and by unit; the map's slot carries the per-district counts
+    # counted by district and by unit, and on the district map
     district = sup.page.locator('#counts-by-district tr[data-district="110101"]')
-    assert int(await district.locator(".overdue-n").inner_text()) >= 1
+    overdue = int(await district.locator(".overdue-n").inner_text())
+    assert overdue >= 1
     assert int(await sup.page.locator('#counts-by-unit tr[data-unit="BJ-LIGHTING"] .overdue-n').inner_text()) >= 1
-    counts = await sup.page.locator("#overdue-map").get_attribute("data-counts")
-    assert '"code": "110101"' in counts
+    drawn = sup.page.locator('#overdue-map[data-drawn="2"] canvas')
+    await drawn.wait_for()
+    option = json.loads(await sup.page.locator("#overdue-map").get_attribute("data-chart"))
+    assert {"name": "东城区", "value": overdue, "label": {"show": False}} in [
+        {k: v for k, v in d.items() if k != "href"} for d in option["series"][0]["data"]
+    ]
     await sup.shot("supervisor-overdue-list")
 
     # a refusal comes back by its field, with what was typed
