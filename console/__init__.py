@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.client import ApiProblem
-from console.pages import admin, analytics, appeal, core, parts, supervisor
+from console.pages import admin, admin_system, analytics, appeal, core, parts, supervisor
 from console.render import page
 from console.session import BASE, CsrfFailed, LoginNeeded, language, login_url
 
@@ -36,7 +36,7 @@ HEADERS = [
 ]
 
 #: the page modules, each with its `router`
-PAGES = [core, appeal, analytics, parts, supervisor, admin]
+PAGES = [core, appeal, analytics, parts, supervisor, admin, admin_system]
 
 
 class ConsoleHeaders:

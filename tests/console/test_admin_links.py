@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from console.pages.admin import STUCK_CASES, stuck_case_links, workflows_link
+from console.pages.admin_system import STUCK_CASES, stuck_case_links, workflows_link
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 

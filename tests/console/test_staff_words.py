@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import console.pages.admin
+import console.pages.admin_system
 import console.pages.appeal
 import console.pages.parts
 import console.pages.supervisor  # (each page module registers its words)
@@ -31,7 +32,7 @@ def test_every_word_is_registered(template):
 
 def test_each_word_has_both_languages():
     found = 0
-    for module in (console.pages.admin, console.pages.parts, console.pages.supervisor):
+    for module in (console.pages.admin, console.pages.admin_system, console.pages.parts, console.pages.supervisor):
         source = Path(module.__file__).read_text(encoding="utf-8")
         for key in re.findall(r'^\s+"([a-z_.\- ]+)": \(', source, flags=re.M):
             zh, en = i18n.text(key, "zh"), i18n.text(key, "en")
