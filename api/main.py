@@ -26,6 +26,7 @@ from api.routes import (
     many_hands,
     open311,
     reference,
+    users,
 )
 from db.pii import Sealer
 from db.reference import DirectoryCache
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(assessment.router)
     app.include_router(analytics.router)
     app.include_router(governance.router)
+    app.include_router(users.router)  # staff accounts, for administrators
     app.include_router(open311.router)  # GeoReport v2 for other channels, by api_key
     # the staff console (/console): a client of the routes above, in the same process
     console.install(app)

@@ -17,7 +17,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.client import ApiProblem
-from console.pages import analytics, appeal, citizen, core, operator, operator_queues
+from console.pages import (
+    admin,
+    admin_system,
+    analytics,
+    appeal,
+    citizen,
+    core,
+    operator,
+    operator_queues,
+    parts,
+    supervisor,
+)
 from console.render import page
 from console.session import BASE, CsrfFailed, LoginNeeded, language, login_url
 
@@ -37,7 +48,7 @@ HEADERS = [
 ]
 
 #: the page modules, each with its `router`
-PAGES = [core, appeal, operator, operator_queues, citizen, analytics]
+PAGES = [core, appeal, operator, operator_queues, citizen, analytics, parts, supervisor, admin, admin_system]
 
 
 class ConsoleHeaders:

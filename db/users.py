@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import User
@@ -94,6 +94,64 @@ async def active_user(*, session: AsyncSession, username: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+#: Every password a person sets is at least this long.
+MIN_PASSWORD = 12
+
+
+def binding_refusal(role: Role, unit_code: str | None, district_code: str | None) -> tuple[str, str] | None:
+    """What is wrong with binding an account of this role (field, reason), or None: unit staff
+    act for one unit (and see its appeals wherever they are); a supervisor watches a district or,
+    unbound, the city; the other roles serve the whole city and are bound to nothing."""
+    if role is Role.UNIT_STAFF:
+        if not unit_code:
+            return "unit", "unit staff need their unit"
+        if district_code:
+            return (
+                "district",
+                "unit staff are bound to a unit, not a district (their unit's appeals are wherever they are)",
+            )
+        return None
+    if unit_code:
+        return "unit", f"only unit staff are bound to a unit, not a {role.value}"
+    if district_code and role is not Role.SUPERVISOR:
+        return "district", f"only a supervisor is bound to a district, not a {role.value}"
+    return None
+
+
+async def list_users(
+    *,
+    session: AsyncSession,
+    role: Role | None = None,
+    active: bool | None = None,
+    unit_code: str | None = None,
+    district_code: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[User], int]:
+    """Accounts by username; `q` is part of a username or display name."""
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active == active)
+    if unit_code is not None:
+        stmt = stmt.where(User.unit_code == unit_code)
+    if district_code is not None:
+        stmt = stmt.where(User.district_code == district_code)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(col(User.username).ilike(pattern), col(User.display_name).ilike(pattern)))
+    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+    rows = await session.exec(stmt.order_by(col(User.username)).offset(offset).limit(limit))
+    return list(rows.all()), total
+
+
+async def get_user(*, session: AsyncSession, username: str) -> User | None:
+    """The account of this name, active or not."""
+    return (await session.exec(select(User).where(User.username == username))).first()
+
+
 async def create_user(
     engine: AsyncEngine,
     *,
@@ -107,8 +165,8 @@ async def create_user(
     """Create one account (unit staff need their unit; a supervisor may be bound to a district)."""
     if role is Role.UNIT_STAFF and not unit_code:
         raise ValueError("unit staff need --unit")
-    if len(password) < 12:
-        raise ValueError("the password needs at least 12 characters")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
     async with session_scope(engine) as session:
         if (await session.exec(select(User).where(User.username == username))).first() is not None:
             raise ValueError(f"user {username!r} exists already")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 
 from api.auth import OperatorDep, SupervisorDep
-from api.deps import ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import DirectoryDep, ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.error_codes import ACTION, responses
 from api.errors import ApiError, not_found
 from api.idempotency import IdempotencyKey, update_id
@@ -171,3 +172,79 @@ async def supervision(
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+class SupervisionFigures(BaseModel):
+    appeals: int = Field(description="what the list shows under the same filters")
+    overdue: int
+    supervised: int = Field(description="under supervision (督办)")
+    escalated: int = Field(description="escalated to municipal supervision")
+    workflow_ended: int = Field(description="open, but their workflow ended: to be restarted or closed")
+
+
+class DistrictFigures(SupervisionFigures):
+    district: str | None = Field(description="null: appeals recorded without a place")
+    name_zh: str | None
+
+
+class UnitFigures(SupervisionFigures):
+    unit: str | None = Field(description="the handling unit; null: not dispatched yet (held by the hotline)")
+    name_zh: str | None
+
+
+class SupervisionCounts(BaseModel):
+    total: SupervisionFigures
+    districts: list[DistrictFigures] = Field(description="the most overdue first")
+    units: list[UnitFigures] = Field(description="the most overdue first")
+
+
+def _figures(rows: list[store.SupervisionCount]) -> dict[str, int]:
+    names = ("appeals", "overdue", "supervised", "escalated", "workflow_ended")
+    return {name: sum(getattr(r, name) for r in rows) for name in names}
+
+
+def _most_overdue(item: SupervisionFigures) -> tuple[int, int]:
+    return -item.overdue, -item.appeals
+
+
+@router.get("/supervision/counts", response_model=SupervisionCounts)
+async def supervision_counts(
+    session: SessionDep,
+    directory: DirectoryDep,
+    principal: SupervisorDep,
+    status: AppealStatus | None = None,
+    district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: bool | None = None,
+):
+    """What `GET /supervision` lists under the same filters, counted per district and per
+    handling unit (overdue, supervised, escalated, workflow ended): where the late orders are.
+    A district supervisor counts the district."""
+    f = store.AppealFilter(
+        supervision=True,
+        status=status.value if status else None,
+        district=principal.district or district,
+        unit=unit,
+        overdue=overdue,
+    )
+    rows = await store.supervision_counts(session=session, f=f)
+    known = await directory.get()
+    by_district: dict[str | None, list[store.SupervisionCount]] = {}
+    by_unit: dict[str | None, list[store.SupervisionCount]] = {}
+    for row in rows:
+        by_district.setdefault(row.district, []).append(row)
+        by_unit.setdefault(row.unit, []).append(row)
+    districts = [
+        DistrictFigures(district=code, name_zh=known.districts[code].name_zh if code in known.districts else None,
+                        **_figures(group))
+        for code, group in by_district.items()
+    ]
+    units = [
+        UnitFigures(unit=code, name_zh=getattr(known.units.get(code or ""), "name_zh", None) or None, **_figures(group))
+        for code, group in by_unit.items()
+    ]
+    return SupervisionCounts(
+        total=SupervisionFigures(**_figures(rows)),
+        districts=sorted(districts, key=lambda d: (*_most_overdue(d), d.district or "~")),
+        units=sorted(units, key=lambda u: (*_most_overdue(u), u.unit or "~")),
+    )

@@ -29,6 +29,17 @@ class Appeal(SQLModel, table=True):
     __table_args__ = (
         #: Appeals whose workflow ended while they were open (few, listed for supervisors).
         sa.Index("ix_appeal_workflow_ended", "workflow_ended", postgresql_where=sa.text("workflow_ended IS NOT NULL")),
+        #: What needs supervising (GET /supervision, oldest first, and its counts per district and
+        #: unit): the few appeals overdue, supervised or whose workflow ended, never the whole table.
+        sa.Index(
+            "ix_appeal_supervision",
+            "received_at", "appeal_no",
+            postgresql_include=[
+                "status", "district_code", "handling_unit_code", "overdue", "supervised", "supervision_level",
+                "workflow_ended",
+            ],
+            postgresql_where=sa.text("overdue OR supervised OR workflow_ended IS NOT NULL"),
+        ),
         #: What the three rates read: closed, evaluated (or not) appeals of a unit, by the day they closed.
         sa.Index(
             "ix_appeal_assessment",

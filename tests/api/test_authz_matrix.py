@@ -55,6 +55,7 @@ PART_UNIT = "110101-CGW"  # the co-handling part asked of Dongcheng urban manage
 NO_SUCH_APPEAL = "BJ-20000101-999999"
 ADMIN = DemoUser("authz-admin", "Administrator (authz matrix)", Role.ADMINISTRATOR)
 DISABLED = DemoUser("authz-disabled", "Disabled operator (authz matrix)", Role.OPERATOR)
+ACCOUNT = DemoUser("authz-account", "An account the user routes act on (authz matrix)", Role.OPERATOR)
 
 
 # --- the appeals the matrix runs against -----------------------------------------------------
@@ -84,7 +85,7 @@ async def _wait(check, timeout: float = 20.0):
 
 @pytest_asyncio.fixture(scope="module")
 async def ctx(api, tokens, engine) -> Ctx:
-    await ensure_users(engine, (ADMIN,), PASSWORD)
+    await ensure_users(engine, (ADMIN, ACCOUNT), PASSWORD)
     r = await api.post("/auth/token", json={"username": ADMIN.username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     headers = dict(tokens) | {ADMIN.username: {"Authorization": f"Bearer {r.json()['access_token']}"}}
@@ -256,6 +257,7 @@ ROUTES: list[Route] = [
     r("GET", "/healthz", PUBLIC),
     r("GET", "/units", PUBLIC),
     r("GET", "/units/{code}", PUBLIC),
+    r("GET", "/districts", PUBLIC),
     r("GET", "/catalogue", PUBLIC),
     r("GET", "/districts", PUBLIC),
     r("GET", "/catalogue/route", PUBLIC, params={"category": "MUNI.STREETLIGHT", "street": "110101-ANDINGMEN"}),
@@ -271,13 +273,23 @@ ROUTES: list[Route] = [
     r("GET", "/appeals", ANY_STAFF),
     r("GET", APPEAL, ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/timeline", ANY_STAFF, appeal=True, citizen=True),
+    r("GET", APPEAL + "/actions", ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/contact", ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/actions", ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/duplicates", {O}, appeal=True),
     r("GET", "/supervision", {S}),
     r("GET", "/queues", {O}),
+    r("GET", "/supervision/counts", {S}),
     r("GET", "/parts", ANY_STAFF),  # unit staff: their own unit's parts (see test_lists_only_show_...)
     r("GET", "/audit/personal-data", {ADM}),
+    # staff accounts (the account ACCOUNT, never the caller's own)
+    r("GET", "/users", {ADM}),
+    r("POST", "/users", {ADM}, body=j({"username": "authz-created", "role": "analyst", "password": "authz-matrix-pw-1"})),
+    r("GET", "/users/{username}", {ADM}),
+    r("PATCH", "/users/{username}", {ADM}, body=j({"display_name": "authz matrix"})),
+    r("POST", "/users/{username}/enable", {ADM}),
+    r("POST", "/users/{username}/password", {ADM}, body=j({"password": "authz-matrix-pw-2"})),
+    r("POST", "/users/{username}/disable", {ADM}, last=True),
     # the appeal's actions
     r("POST", APPEAL + "/dispatch", {O}, appeal=True, body=j({})),
     r("POST", APPEAL + "/answer", {O}, appeal=True, body=j({"answer": "请拨打供电热线"})),
@@ -410,7 +422,7 @@ async def test_authz_cell(api, ctx: Ctx, route: Route, caller: Caller):
     url = route.path.format(appeal_no=ctx.no(caller.target), segment="co", unit=PART_UNIT, code="BJ-LIGHTING",
                             month="2026-09", task_id=ctx.tasks[caller.target]["id"], fmt="json",
                             service_code="MUNI.STREETLIGHT", service_request_id=ctx.no(caller.target),
-                            token=f"{ctx.no(caller.target)}.forged")
+                            token=f"{ctx.no(caller.target)}.forged", username=ACCOUNT.username)
     kwargs: dict[str, Any] = {"headers": caller.headers(ctx)}
     if route.body is not None:
         kwargs["json"] = route.body(ctx, caller)
