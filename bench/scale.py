@@ -36,25 +36,20 @@ from bench.stack import BenchStack, measure_ratio, ratio_line, rss_bytes
 from bench.stats import extrapolate, fit_line, percentile
 from db.users import DEMO_PASSWORD
 from infra.temporal import connect
+from infra.ui_views import VIEWS
 from settings import Settings
 
 CITY_OPEN = 400_000
 
 
 def stuck_case_queries(now: datetime) -> dict[str, str]:
-    """The queries docs/operations.md gives administrators (its table "Finding stuck cases")."""
-    at = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    running = "WorkflowType = 'AppealWorkflow' AND ExecutionStatus = 'Running'"
-    return {
-        "every open order": f"{running} AND AppealStatus != 'answered'",
-        "past the deadline": f"{running} AND ReplyDeadline < '{at}'",
-        "flagged overdue": f"{running} AND Overdue = true",
-        "dispatched, never accepted": "AppealStatus = 'dispatched' AND ExecutionStatus = 'Running'",
-        "accepted, past the deadline": f"AppealStatus IN ('accepted', 'contacted', 'in_progress') AND ReplyDeadline < '{at}'",
+    """The views docs/operations.md gives administrators ("Finding stuck cases", kept equal to
+    `infra.ui_views`), as of `now`, and one unit's and one street's open orders (`{unit}`,
+    `{street}`: the fill's own), which the guide's search-box queries also show."""
+    views = {view.title: view.at(now) for view in VIEWS}
+    return views | {
         "one unit's open orders": "HandlingUnit = '{unit}' AND ExecutionStatus = 'Running'",
         "a street's": "Street = '{street}'",
-        "waiting on a co-handling unit": "WorkflowType = 'CoHandlingWorkflow' AND ExecutionStatus = 'Running'",
-        "task failures": "TemporalReportedProblems IN ('category=WorkflowTaskFailed')",
     }
 
 
