@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -250,13 +251,19 @@ def _put(body: dict[str, Any], dotted: str, value: Any) -> None:
     body[last] = value
 
 
-def place_query(category: str | None, district: str, street: str) -> dict[str, str] | None:
+#: how far back a similar open appeal is looked for (as GET /appeals/{no}/duplicates does)
+SIMILAR_DAYS = 30
+
+
+def place_query(category: str | None, district: str, street: str, now: datetime | None = None) -> dict[str, str] | None:
     """The filter of the open appeals like this one: same category (and its sub-categories), at
-    the same street (or district, without a street)."""
+    the same street (or district, without a street), received in the last 30 days."""
     if not category or not (district or street):
         return None
+    now = now or datetime.now(UTC)
     where = {"street": street} if street else {"district": district}
-    return {"category": category, **where, "open": "true", "sort": "newest"}
+    return {"category": category, **where, "open": "true", "sort": "newest",
+            "from": (now - timedelta(days=SIMILAR_DAYS)).isoformat(), "to": now.isoformat()}
 
 
 # --- the new work order ------------------------------------------------------------------------

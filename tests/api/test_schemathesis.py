@@ -252,7 +252,8 @@ async def test_schema_conformance(fuzz_api, tokens, known_appeal, role: str, ope
 # an offset of 1e20, a period at the calendar's end, a token of non-ASCII bytes, a misspelt
 # filter), so each is sent here to every operation, as a fast deterministic walk of the schema.
 
-PATH_VALUES = {"task_id": "1", "month": "2026-10", "code": "BJ-LIGHTING", "segment": "co", "unit": "BJ-LIGHTING"}
+PATH_VALUES = {"task_id": "1", "month": "2026-10", "code": "BJ-LIGHTING", "segment": "co", "unit": "BJ-LIGHTING",
+               "username": "no-such-user"}
 CONTROL = ["%00", "a%01b", "%1F", "%7F"]
 DATE_EDGES = {"date": ["9999-12-31", "0001-01-01", "0.5", "86400"], "date-time": ["9999-12-31T23:59:59Z", "0.5"]}
 PERIOD_EDGES = ["9999-W52", "9999-12", "9999", "0001-01", "1990-01"]

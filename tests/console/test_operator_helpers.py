@@ -4,6 +4,7 @@ operator typed read back as a category, the intake body from the form, the citiz
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from console import i18n
@@ -117,11 +118,14 @@ def test_similar_appeals_are_looked_for_at_the_street_or_else_the_district():
     assert place_query(None, "110101", "") is None
     assert place_query("MUNI.STREETLIGHT", "", "") is None
     assert place_query("MUNI.STREETLIGHT", "110101", "110101-ANDINGMEN")["street"] == "110101-ANDINGMEN"
-    assert place_query("MUNI.STREETLIGHT", "110101", "") == {
+    now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    assert place_query("MUNI.STREETLIGHT", "110101", "", now) == {
         "category": "MUNI.STREETLIGHT",
         "district": "110101",
         "open": "true",
         "sort": "newest",
+        "from": "2026-11-03T02:00:00+00:00",  # the last 30 days, as duplicates are looked for
+        "to": "2026-12-03T02:00:00+00:00",
     }
 
 
