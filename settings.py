@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         "calls. Off saves about a fifth of the stack's CPU per appeal; the tests always run "
         "sandboxed.",
     )
+    worker_workflow_task_slots: int | None = Field(
+        None,
+        ge=2,
+        description="Workflow tasks the worker runs at once; empty: the SDK's default, 100. A storm of "
+        "timers on a small box can start more than its one event loop finishes within the 10 s "
+        "workflow-task timeout; fewer slots leave the rest queued in Temporal instead.",
+    )
     login_rate_per_minute: int = Field(10, ge=1, description="Login tries per client and username.")
     login_client_rate_per_minute: int = Field(
         30, ge=1, description="Login tries per client, whatever the usernames (against password spraying)."
@@ -86,6 +93,15 @@ class Settings(BaseSettings):
     )
     metrics_refresh_seconds: float = Field(
         15, gt=0, le=3600, description="How often the API re-reads the domain gauges from PostgreSQL."
+    )
+
+    # --- traces (OpenTelemetry, OTLP over HTTP) ------------------------------------------
+    # The standard variables' names; unset (the default): no traces, and no cost.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, description="Base URL of an OTLP/HTTP collector; traces go to <url>/v1/traces."
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        None, description="Full URL traces are sent to (wins over OTEL_EXPORTER_OTLP_ENDPOINT)."
     )
 
     # --- secrets -----------------------------------------------------------------------
@@ -134,10 +150,21 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return v
 
-    @field_validator("metrics_port", "temporal_metrics_port", "api_temporal_metrics_port", mode="before")
+    @field_validator(
+        "metrics_port", "temporal_metrics_port", "api_temporal_metrics_port", "worker_workflow_task_slots", mode="before"
+    )
     @classmethod
     def _empty_is_off(cls, v):
         return None if v == "" else v
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("an OTLP endpoint must be an http:// or https:// URL (OTLP over HTTP)")
+        return v.strip()
 
     @field_validator("temporal_address")
     @classmethod
@@ -198,6 +225,15 @@ class Settings(BaseSettings):
     @property
     def temporal_ui(self) -> str:
         return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+
+    @property
+    def otlp_traces_endpoint(self) -> str | None:
+        """Where traces are sent (as the OTLP exporter's own rule has it), or None: no traces."""
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        return None
 
     @property
     def temporal_target(self) -> str:

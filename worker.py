@@ -20,6 +20,7 @@ from activities.governance import GovernanceActivities
 from activities.health import HealthActivities
 from db.session import make_engine
 from infra import logging as logs
+from infra import tracing
 from infra.appeals import resume_unstarted
 from infra.governance import resume_unstarted_tasks
 from infra.metrics import RECONCILE_ROUNDS
@@ -81,6 +82,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities_for(engine, settings),
         workflow_runner=SandboxRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner(),
+        max_concurrent_workflow_tasks=settings.worker_workflow_task_slots,
     )
 
 
@@ -138,7 +140,8 @@ async def run(settings: Settings | None = None) -> None:
     # All the worker's database work is retried (activities, the relay and reconciler loops).
     engine = make_engine(settings)
     serve_metrics(settings)
-    client = await connect(settings, metrics_port=settings.temporal_metrics_port)
+    traces = tracing.from_settings(settings, "worker")
+    client = await connect(settings, metrics_port=settings.temporal_metrics_port, tracing=traces)
     try:
         logging.info("schedules: %s", await ensure_schedules(client, settings))
     except Exception:  # the worker still serves; the next start (or `make dev`) tries again

@@ -18,10 +18,11 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.deps import LimitsDep, ReadsDep, SettingsDep
-from api.errors import ApiError, ErrorResponse
+from api.error_codes import responses
+from api.errors import ApiError
 from api.limits import client_of
 from db.models import User
 from db.users import active_user, check_login
@@ -171,12 +172,18 @@ CitizenToken = Annotated[
 
 
 class Login(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "lighting", "password": "jiesu-demo-2026"}]})
+
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
 
 
 class PasswordForm(Login):
     """The form OAuth2's password flow posts (RFC 6749 4.3.2), as Swagger UI's Authorize does."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"grant_type": "password", "username": "operator", "password": "jiesu-demo-2026"}]}
+    )
 
     grant_type: Literal["password"] = "password"
 
@@ -269,7 +276,12 @@ router.add_api_route(
     login,
     methods=["POST"],
     response_model=TokenOut,
-    responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    responses=responses(
+        "unauthorized",
+        "too_many_requests",
+        unauthorized="wrong username or password, or the account is disabled",
+        too_many_requests="too many tries for this username from this client, or from this client at all",
+    ),
     route_class_override=PasswordFormRoute,
     openapi_extra={"requestBody": {"content": {FORM: {"schema": PasswordForm.model_json_schema()}}}},
 )
@@ -283,7 +295,7 @@ class MeOut(BaseModel):
     district: str | None = Field(description="a district supervisor: the district")
 
 
-@router.get("/auth/me", response_model=MeOut, responses={401: {"model": ErrorResponse}})
+@router.get("/auth/me", response_model=MeOut, responses=responses("unauthorized"))
 async def me(principal: CurrentPrincipal):
     """Who the token stands for: the account's name, role and what it is bound to."""
     return MeOut(username=principal.username, display_name=principal.display_name, role=principal.role,

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field, model_validator
 from analytics.periods import Period
 from api.auth import Principal
 from api.csv import CSV_RESPONSES
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import responses
+from api.errors import ApiError, not_found
 from db import governance as store
 from db.models import District, GovernanceInspection, GovernanceTask
 from db.reference import Directory
@@ -33,7 +34,8 @@ from infra.temporal import unreachable
 
 READERS = (Role.ANALYST, Role.SUPERVISOR, Role.ADMINISTRATOR)
 CSV = CSV_RESPONSES
-REFUSALS = {409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+#: A task's actions, sent to its workflow as Updates (refused there in the one shape).
+REFUSALS = responses("forbidden", "invalid", "wrong_state", "wrong_unit", "refused", "not_confirmed")
 
 
 class PeriodOut(BaseModel):

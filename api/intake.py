@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import delete
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -70,6 +70,38 @@ class Origin(BaseModel):
 
 
 class AppealCreate(BaseModel):
+    # the seed stories: the street lights of 方家胡同 (dispatched by the catalogue to the city
+    # lighting centre), the dead-end road of 亚运村 (to its street), a consultation answered at once
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "appeal_type": "complaint",
+                    "category": "MUNI.STREETLIGHT",
+                    "location": {"street": "110101-ANDINGMEN", "address": "方家胡同"},
+                    "content": "胡同里路灯昏暗，晚上经常有人摔跤",
+                    "citizen": {"name": "刘先生", "phone": "13812345678", "address": "东城区方家胡同 12 号"},
+                },
+                {
+                    "appeal_type": "help",
+                    "category": "MUNI.DEADENDROAD",
+                    "location": {"street": "110105-YAYUNCUN", "address": "北辰西路"},
+                    "content": "北辰西路断头路十二年未通，居民绕行两公里",
+                    "citizen": {"name": "黄女士", "phone": "13900001111"},
+                },
+                {
+                    "channel": "phone",
+                    "appeal_type": "consultation",
+                    "category": "UTIL.HEAT",
+                    "location": {"district": "110105"},
+                    "content": "今年什么时候开始供暖？",
+                    "decision": "answer",
+                    "answer": "供暖季为每年11月15日至次年3月15日",
+                },
+            ]
+        }
+    )
+
     channel: Channel = Channel.PHONE
     appeal_type: AppealType
     category: Code
@@ -90,6 +122,26 @@ class AppealCreate(BaseModel):
 
 def _invalid(field: str, message: str) -> ApiError:
     return ApiError(422, "validation_error", message, [{"field": field, "message": message}])
+
+
+def display_names(
+    directory: Directory, category: str, district: str | None, street: str | None, unit: str | None
+) -> dict[str, str]:
+    """The Chinese names of the codes the workflow starts with (category, district, street,
+    unit), for what the Temporal UI shows; the workflow has no directory. A district is named
+    by its government without "人民政府" (东城区)."""
+    names: dict[str, str] = {}
+    found = directory.categories.get(category)
+    if found is not None and found.name_zh:
+        names[category] = found.name_zh
+    government = directory.units.get(directory.backstops.get(district, "")) if district else None
+    if district and government is not None and government.name_zh:
+        names[district] = government.name_zh.removesuffix("人民政府")
+    for code in (street, unit):
+        facts = directory.units.get(code) if code else None
+        if code and facts is not None and facts.name_zh:
+            names[code] = facts.name_zh
+    return names
 
 
 async def take_intake(
@@ -142,6 +194,7 @@ async def take_intake(
             emergency_service=body.emergency_service,
             answer=answer,
             operator=operator,
+            names=display_names(directory, body.category, district, street, unit),
         )
 
     try:

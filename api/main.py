@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 import console
-from api import auth, docs, errors
+from api import auth, docs, error_codes, errors, openapi
 from api.beijing import BeijingJSONResponse
 from api.limits import BodyLimit, RateLimits
-from api.observability import Observe, bind_path_ids, metrics
+from api.observability import Observe, bind_path_ids, metrics, trace_requests
 from api.params import query_as_declared
 from api.routes import (
     analytics,
@@ -31,6 +31,7 @@ from db.pii import Sealer
 from db.reference import DirectoryCache
 from db.session import make_engine, make_read_engine
 from infra import logging as logs
+from infra import tracing as traces
 from infra.metrics import DOMAIN
 from infra.temporal import connect
 from settings import Settings, get_settings
@@ -46,8 +47,13 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     temporal: Client | None = None,
+    tracing: traces.Tracing | None = None,
 ) -> FastAPI:
+    """The API on `settings`; `engine`, `temporal` and `tracing` replace what the settings would
+    make (tests pass their own). Traces are on when `tracing` is given or an OTLP endpoint is
+    configured; a given `temporal` client brings its own interceptors."""
     settings = settings or get_settings()
+    tracing = tracing or traces.from_settings(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -61,7 +67,7 @@ def create_app(
         app.state.sealer = Sealer.from_settings(settings)
         # lazy: the API starts (and /healthz can say so) while Temporal is still down
         app.state.temporal = temporal or await connect(
-            settings, lazy=True, metrics_port=settings.api_temporal_metrics_port
+            settings, lazy=True, metrics_port=settings.api_temporal_metrics_port, tracing=tracing
         )
         gauges = asyncio.create_task(DOMAIN.run(app.state.reads, settings.metrics_refresh_seconds))
         try:
@@ -82,19 +88,16 @@ def create_app(
         redoc_url=None,
         default_response_class=BeijingJSONResponse,
         dependencies=[Depends(query_as_declared), Depends(bind_path_ids)],
-        responses={
-            401: {"model": errors.ErrorResponse, "description": "no valid token where one is needed"},
-            403: {"model": errors.ErrorResponse, "description": "the caller's role may not do this"},
-            413: {"model": errors.ErrorResponse, "description": "the body is over 1 MiB"},
-            422: {"model": errors.ErrorResponse, "description": "invalid input, naming the field"},
-            429: {"model": errors.ErrorResponse, "description": "rate limit; see Retry-After"},
-            503: {"model": errors.ErrorResponse, "description": "PostgreSQL or Temporal down"},
-        },
+        # what any operation may answer; each adds its own codes (api.error_codes)
+        responses=error_codes.responses(*error_codes.APP_WIDE),
     )
     errors.install(app)
     docs.install(app)
+    openapi.install(app)  # the examples of the seed stories in the document /docs shows
     app.add_middleware(BodyLimit)
     app.add_middleware(Observe)  # outermost: counts the 413s too
+    if tracing is not None:
+        trace_requests(app, tracing)  # around all of it: Observe's access line carries the trace id
     app.add_route("/metrics", metrics, include_in_schema=False)
     app.state.limits = RateLimits.from_settings(settings)
     app.include_router(health.router)

@@ -1,5 +1,6 @@
 """What the API tells operators about itself: `/metrics` (Prometheus), a request id on every
-request and response, one access line per request, and the ids its log lines carry.
+request and response, one access line per request, the ids its log lines carry, and (when
+traces are on) a server span per request.
 
 The middleware is plain ASGI (no BaseHTTPMiddleware): it sees every request, 413s and 404s
 included, and labels it by the route's template (`/appeals/{appeal_no}`) once the router has
@@ -13,7 +14,7 @@ import re
 import time
 import uuid
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
 from starlette.responses import Response
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra import logging as logs
 from infra.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from infra.tracing import Tracing
 
 access = logging.getLogger("jiesu.access")
 
@@ -29,7 +31,7 @@ REQUEST_ID_HEADER = "x-request-id"
 #: is replaced, so a header cannot write arbitrary text into the logs.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 UNMATCHED = "unmatched"  # the route label of a path no route serves (404)
-#: Scrapes and health checks: counted, but their access lines are debug, not info.
+#: Scrapes and health checks: counted, but their access lines are debug, not info (and no traces).
 QUIET = {"/metrics", "/healthz"}
 
 
@@ -85,3 +87,35 @@ async def metrics(request: Request) -> Response:
     """Prometheus' scrape: this process's metrics, in the format the scraper asks for."""
     encoder, content_type = choose_encoder(request.headers.get("accept", ""))
     return Response(encoder(REGISTRY), media_type=content_type)
+
+
+def trace_requests(app: FastAPI, tracing: Tracing) -> None:
+    """A server span for every request but scrapes and health checks, named by the route's
+    template (`POST /appeals/{appeal_no}/accept`), continuing the caller's trace when it sends a
+    `traceparent` header; the Temporal calls the route makes are its children. Like the access
+    line, a span never holds a query string (a search term may be a name), a body or a header."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracing.provider,
+        excluded_urls=",".join(f"^https?://[^/]+{path}(\\?|$)" for path in sorted(QUIET)),
+        exclude_spans=["receive", "send"],  # one span per request, not one per ASGI message
+        server_request_hook=_without_query,
+    )
+
+
+#: The span attributes that hold the query string, by OpenTelemetry's old and new conventions.
+_URL_ATTRIBUTES = ("http.url", "http.target", "url.full")
+
+
+def _without_query(span, scope: Scope) -> None:
+    if not scope.get("query_string") or not span.is_recording():
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str) and "?" in value:
+            span.set_attribute(key, value.split("?", 1)[0])
+    if "url.query" in attributes:
+        span.set_attribute("url.query", "")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.client import ApiProblem
-from console.pages import appeal, core
+from console.pages import analytics, appeal, citizen, core, operator, operator_queues
 from console.render import page
 from console.session import BASE, CsrfFailed, LoginNeeded, language, login_url
 
@@ -36,7 +37,7 @@ HEADERS = [
 ]
 
 #: the page modules, each with its `router`
-PAGES = [core, appeal]
+PAGES = [core, appeal, operator, operator_queues, citizen, analytics]
 
 
 class ConsoleHeaders:
@@ -93,9 +94,21 @@ async def _api_problem(request: Request, exc: Exception) -> HTMLResponse:
     return await page(request, "error.html", status_code=exc.status, message=exc.message, back=BASE)
 
 
+def _reads_its_own_query(router: APIRouter) -> None:
+    """A page reads its own query (a list's filters, a form's fields): the API's check that
+    every query parameter is declared (api.params) is for the API's routes. Routers a page
+    module includes are marked too."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            route.endpoint.takes_any_query = True  # type: ignore[attr-defined]
+        elif isinstance(nested := getattr(route, "original_router", None), APIRouter):
+            _reads_its_own_query(nested)
+
+
 def install(app: FastAPI) -> None:
     app.mount(f"{BASE}/static", StaticFiles(directory=STATIC), name="console-static")
     for module in PAGES:
+        _reads_its_own_query(module.router)
         app.include_router(module.router)
     app.add_exception_handler(LoginNeeded, _login_needed)
     app.add_exception_handler(CsrfFailed, _csrf_failed)

@@ -75,6 +75,14 @@ class Api:
     async def get(self, path: str, **params: Any) -> Any:
         return await self.call("GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
 
+    async def download(self, path: str, **params: Any) -> httpx.Response:
+        """The answer itself, body and headers (a CSV file to hand on to the browser, which has
+        no bearer token to fetch it); raises `ApiProblem` for a 4xx or 5xx answer."""
+        response = await self._http.get(path, params={k: v for k, v in params.items() if v not in (None, "")})
+        if response.status_code >= 400:
+            raise ApiProblem.of(response)
+        return response
+
     async def post(self, path: str, body: Any = None, *, idempotency_key: str | None = None) -> Any:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self.call("POST", path, json=body if body is not None else {}, headers=headers)

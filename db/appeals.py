@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact, PersonalDataAccess
 from db.session import session_factory
+from domain.appeal import EXTENSION_REVIEW
 from domain.calendar import CHINA_TZ
 from domain.events import EventKind
 from domain.messages import OPEN_ORDER_STATUSES, AppealInput, IntakeDecision
@@ -282,6 +283,9 @@ class AppealFilter:
     visible_to_unit: str | None = None  # unit staff see what is or was dispatched to their unit
     supervision: bool = False  # open and overdue, under supervision, or its workflow ended; oldest first
     open: bool | None = None  # True: open orders only (OPEN_ORDER_STATUSES); False: the rest
+    #: the extension request: `requested` (waiting for review: not reviewed yet, while the order
+    #: is handled), `approved` or `rejected`
+    extension: str | None = None
 
 
 def next_due() -> sa.ColumnElement:
@@ -303,10 +307,32 @@ def next_due() -> sa.ColumnElement:
 async def search(
     *, session: AsyncSession, f: AppealFilter, limit: int, offset: int, sort: str = "newest"
 ) -> tuple[list[Appeal], int]:
-    """`sort`: `newest` received first, or `due`: the nearest unmet limit first (`next_due`),
-    those without one last, newest first. Supervision lists are oldest first."""
-    stmt = select(Appeal)
-    conditions = []
+    """`sort`: `newest` received first, `oldest` received first (a queue worked in order), or
+    `due`: the nearest unmet limit first (`next_due`), those without one last, newest first.
+    Supervision lists are oldest first."""
+    stmt = select(Appeal).where(*_conditions(f))
+    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+    # supervisors work oldest first; everyone else sees the newest first
+    order = (col(Appeal.received_at), col(Appeal.appeal_no))
+    order = order if f.supervision or sort == "oldest" else tuple(c.desc() for c in order)
+    if sort == "due" and not f.supervision:
+        order = (sa.nulls_last(next_due().asc()), *order)
+    rows = await session.exec(stmt.order_by(*order).offset(offset).limit(limit))
+    return list(rows.all()), total
+
+
+async def counts(*, session: AsyncSession, filters: list[AppealFilter]) -> list[int]:
+    """How many appeals each filter finds, in one statement (a count per filter, each on its own
+    index): what a page of several lists shows in its tabs."""
+    each = [select(func.count()).select_from(Appeal).where(*_conditions(f)).scalar_subquery() for f in filters]
+    if not each:
+        return []
+    return [int(n) for n in (await session.exec(select(*each))).one()]
+
+
+def _conditions(f: AppealFilter) -> list[Any]:
+    """The WHERE of a filter, as `search` and `counts` ask it."""
+    conditions: list[Any] = []
     if f.status:
         conditions.append(Appeal.status == f.status)
     if f.unit:
@@ -331,6 +357,10 @@ async def search(
             conditions.append(or_(_open_order(), ended))
     if f.overdue is not None:
         conditions.append(Appeal.overdue == f.overdue)
+    if f.extension:
+        conditions.append(_extension_is(f.extension))
+        if f.extension == "requested":
+            conditions.append(col(Appeal.status).in_([s.value for s in EXTENSION_REVIEW]))
     if f.received_from:
         conditions.append(col(Appeal.received_at) >= f.received_from)
     if f.received_to:
@@ -349,15 +379,20 @@ async def search(
                 ),
             )
         )
-    stmt = stmt.where(*conditions)
-    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
-    # supervisors work oldest first; everyone else sees the newest first
-    order = (col(Appeal.received_at), col(Appeal.appeal_no))
-    order = order if f.supervision else tuple(c.desc() for c in order)
-    if sort == "due" and not f.supervision:
-        order = (sa.nulls_last(next_due().asc()), *order)
-    rows = await session.exec(stmt.order_by(*order).offset(offset).limit(limit))
-    return list(rows.all()), total
+    return conditions
+
+
+#: the extension states an appeal's view records (`AppealView.extension`)
+EXTENSION_STATES = ("requested", "approved", "rejected")
+
+
+def _extension_is(state: str) -> Any:
+    """The view's extension in this state. The value is written into the statement (one of
+    three), so the planner matches the partial index of requests waiting for review
+    (`ix_appeal_extension_requested`) whatever plan it caches."""
+    if state not in EXTENSION_STATES:
+        raise ValueError(f"unknown extension state {state!r}")
+    return Appeal.__table__.c.state["extension"].astext == sa.literal(state, literal_execute=True)
 
 
 def _open_order() -> Any:

@@ -24,6 +24,7 @@ from db.users import DEMO_PASSWORD, DEMO_USERS, ensure_users
 from devstack.ports import PortBusy, ensure_free
 from devstack.postgres import EmbeddedPostgres
 from devstack.temporal import DevServer
+from domain.types import Role
 from infra.schedules import ensure_schedules
 from infra.temporal import connect, register_search_attributes
 from settings import PROJECT_ROOT, Environment, Settings, get_settings
@@ -152,9 +153,11 @@ class Stack:
         lines = [
             "",
             "jiesu is up.",
+            f"  console       {api}/console   (the staff workbench: log in as a demo user below)",
             f"  API docs      {api}/docs",
             f"  health        {api}/healthz",
             f"  Temporal UI   {self.temporal.ui_url if self.temporal else '(external: ' + str(s.temporal_address) + ')'}",
+            "  stuck cases   python -m infra.ui_views (the UI's views of late and stuck appeals, as of now)",
             f"  PostgreSQL    {self.env['DATABASE_URL'].rsplit('@', 1)[-1]}",
             f"  logs          {self.data_dir}/*.log",
             *self._metrics_lines(api),
@@ -162,7 +165,7 @@ class Stack:
         if s.env is Environment.DEV:
             lines += ["", f"Demo users (password for all: {DEMO_PASSWORD}):"]
             lines += [
-                f"  {u.username:<20} {u.role.value:<14} {u.unit_code or u.district_code or ''}"
+                f"  {u.username:<20} {u.role.value:<14} {(u.unit_code or u.district_code or ''):<16} {CONSOLE_SEES[u.role]}"
                 for u in DEMO_USERS
             ]
         lines += ["", "Ctrl-C stops everything; the data stays for the next start.", ""]
@@ -190,6 +193,16 @@ class Stack:
             self.say("stopping PostgreSQL")
             self.postgres.stop()
         self.say("stopped")
+
+
+#: What each role finds in the console (the launcher's banner says it beside each demo user).
+CONSOLE_SEES = {
+    Role.OPERATOR: "new orders, held/objection/extension/return-visit queues, every appeal",
+    Role.UNIT_STAFF: "its unit's inbox and parts inbox, the actions valid now",
+    Role.SUPERVISOR: "overdue and escalated orders (a district supervisor: the district), supervise",
+    Role.ANALYST: "rates, rankings, hot spots, recurring problems, themes",
+    Role.ADMINISTRATOR: "users, reference data, stuck-case links into the Temporal UI",
+}
 
 
 def _interrupt(*_) -> None:

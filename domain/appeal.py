@@ -173,9 +173,14 @@ def _check_extension(view: AppealView, cmd: ExtensionRequestInput, now: datetime
         raise Refused(f"an extension was already {view.extension}")
 
 
+#: The statuses in which an extension request is reviewed: not once the order is reported done
+#: (an operator's queue of requests to review lists these, `GET /appeals?extension=requested`).
+EXTENSION_REVIEW = (S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)
+
+
 def _check_extension_review(view: AppealView, cmd: ExtensionReviewInput, now: datetime, action: Action) -> None:
     action.require_role(cmd.actor)
-    require_status(view, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS)  # not once it is reported done
+    require_status(view, *EXTENSION_REVIEW)
     if view.extension != "requested":
         raise Refused("no extension request is waiting for review")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from domain.appeal import ACTIONS
 from domain.core import Action, Draft, Refused, Route, table
@@ -49,6 +49,26 @@ S = AppealStatus
 
 
 class PartsRequestInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "co_handling",
+                    "units": ["110101-CGW"],
+                    "task": "清理遮挡路灯的违规广告牌",
+                    "limit_working_days": 3,
+                },
+                {
+                    "kind": "whistle",
+                    "units": ["110105-CGW", "110105-ZJW", "110105-YLLH", "110105-DLYH"],
+                    "task": "打通北辰西路断头路：移交、绿地迁移、道路施工",
+                    "limit_working_days": 10,
+                    "report_in_hours": 24,
+                },
+            ]
+        }
+    )
+
     kind: PartKind = PartKind.CO_HANDLING
     units: list[Annotated[str, StringConstraints(min_length=1, max_length=CODE)]] = Field(min_length=1, max_length=10)
     task: str = Field(min_length=1, max_length=TEXT)
@@ -64,30 +84,71 @@ class PartsRequestInput(ActionInput):
 
 
 class PartCloseRequestInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"unit": "110105-YLLH", "kind": "whistle", "reason": "绿地迁移已并入道路施工，由道路养护中心一并完成"},
+            ]
+        }
+    )
+
     unit: str = Field(min_length=1, max_length=CODE)
     kind: PartKind = PartKind.CO_HANDLING
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
 class PartRateInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"unit": "110105-ZJW", "rating": 4, "comment": "按时报到，方案清楚"},
+            ]
+        }
+    )
+
     unit: str = Field(min_length=1, max_length=CODE)
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=500)
 
 
 class SuperviseInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"note": "断头路问题反映多年，请加快办理", "new_due": "2026-12-31T18:00:00+08:00", "escalate": False},
+            ]
+        }
+    )
+
     note: str = Field(min_length=1, max_length=TEXT)
     new_due: datetime | None = Field(default=None, description="a new completion limit")
     escalate: bool = Field(default=False, description="district supervision → municipal")
 
 
 class TransferOutInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"hotline": "tianjin", "reason": "事发地在天津市武清区，转天津12345办理"},
+            ]
+        }
+    )
+
     hotline: str = Field(pattern=r"^(tianjin|hebei)$")
     reason: str = Field(min_length=1, max_length=TEXT)
     external_no: str | None = Field(default=None, max_length=64)
 
 
 class LinkInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"master_no": "BJ-20261203-000042", "kind": "duplicate"},
+                {"master_no": "BJ-20261103-000017", "kind": "related"},
+            ]
+        }
+    )
+
     master_no: str = Field(min_length=1, max_length=32)
     kind: str = Field(pattern=r"^(duplicate|related)$")
     master_open: bool = True  # told by the caller, who looked the master up

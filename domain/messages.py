@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import WorkCalendar, deadline
 from domain.types import AppealType, Channel, LimitUnit, Role, Urgency
@@ -140,9 +140,15 @@ class AppealInput(BaseModel):
     answer: str | None = Field(default=None, max_length=TEXT)
     operator: Actor
     resumed: AppealResumeInput | None = None  # a new run of an appeal whose workflow ended early
+    # display names (code → Chinese name) of the category and the units the intake knew, for
+    # what the Temporal UI shows; reference data, no personal data
+    names: dict[str, str] = Field(default_factory=dict)
 
 
 # --- one input per action -----------------------------------------------------------------
+# Each body's `examples` (without the actor: the caller's token says who acts) come from the
+# seed stories: the street lights of 方家胡同, the objection at 朝外, the whistle of 亚运村. The
+# API's docs show them, and send them in tests.
 
 
 class ActionInput(BaseModel):
@@ -150,6 +156,8 @@ class ActionInput(BaseModel):
 
 
 class AppealDispatchInput(ActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"unit": "BJ-LIGHTING"}, {}]})
+
     unit: str | None = Field(default=None, max_length=CODE)  # None: by the catalogue
     # set by the workflow, which knows whether it routed (the API fixes it to None): True when
     # the catalogue chose the unit, False when the operator named it; None in older runs
@@ -157,49 +165,110 @@ class AppealDispatchInput(ActionInput):
 
 
 class AppealAnswerInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"answer": "供暖季为每年11月15日至次年3月15日；室温不达标可报热力集团维修"},
+            ]
+        }
+    )
+
     answer: str = Field(min_length=1, max_length=TEXT)
 
 
 class AppealAcceptInput(ActionInput):
-    pass
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 
 class ObjectionRaiseInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": "垃圾堆放处为开发商用地，由区城管委管理，不属街道管辖", "suggested_unit": "110105-CGW"},
+            ]
+        }
+    )
+
     reason: str = Field(min_length=1, max_length=TEXT)
     suggested_unit: str = Field(min_length=1, max_length=CODE)
 
 
 class ObjectionReviewInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"uphold": True, "comment": "属实，改派区城管委"},
+                {"uphold": False, "comment": "堆放处为街道管辖的公共区域，仍由街道办理"},
+            ]
+        }
+    )
+
     uphold: bool
     new_unit: str | None = Field(default=None, max_length=CODE)  # defaults to the unit the objection suggested
     comment: str | None = Field(default=None, max_length=TEXT)
 
 
 class ContactRecordInput(ActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "与诉求人一起查看了方家胡同的路灯"}]})
+
     note: str | None = Field(default=None, max_length=TEXT)
 
 
 class PhasedReportInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "progress": "已更换12盏路灯，其余需定制胡同壁灯",
+                    "reason": "壁灯需定制，工期约两周",
+                    "expected_date": "2026-12-18",
+                },
+            ]
+        }
+    )
+
     progress: str = Field(min_length=1, max_length=TEXT)
     reason: str | None = Field(default=None, max_length=TEXT)  # why it is not finished
     expected_date: date | None = None
 
 
 class ExtensionRequestInput(ActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "胡同壁灯需定制并征求居民意见，申请延期"}]})
+
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
 class ExtensionReviewInput(ActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True, "comment": "同意延期"}]})
+
     approve: bool
     comment: str | None = Field(default=None, max_length=TEXT)
 
 
 class AppealCompleteInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"result": "更换路灯33盏，胡同夜间照明恢复"},
+                {"result": "安装下照式胡同壁灯", "late_reason": "壁灯定制晚到三天"},
+            ]
+        }
+    )
+
     result: str = Field(min_length=1, max_length=TEXT)
     late_reason: str | None = Field(default=None, max_length=TEXT, description="required past the limit")
 
 
 class AppealEvaluateInput(ActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"resolved": False, "satisfaction": "unsatisfied", "comment": "灯和胡同环境不搭", "contacted": "yes"},
+                {"resolved": True, "satisfaction": "satisfied", "contacted": "yes"},
+            ]
+        }
+    )
+
     resolved: bool
     satisfaction: Satisfaction
     comment: str | None = Field(default=None, max_length=TEXT)
@@ -259,6 +328,14 @@ class PartInput(BaseModel):
     report_in_due: datetime | None = None  # whistle only
     requested_by: Actor
     reminder_at_fraction: float = 0.75
+    # the appeal's classification, so a part is found by the same search attributes (None in
+    # parts started by older runs)
+    district: str | None = None
+    street: str | None = None
+    category: str | None = None
+    urgency: Urgency | None = None
+    # display names (code → Chinese name) for the part's current details, as the appeal has them
+    names: dict[str, str] = Field(default_factory=dict)
 
 
 class PartView(BaseModel):
@@ -297,24 +374,46 @@ class PartActionInput(BaseModel):
 
 
 class PartAcceptInput(PartActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"plan": "区住建委：两周内办结道路移交手续"}, {}]})
+
     plan: str | None = Field(default=None, max_length=TEXT, description="whistle: its part of the joint plan")
 
 
 class PartPhasedReportInput(PartActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"progress": "移交手续已报区政府", "reason": "需区政府常务会审议"},
+            ]
+        }
+    )
+
     progress: str = Field(min_length=1, max_length=TEXT)
     reason: str | None = Field(default=None, max_length=TEXT)
 
 
 class PartReportInput(PartActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"result": "道路移交手续已办结"}]})
+
     result: str = Field(min_length=1, max_length=TEXT)
     late_reason: str | None = Field(default=None, max_length=TEXT, description="required when past the limit")
 
 
 class PartDeclineInput(PartActionInput):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "该路段绿地不属园林绿化局养护范围"}]})
+
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
 class PartDeclineReviewInput(PartActionInput):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"uphold": False, "comment": "绿地迁移属园林绿化局职责，请按方案办理"},
+            ]
+        }
+    )
+
     uphold: bool
     comment: str | None = Field(default=None, max_length=TEXT)
 
@@ -453,8 +552,22 @@ class AppealView(BaseModel):
 
     @property
     def reply_deadline(self) -> datetime | None:
-        """The limit the unit works against now (the ReplyDeadline search attribute): first
-        contact until the citizen is contacted, then completion."""
+        """The limit the unit works against now (the ReplyDeadline search attribute): the
+        earliest running limit not yet met — first contact until the citizen is contacted, and
+        completion (with a supervisor's new due) until the unit reports done. A missed limit
+        stays: the order is late against it, and "ReplyDeadline < now" must find it."""
+        if self.status in NOT_WITH_A_UNIT:
+            return None
+        contact = self.limits.get("contact")
+        completion = self.limits.get("completion")
+        dues = [contact.due] if contact is not None and self.contacted_at is None else []
+        dues += [completion.due] if completion is not None and completion.met_at is None else []
+        return min(dues, default=None)
+
+    @property
+    def first_reply_deadline(self) -> datetime | None:
+        """ReplyDeadline as older runs set it: contact until contacted, then completion (kept
+        for their replay: the upserts of their histories depend on it)."""
         if self.status in NOT_WITH_A_UNIT:
             return None
         contact = self.limits.get("contact")

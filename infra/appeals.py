@@ -17,6 +17,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from db import appeals as store
+from domain import display
 from domain.messages import AppealInput, AppealStatus, AppealView
 from workflows import search_attributes as sa
 from workflows.appeal import AppealWorkflow
@@ -31,14 +32,15 @@ def workflow_id(appeal_no: str) -> str:
 def _start_options(task_queue: str, inp: AppealInput) -> dict:
     """How an appeal's workflow starts: once (a second start reaches the running one,
     USE_EXISTING, and a closed one is never started again, REJECT_DUPLICATE), with the search
-    attributes and the summary administrators see in the Temporal UI."""
-    place = " / ".join(p for p in (inp.district, inp.street) if p) or "place not given"
+    attributes and the summary administrators see in the Temporal UI: category, unit and place
+    by their Chinese names where the intake knew them (codes otherwise), see `domain.display`."""
     attrs = [
         SearchAttributePair(sa.APPEAL_STATUS, AppealStatus.RECEIVED.value),
         SearchAttributePair(sa.CATEGORY, inp.category),
         SearchAttributePair(sa.APPEAL_TYPE, inp.appeal_type.value),
         SearchAttributePair(sa.URGENCY, inp.urgency.value),
         SearchAttributePair(sa.OVERDUE, False),
+        SearchAttributePair(sa.IN_STATUS_SINCE, inp.received_at),
     ]
     attrs += [SearchAttributePair(sa.DISTRICT, inp.district)] if inp.district else []
     attrs += [SearchAttributePair(sa.STREET, inp.street)] if inp.street else []
@@ -48,12 +50,8 @@ def _start_options(task_queue: str, inp: AppealInput) -> dict:
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=TypedSearchAttributes(attrs),
-        static_summary=f"{inp.appeal_no} · {inp.appeal_type.value} · {inp.category} · {place}",
-        static_details=(
-            f"**Appeal** {inp.appeal_no}  \n**Type** {inp.appeal_type.value} · **urgency** {inp.urgency.value}"
-            f"  \n**Category** {inp.category}  \n**Place** {place}  \n**Channel** {inp.channel.value}"
-            f" · **intake** {inp.decision.value}"
-        ),
+        static_summary=display.intake_summary(inp),
+        static_details=display.intake_details(inp),
     )
 
 

@@ -4,7 +4,8 @@ container, a log shipper), readable text when it is.
 Every line carries what ties it to the work without saying who the citizen is: the request id,
 the appeal number, the workflow id, the unit. These come from context variables (set by the
 API's middleware and its per-route dependency, `bind`) and from the Temporal SDK's own extras on
-workflow and activity loggers (`temporal_workflow`, `temporal_activity`). Nothing else of a
+workflow and activity loggers (`temporal_workflow`, `temporal_activity`); and, when traces are on
+(infra.tracing), the current `trace_id` and `span_id`. Nothing else of a
 record's extras is written: a stray `extra={"citizen": ...}` cannot leak into the logs, and the
 API never logs bodies, query strings or headers.
 """
@@ -15,7 +16,7 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,14 @@ _context: dict[str, contextvars.ContextVar[str | None]] = {
 #: Extras the API's access line passes (method, route template, status, duration); never values
 #: a caller typed.
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
+#: More ids for every line, from elsewhere (the current trace: `add_ids`).
+_sources: list[Callable[[], dict[str, str]]] = []
+
+
+def add_ids(source: Callable[[], dict[str, str]]) -> None:
+    """From now on, every line also carries what `source()` returns (cheap: called per line)."""
+    if source not in _sources:
+        _sources.append(source)
 
 
 def bind(**values: str | None) -> None:
@@ -48,7 +57,10 @@ def bound(**values: str | None) -> Iterator[None]:
 
 
 def current() -> dict[str, str]:
-    return {name: value for name, var in _context.items() if (value := var.get()) is not None}
+    ids = {name: value for name, var in _context.items() if (value := var.get()) is not None}
+    for source in _sources:
+        ids |= source()
+    return ids
 
 
 def _temporal_ids(record: logging.LogRecord) -> dict[str, str]:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra.tracing import Tracing
 from settings import Settings, get_settings
 from workflows.converter import DATA_CONVERTER
 from workflows.search_attributes import ALL_KEYS
@@ -39,12 +40,17 @@ def sdk_runtime(settings: Settings, port: int | None) -> Runtime | None:
     return _runtimes[address]
 
 
-async def connect(settings: Settings | None = None, *, metrics_port: int | None = None, **kwargs) -> Client:
+async def connect(
+    settings: Settings | None = None, *, metrics_port: int | None = None, tracing: Tracing | None = None, **kwargs
+) -> Client:
     """A client of the settings' Temporal; with `metrics_port`, on a runtime serving the SDK's
-    metrics there (`sdk_runtime`)."""
+    metrics there (`sdk_runtime`); with `tracing`, carrying each call's trace into the
+    workflows (a worker on this client traces its workflows and activities too)."""
     settings = settings or get_settings()
     if runtime := sdk_runtime(settings, metrics_port):
         kwargs["runtime"] = runtime
+    if tracing is not None:
+        kwargs["interceptors"] = [*kwargs.get("interceptors", ()), *tracing.interceptors()]
     return await Client.connect(
         settings.temporal_target,
         namespace=settings.temporal_namespace,

@@ -51,6 +51,7 @@ PROJECT_SEARCH_ATTRIBUTES = {
     "ReplyDeadline": "DATETIME",
     "Overdue": "BOOL",
     "ProjectionFailed": "BOOL",
+    "InStatusSince": "DATETIME",
 }
 # Custom search attribute columns pre-allocated by Temporal's PostgreSQL visibility schema
 # (schema/postgresql/v12/visibility: Keyword01..10, Bool01..03, ...). One more than this and
@@ -149,6 +150,14 @@ def test_temporal_runs_on_postgres_with_the_schema_tool(services):
         assert re.search(rf"\b{step}\b", script), step
     assert re.search(r"^setup temporal temporal$", script, re.M)
     assert re.search(r"^setup temporal_visibility visibility$", script, re.M)
+
+
+def test_the_ui_is_the_dev_servers_generation_and_can_be_made_read_only(services):
+    # the dev server (temporal CLI 1.9.1) ships UI 2.54.1: the one that shows current details;
+    # docs/operations.md describes that UI
+    ui = services["temporal-ui"]
+    assert ui["image"] == "temporalio/ui:2.54.1"
+    assert ui["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "${TEMPORAL_DISABLE_WRITE_ACTIONS:-false}"
 
 
 def test_app_services_run_the_project_image_and_entry_points(services):

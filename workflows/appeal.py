@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.search_attributes as attrs
     from activities.appeals import AppealActivities, NotificationDraft, ProjectionInput, RouteInput
     from domain import appeal as rules
-    from domain import collaboration
+    from domain import collaboration, display
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
     from domain.messages import (
@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         activity_failure,
         projection_refused,
         refusal,
+        signal_twin,
         sleep_until_alarm,
         upsert_changed,
     )
@@ -84,6 +85,35 @@ DISPATCH_SAYS_WHO_CHOSE = "dispatch-says-who-chose"
 #: to the part it closed (older runs let a closed round's late message overwrite the unit's new
 #: part, and closed whichever part held the unit's place once the close was recorded).
 PART_ROUNDS = "part-messages-name-their-round"
+#: Runs whose ReplyDeadline is the earliest running limit not yet met (older runs kept the
+#: contact limit until contact, then completion; asked only where the two differ).
+EARLIEST_DEADLINE = "reply-deadline-earliest-limit"
+#: Runs that re-arm the timer only when the next alarm moved (older runs re-armed it at each change).
+KEEP_TIMER = "keep-timer-while-alarm-unchanged"
+#: Runs that refuse a signal whose free text holds a phone or ID number (older runs took it).
+REFUSE_IN_SIGNALS = "refuse-personal-data-in-signals"
+#: Runs that take every patch of TAKEN_AT_START when they start (older runs ask each where it
+#: first matters). A patch asked right after a local activity could read as absent on replay:
+#: when a query is answered in the workflow task in which the activity ends, the SDK ends that
+#: task with the activity's result alone and runs the code after it in a new task; a replay
+#: runs that code one task earlier, where the patch's marker is not yet in view, and fails with
+#: a nondeterminism error (a new appeal queried before a worker took it, then a worker restart).
+PATCHES_AT_START = "patches-taken-at-start"
+#: The patches a run since PATCHES_AT_START has from its start. Never add to it (runs already
+#: started without them would take them mid-run with no marker): ask a later patch before the
+#: local activity it would otherwise follow in the same step.
+TAKEN_AT_START = frozenset(
+    {
+        CLOSE_WHEN_CANCELLED,
+        REHANDLING_ON_TIME,
+        PART_CLOSE_TOLD_ONCE,
+        DISPATCH_SAYS_WHO_CHOSE,
+        PART_ROUNDS,
+        EARLIEST_DEADLINE,
+        KEEP_TIMER,
+        REFUSE_IN_SIGNALS,
+    }
+)
 
 
 def refuse_unscrubbed(cmd: ActionInput) -> None:
@@ -108,7 +138,8 @@ def numbered(view: AppealView, drafts: list[Draft], now: datetime) -> tuple[list
 
 
 def _alarm_summary(alarm: Alarm) -> str:
-    return f"{alarm.name.replace(':', ' ')} at {alarm.at.isoformat(timespec='minutes')}"
+    limit, what = alarm.name.split(":")
+    return display.alarm_summary(limit, what, alarm.at)
 
 
 @workflow.defn
@@ -123,6 +154,15 @@ class AppealWorkflow:
         self._watchers: list[asyncio.Task[None]] = []
         self._told: set[str] = set()  # followers already told how this appeal ended
         self._attrs: dict[str, object] = {}
+        self._status_since: datetime | None = None  # when the current status began (InStatusSince)
+        self._names = dict(inp.names)  # code → Chinese name, for the current details
+        # first, before any handler or local activity (see PATCHES_AT_START)
+        self._patches_at_start = workflow.patched(PATCHES_AT_START)
+
+    def _patched(self, patch: str) -> bool:
+        """Whether this run takes `patch`: since PATCHES_AT_START every run has those of
+        TAKEN_AT_START from its start; an older run (or a later patch) asks where it matters."""
+        return (self._patches_at_start and patch in TAKEN_AT_START) or workflow.patched(patch)
 
     @property
     def _view(self) -> AppealView:
@@ -160,7 +200,7 @@ class AppealWorkflow:
             # only a cancellation the server delivered (an administrator's), never an inner task's
             # cancellation, which a replay would not see again
             if (self.view is None or workflow.cancellation_reason() is None
-                    or not workflow.patched(CLOSE_WHEN_CANCELLED)):
+                    or not self._patched(CLOSE_WHEN_CANCELLED)):
                 raise
             await self._close_cancelled()
             raise  # Temporal shows the run as cancelled, as the administrator asked
@@ -259,7 +299,7 @@ class AppealWorkflow:
             assert isinstance(cmd, collaboration.PartCloseRequestInput)
             closing = self._view.parts[part_key(cmd.kind, cmd.unit)]
         drafts = collaboration.apply(self._view, action, cmd, workflow.now(), self._terms)
-        if action == "evaluate" and was_overdue and not self._view.overdue and not workflow.patched(REHANDLING_ON_TIME):
+        if action == "evaluate" and was_overdue and not self._view.overdue and not self._patched(REHANDLING_ON_TIME):
             self._view.overdue = True  # as older runs had it: their later upserts depend on it
         await self._record(drafts)
         await self._effects(action, cmd, closing)
@@ -274,7 +314,7 @@ class AppealWorkflow:
             if cmd.unit is None:
                 raise Refused("no routing rule applies: name the unit", "invalid", "unit")
             collaboration.check(self._view, "dispatch", cmd, workflow.now())  # the state may have moved
-        if workflow.patched(DISPATCH_SAYS_WHO_CHOSE):
+        if self._patched(DISPATCH_SAYS_WHO_CHOSE):
             return cmd.model_copy(update={"unit_from_catalogue": routed})
         return cmd.model_copy(update={"unit_from_catalogue": None})  # as older runs: "operator"
 
@@ -289,7 +329,7 @@ class AppealWorkflow:
         elif action == "close_part":
             assert isinstance(cmd, collaboration.PartCloseRequestInput) and closing is not None  # held by _perform
             part = self._view.parts[part_key(cmd.kind, cmd.unit)]
-            if part is not closing and workflow.patched(PART_ROUNDS):
+            if part is not closing and self._patched(PART_ROUNDS):
                 part = closing  # the unit was asked again meanwhile: its new part stays open
             await self._signal(part.workflow_id, "close", PartCloseInput(actor=cmd.actor, reason=cmd.reason))
         elif action == "link":
@@ -338,8 +378,16 @@ class AppealWorkflow:
             report_in_due=part.report_in_due,
             requested_by=cmd.actor,
             reminder_at_fraction=self._terms.reminder_at_fraction,
+            district=self._view.district,
+            street=self._view.street,
+            category=self._view.category,
+            urgency=self._view.urgency,
+            names=self._names,
         )
-        what = "summoned (whistle)" if part.kind is PartKind.WHISTLE else "co-handling"
+        # what the UI's list and the appeal's history name the part by: `BJ-2026… · 协办 国网北京电力
+        # (BJ-POWER) · 主办 北京市城市照明管理中心 (BJ-LIGHTING)` (codes where the intake knew no name)
+        kind = display.PART_KIND_NAMES.get(part.kind, part.kind.value)
+        lead = display.named(self._view.handling_unit, self._names)
         try:
             handle = await workflow.start_child_workflow(
                 CoHandlingWorkflow.run,
@@ -347,7 +395,7 @@ class AppealWorkflow:
                 id=part.workflow_id,
                 # a part never outlives its appeal: closing the appeal cancels what is still open
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-                static_summary=f"{self._view.appeal_no} · {part.unit} {what} · lead {self._view.handling_unit}",
+                static_summary=f"{self._view.appeal_no} · {kind} {display.named(part.unit, self._names)} · 主办 {lead}",
             )
         except WorkflowAlreadyStartedError:
             self._view.parts[part_key(part.kind, part.unit)].status = PartStatus.FAILED
@@ -362,7 +410,7 @@ class AppealWorkflow:
             await handle
         except ChildWorkflowError as e:
             part = self._view.parts.get(part_key(kind, unit))
-            if part is not None and part.workflow_id != handle.id and workflow.patched(PART_ROUNDS):
+            if part is not None and part.workflow_id != handle.id and self._patched(PART_ROUNDS):
                 return  # an earlier round's workflow: the unit's part now is another one
             if part is not None and part.open:
                 part.status = PartStatus.FAILED
@@ -370,7 +418,7 @@ class AppealWorkflow:
 
     async def _signalled(self, action: str, cmd: ActionInput) -> None:
         try:
-            if workflow.patched("refuse-personal-data-in-signals"):
+            if self._patched(REFUSE_IN_SIGNALS):
                 # only the API scrubs free text, and signals come from elsewhere (CLI, UI)
                 await workflow.wait_condition(lambda: self.view is not None)
                 refuse_unscrubbed(cmd)
@@ -398,6 +446,8 @@ class AppealWorkflow:
             if failed:
                 workflow.logger.info("appeal %s: projected again after a refused projection", view.appeal_no)
         self._upsert_search_attributes()
+        # what the UI shows as the run's current details (a query's answer, not a command)
+        workflow.set_current_details(display.appeal_details(view, self._names, self._status_since, workflow.now()))
 
     async def _project(self, inp: ProjectionInput) -> None:
         await workflow.execute_local_activity_method(
@@ -437,7 +487,7 @@ class AppealWorkflow:
         """Re-arm the timer only when the next alarm is no longer the one it waits for: an
         accept or a phased report leaves the running limits alone, and cancelling and
         restarting the same timer would only lengthen the history."""
-        if workflow.patched("keep-timer-while-alarm-unchanged"):
+        if self._patched(KEEP_TIMER):
             moved = self._view.status is AppealStatus.CLOSED or rules.next_alarm(self._view, self._terms) != self._armed
         else:
             moved = True
@@ -453,17 +503,30 @@ class AppealWorkflow:
             attrs.CATEGORY: v.category,
             attrs.APPEAL_TYPE: v.appeal_type.value,
             attrs.URGENCY: v.urgency.value,
-            attrs.REPLY_DEADLINE: v.reply_deadline,
+            attrs.REPLY_DEADLINE: self._reply_deadline(),
             attrs.OVERDUE: v.overdue,
         }
+        if self._attrs.get(attrs.APPEAL_STATUS.name) != v.status.value:
+            self._status_since = workflow.now()
+        if self._status_since is not None:
+            # changes only with the status, so it rides in the status's own upsert
+            wanted[attrs.IN_STATUS_SINCE] = self._status_since
         upsert_changed(self._attrs, wanted, v.projection_failed)
 
+    def _reply_deadline(self) -> datetime | None:
+        deadline, older = self._view.reply_deadline, self._view.first_reply_deadline
+        if deadline == older or self._patched(EARLIEST_DEADLINE):
+            return deadline
+        return older  # a recorded run's upserts follow the value it had
+
     # --- queries -------------------------------------------------------------------------
-    @workflow.query
+    @workflow.query(description="案件状态: the appeal as its workflow holds it (status, unit, limits, parts); read-only")
     def state(self) -> AppealView | None:
         return self.view
 
-    @workflow.update
+    @workflow.update(
+        description="受理结果: the order as intake left it, once recorded in PostgreSQL (sent by the API with the start)"
+    )
     async def intake_view(self) -> AppealView:
         """The order as intake left it (dispatched, answered, refused …), once it is recorded in
         PostgreSQL: sent with the start, so the operator sees at once where the order went."""
@@ -471,7 +534,7 @@ class AppealWorkflow:
         return self._view
 
     # --- messages: an Update with its validator, and a Signal twin, per action -------------
-    @workflow.update
+    @workflow.update(description="派单: an operator sends a held order to the unit named, or by the dispatch catalogue")
     async def dispatch(self, cmd: AppealDispatchInput) -> AppealView:
         """派单: an operator dispatches a held order, to the unit named or by the catalogue."""
         return await self._perform("dispatch", cmd)
@@ -480,11 +543,11 @@ class AppealWorkflow:
     def _v_dispatch(self, cmd: AppealDispatchInput) -> None:
         self._validate("dispatch", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("派单"))
     async def dispatch_signal(self, cmd: AppealDispatchInput) -> None:
         await self._signalled("dispatch", cmd)
 
-    @workflow.update
+    @workflow.update(description="即时答复: the operator answers a consultation on the spot")
     async def answer(self, cmd: AppealAnswerInput) -> AppealView:
         """即时答复: a consultation the operator answers; the citizen may still evaluate it."""
         return await self._perform("answer", cmd)
@@ -493,11 +556,11 @@ class AppealWorkflow:
     def _v_answer(self, cmd: AppealAnswerInput) -> None:
         self._validate("answer", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("即时答复"))
     async def answer_signal(self, cmd: AppealAnswerInput) -> None:
         await self._signalled("answer", cmd)
 
-    @workflow.update
+    @workflow.update(description="接单: the unit dispatched to takes the order (首接负责制)")
     async def accept(self, cmd: AppealAcceptInput) -> AppealView:
         """接单: the unit dispatched to takes the order (首接负责制, first-receiver responsibility)."""
         return await self._perform("accept", cmd)
@@ -506,11 +569,11 @@ class AppealWorkflow:
     def _v_accept(self, cmd: AppealAcceptInput) -> None:
         self._validate("accept", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("接单"))
     async def accept_signal(self, cmd: AppealAcceptInput) -> None:
         await self._signalled("accept", cmd)
 
-    @workflow.update
+    @workflow.update(description="管辖异议: the unit says the order is not its own, within the objection window")
     async def raise_objection(self, cmd: ObjectionRaiseInput) -> AppealView:
         """管辖异议: the unit's only way out of an order, within the objection window."""
         return await self._perform("raise_objection", cmd)
@@ -519,11 +582,13 @@ class AppealWorkflow:
     def _v_raise_objection(self, cmd: ObjectionRaiseInput) -> None:
         self._validate("raise_objection", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("管辖异议"))
     async def raise_objection_signal(self, cmd: ObjectionRaiseInput) -> None:
         await self._signalled("raise_objection", cmd)
 
-    @workflow.update
+    @workflow.update(
+        description="异议审核: the hotline upholds the objection (re-dispatch) or rejects it (the order stays)"
+    )
     async def review_objection(self, cmd: ObjectionReviewInput) -> AppealView:
         """The hotline upholds the objection (re-dispatch, clocks restart) or rejects it (the
         order stays with the unit)."""
@@ -533,11 +598,11 @@ class AppealWorkflow:
     def _v_review_objection(self, cmd: ObjectionReviewInput) -> None:
         self._validate("review_objection", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("异议审核"))
     async def review_objection_signal(self, cmd: ObjectionReviewInput) -> None:
         await self._signalled("review_objection", cmd)
 
-    @workflow.update
+    @workflow.update(description="联系诉求人: the unit has contacted the citizen")
     async def record_contact(self, cmd: ContactRecordInput) -> AppealView:
         """联系诉求人: the unit has contacted the citizen (counts toward the response rate)."""
         return await self._perform("record_contact", cmd)
@@ -546,11 +611,11 @@ class AppealWorkflow:
     def _v_record_contact(self, cmd: ContactRecordInput) -> None:
         self._validate("record_contact", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("联系诉求人"))
     async def record_contact_signal(self, cmd: ContactRecordInput) -> None:
         await self._signalled("record_contact", cmd)
 
-    @workflow.update
+    @workflow.update(description="阶段性报告: progress, why it is not finished yet, the expected date")
     async def phased_report(self, cmd: PhasedReportInput) -> AppealView:
         """阶段性报告: progress, the reason it is not finished, and the expected date."""
         return await self._perform("phased_report", cmd)
@@ -559,11 +624,11 @@ class AppealWorkflow:
     def _v_phased_report(self, cmd: PhasedReportInput) -> None:
         self._validate("phased_report", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("阶段性报告"))
     async def phased_report_signal(self, cmd: PhasedReportInput) -> None:
         await self._signalled("phased_report", cmd)
 
-    @workflow.update
+    @workflow.update(description="延期申请: the unit asks for the complex-case limit")
     async def request_extension(self, cmd: ExtensionRequestInput) -> AppealView:
         """A complex case: the unit asks the hotline for the 15-day limit instead of 7."""
         return await self._perform("request_extension", cmd)
@@ -572,11 +637,11 @@ class AppealWorkflow:
     def _v_request_extension(self, cmd: ExtensionRequestInput) -> None:
         self._validate("request_extension", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("延期申请"))
     async def request_extension_signal(self, cmd: ExtensionRequestInput) -> None:
         await self._signalled("request_extension", cmd)
 
-    @workflow.update
+    @workflow.update(description="延期审核: the hotline approves or rejects an extension")
     async def review_extension(self, cmd: ExtensionReviewInput) -> AppealView:
         """The hotline approves (completion limit recomputed from dispatch) or rejects."""
         return await self._perform("review_extension", cmd)
@@ -585,11 +650,11 @@ class AppealWorkflow:
     def _v_review_extension(self, cmd: ExtensionReviewInput) -> None:
         self._validate("review_extension", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("延期审核"))
     async def review_extension_signal(self, cmd: ExtensionReviewInput) -> None:
         await self._signalled("review_extension", cmd)
 
-    @workflow.update
+    @workflow.update(description="办结反馈: the unit reports the result; the return visit starts")
     async def complete(self, cmd: AppealCompleteInput) -> AppealView:
         """办结反馈: the unit reports the result; the return visit starts."""
         return await self._perform("complete", cmd)
@@ -598,11 +663,11 @@ class AppealWorkflow:
     def _v_complete(self, cmd: AppealCompleteInput) -> None:
         self._validate("complete", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("办结反馈"))
     async def complete_signal(self, cmd: AppealCompleteInput) -> None:
         await self._signalled("complete", cmd)
 
-    @workflow.update
+    @workflow.update(description="回访评价: the citizen's answer at the return visit (resolved? satisfied?)")
     async def evaluate(self, cmd: AppealEvaluateInput) -> AppealView:
         """回访评价: resolved or not, satisfied or not; unresolved goes back for re-handling."""
         return await self._perform("evaluate", cmd)
@@ -611,12 +676,14 @@ class AppealWorkflow:
     def _v_evaluate(self, cmd: AppealEvaluateInput) -> None:
         self._validate("evaluate", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("回访评价"))
     async def evaluate_signal(self, cmd: AppealEvaluateInput) -> None:
         await self._signalled("evaluate", cmd)
 
     # --- many hands, supervision, transfers, links ------------------------------------------
-    @workflow.update
+    @workflow.update(
+        description="协办/吹哨: the lead unit asks co-handling units for their part, or a street summons departments"
+    )
     async def request_parts(self, cmd: collaboration.PartsRequestInput) -> AppealView:
         """协办 / 吹哨: the lead unit asks co-handling units for their part, or a street summons
         departments; each part runs as a child workflow with its own limit."""
@@ -626,11 +693,11 @@ class AppealWorkflow:
     def _v_request_parts(self, cmd: collaboration.PartsRequestInput) -> None:
         self._validate("request_parts", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("协办/吹哨"))
     async def request_parts_signal(self, cmd: collaboration.PartsRequestInput) -> None:
         await self._signalled("request_parts", cmd)
 
-    @workflow.update
+    @workflow.update(description="关闭协办: the lead unit closes a part that is not done, with the reason")
     async def close_part(self, cmd: collaboration.PartCloseRequestInput) -> AppealView:
         """The lead unit closes a part that is not done, with a recorded reason."""
         return await self._perform("close_part", cmd)
@@ -639,11 +706,11 @@ class AppealWorkflow:
     def _v_close_part(self, cmd: collaboration.PartCloseRequestInput) -> None:
         self._validate("close_part", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("关闭协办"))
     async def close_part_signal(self, cmd: collaboration.PartCloseRequestInput) -> None:
         await self._signalled("close_part", cmd)
 
-    @workflow.update
+    @workflow.update(description="报到评价: the street rates a summoned department")
     async def rate_part(self, cmd: collaboration.PartRateInput) -> AppealView:
         """The street rates a summoned department (the dual assessment of 吹哨报到)."""
         return await self._perform("rate_part", cmd)
@@ -652,11 +719,11 @@ class AppealWorkflow:
     def _v_rate_part(self, cmd: collaboration.PartRateInput) -> None:
         self._validate("rate_part", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("报到评价"))
     async def rate_part_signal(self, cmd: collaboration.PartRateInput) -> None:
         await self._signalled("rate_part", cmd)
 
-    @workflow.update
+    @workflow.update(description="督办: a supervisor's note, a new due time, or escalation to municipal supervision")
     async def supervise(self, cmd: collaboration.SuperviseInput) -> AppealView:
         """督办: a supervision note, a new limit, or an escalation to municipal supervision."""
         return await self._perform("supervise", cmd)
@@ -665,11 +732,11 @@ class AppealWorkflow:
     def _v_supervise(self, cmd: collaboration.SuperviseInput) -> None:
         self._validate("supervise", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("督办"))
     async def supervise_signal(self, cmd: collaboration.SuperviseInput) -> None:
         await self._signalled("supervise", cmd)
 
-    @workflow.update
+    @workflow.update(description="转办: an appeal about Tianjin or Hebei goes to that hotline and closes here")
     async def transfer_out(self, cmd: collaboration.TransferOutInput) -> AppealView:
         """京津冀: an appeal about Tianjin or Hebei goes to that hotline and closes here."""
         return await self._perform("transfer_out", cmd)
@@ -678,11 +745,13 @@ class AppealWorkflow:
     def _v_transfer_out(self, cmd: collaboration.TransferOutInput) -> None:
         self._validate("transfer_out", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("转办"))
     async def transfer_out_signal(self, cmd: collaboration.TransferOutInput) -> None:
         await self._signalled("transfer_out", cmd)
 
-    @workflow.update
+    @workflow.update(
+        description="并案: this appeal follows a master appeal as its duplicate, or is recorded as related to it"
+    )
     async def link(self, cmd: collaboration.LinkInput) -> AppealView:
         """A duplicate follows its master's handling (its citizen still gets a return visit);
         a related appeal is recorded as such on both timelines."""
@@ -692,25 +761,27 @@ class AppealWorkflow:
     def _v_link(self, cmd: collaboration.LinkInput) -> None:
         self._validate("link", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("并案"))
     async def link_signal(self, cmd: collaboration.LinkInput) -> None:
         await self._signalled("link", cmd)
 
     # --- signals from other workflows ------------------------------------------------------
-    @workflow.signal
+    @workflow.signal(
+        description="sent by a part's workflow (协办/吹哨): its change, for the appeal's timeline; not for people"
+    )
     async def part_changed(self, change: PartChange) -> None:
         """A part's workflow reports a change; the appeal keeps the timeline."""
         await workflow.wait_condition(lambda: self.view is not None)
         key = part_key(change.part.kind, change.part.unit)
         known = self._view.parts.get(key)
         part = change.part
-        if known is not None and part.workflow_id != known.workflow_id and workflow.patched(PART_ROUNDS):
+        if known is not None and part.workflow_id != known.workflow_id and self._patched(PART_ROUNDS):
             await self._stale_part_message(change, known)
             return
         if known is not None:
             if known.status is PartStatus.CLOSED and part.status is not PartStatus.CLOSED:
                 return  # closed here (by the lead or with the appeal); late news changes nothing
-            if known.status is PartStatus.CLOSED and change.event == EventKind.PART_CLOSED and workflow.patched(PART_CLOSE_TOLD_ONCE):
+            if known.status is PartStatus.CLOSED and change.event == EventKind.PART_CLOSED and self._patched(PART_CLOSE_TOLD_ONCE):
                 return  # the part's echo of a close made here: it is on the timeline already
             part = part.model_copy(update={"rating": known.rating, "rating_comment": known.rating_comment})
         self._view.parts[key] = part
@@ -732,7 +803,7 @@ class AppealWorkflow:
         detail = {"event": change.event, "round": old.round, "current_round": current.round}
         await self._record([Draft(EventKind.STALE_PART_MESSAGE, change.actor, old.unit, detail)])
 
-    @workflow.signal
+    @workflow.signal(description="sent by a duplicate's workflow: it now follows this appeal; not for people")
     async def follower_linked(self, note: collaboration.FollowerLinked) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
         if note.kind == "duplicate" and self._view.status not in collaboration.TAKES_DUPLICATES:
@@ -746,12 +817,16 @@ class AppealWorkflow:
         if self._view.status is not AppealStatus.CLOSED:
             await self._record(collaboration.follower_linked(self._view, note.appeal, note.kind))
 
-    @workflow.signal
+    @workflow.signal(
+        description="sent by the master appeal: it ended without reporting done, so this duplicate goes back to the hotline; not for people"
+    )
     async def master_released(self, note: collaboration.MasterReleased) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
         await self._record(collaboration.master_released(self._view, note.master, note.reason))
 
-    @workflow.signal
+    @workflow.signal(
+        description="sent by the master appeal: it reported done, and this duplicate follows; not for people"
+    )
     async def master_done(self, note: collaboration.MasterDone) -> None:
         await workflow.wait_condition(lambda: self.view is not None)
         await self._record(collaboration.master_done(self._view, note.master, note.result, note.unit, workflow.now(), self._terms))

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     import workflows.search_attributes as attrs
+    from domain import display
     from domain import parts as rules
     from domain.core import Alarm, Draft, Refused
     from domain.events import EventKind
@@ -32,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         PartView,
     )
     from domain.privacy import refuse_phone_or_id
-    from workflows.common import refusal, sleep_until_alarm
+    from workflows.common import refusal, signal_twin, sleep_until_alarm
 
 
 #: Parts that tell their appeal they closed when an administrator cancels them.
@@ -46,6 +48,8 @@ class CoHandlingWorkflow:
         self.inp = inp
         self.part = rules.new_part(inp, workflow.info().workflow_id)
         self.woken = False
+        self._status: str | None = None  # the status last upserted, and since when
+        self._status_since = workflow.now()
 
     @workflow.run
     async def run(self, inp: PartInput) -> PartView:
@@ -79,7 +83,8 @@ class CoHandlingWorkflow:
                 await self._tell_appeal(draft)
 
     def _alarm_summary(self, alarm: Alarm) -> str:
-        return f"{self.part.unit} {alarm.name.replace(':', ' ')}"
+        limit, what = alarm.name.split(":")
+        return display.alarm_summary(limit, what, alarm.at, self.part.unit)
 
     # --- one path for every action -------------------------------------------------------
     def _validate(self, action: str, cmd: PartActionInput) -> None:
@@ -125,21 +130,42 @@ class CoHandlingWorkflow:
             pass  # the appeal has closed: nothing left to tell it
 
     def _upsert_search_attributes(self) -> None:
-        workflow.upsert_search_attributes(
-            [
-                attrs.APPEAL_STATUS.value_set(f"part_{self.part.status.value}"),
-                attrs.HANDLING_UNIT.value_set(self.part.unit),
-                attrs.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
-                attrs.OVERDUE.value_set(self.part.overdue),
-            ]
+        """Every change sets them all (one upsert per change, as the part has always done): its
+        status, unit, limit and lateness, and the appeal's place and classification, so the
+        queries that find a late order find its late parts too."""
+        status = f"part_{self.part.status.value}"
+        if status != self._status:
+            self._status, self._status_since = status, workflow.now()
+        updates: list[SearchAttributeUpdate[Any]] = [
+            attrs.APPEAL_STATUS.value_set(status),
+            attrs.HANDLING_UNIT.value_set(self.part.unit),
+            attrs.REPLY_DEADLINE.value_set(self.part.report_in_due if self.part.accepted_at is None and self.part.report_in_due else self.part.due),
+            attrs.OVERDUE.value_set(self.part.overdue),
+            attrs.IN_STATUS_SINCE.value_set(self._status_since),
+        ]
+        inp = self.inp
+        for key, value in (
+            (attrs.DISTRICT, inp.district),
+            (attrs.STREET, inp.street),
+            (attrs.CATEGORY, inp.category),
+            (attrs.URGENCY, inp.urgency.value if inp.urgency else None),
+        ):
+            if value is not None:
+                updates.append(key.value_set(value))
+        workflow.upsert_search_attributes(updates)
+        # what the UI shows as the run's current details (a query's answer, not a command)
+        workflow.set_current_details(
+            display.part_details(self.part, inp.lead_unit, inp.names, self._status_since, workflow.now())
         )
 
-    @workflow.query
+    @workflow.query(description="协办状态: the part as its workflow holds it; read-only")
     def state(self) -> PartView:
         return self.part
 
     # --- the unit's actions (Update + Signal twin each) -----------------------------------
-    @workflow.update
+    @workflow.update(
+        description="接收/报到: the unit takes its part (co-handling) or reports in with its part of the plan (whistle)"
+    )
     async def accept(self, cmd: PartAcceptInput) -> PartView:
         """The unit accepts its part (co-handling) or reports in with its part of the plan (whistle)."""
         return await self._perform("accept", cmd)
@@ -148,11 +174,11 @@ class CoHandlingWorkflow:
     def _v_accept(self, cmd: PartAcceptInput) -> None:
         self._admit("accept", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("接收/报到"))
     async def accept_signal(self, cmd: PartAcceptInput) -> None:
         await self._signalled("accept", cmd)
 
-    @workflow.update
+    @workflow.update(description="阶段性报告: progress on the part; past its limit, with the reason for the delay")
     async def phased_report(self, cmd: PartPhasedReportInput) -> PartView:
         """Progress on the part; past its limit the reason for the delay is required."""
         return await self._perform("phased_report", cmd)
@@ -161,11 +187,11 @@ class CoHandlingWorkflow:
     def _v_phased_report(self, cmd: PartPhasedReportInput) -> None:
         self._admit("phased_report", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("阶段性报告"))
     async def phased_report_signal(self, cmd: PartPhasedReportInput) -> None:
         await self._signalled("phased_report", cmd)
 
-    @workflow.update
+    @workflow.update(description="协办反馈: the part is done, reported to the lead unit")
     async def report(self, cmd: PartReportInput) -> PartView:
         """The part is done, reported to the lead unit."""
         return await self._perform("report", cmd)
@@ -174,11 +200,11 @@ class CoHandlingWorkflow:
     def _v_report(self, cmd: PartReportInput) -> None:
         self._admit("report", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("协办反馈"))
     async def report_signal(self, cmd: PartReportInput) -> None:
         await self._signalled("report", cmd)
 
-    @workflow.update
+    @workflow.update(description="申请退回: the unit declines its part, with the reason")
     async def decline(self, cmd: PartDeclineInput) -> PartView:
         """The unit declines its part with a reason (never the whole appeal's jurisdiction)."""
         return await self._perform("decline", cmd)
@@ -187,11 +213,13 @@ class CoHandlingWorkflow:
     def _v_decline(self, cmd: PartDeclineInput) -> None:
         self._admit("decline", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("申请退回"))
     async def decline_signal(self, cmd: PartDeclineInput) -> None:
         await self._signalled("decline", cmd)
 
-    @workflow.update
+    @workflow.update(
+        description="退回审核: the hotline upholds the decline (the part closes) or rejects it (the unit does it)"
+    )
     async def review_decline(self, cmd: PartDeclineReviewInput) -> PartView:
         """The hotline upholds a declined part (closed) or rejects the decline (the unit does it)."""
         return await self._perform("review_decline", cmd)
@@ -200,11 +228,13 @@ class CoHandlingWorkflow:
     def _v_review_decline(self, cmd: PartDeclineReviewInput) -> None:
         self._admit("review_decline", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("退回审核"))
     async def review_decline_signal(self, cmd: PartDeclineReviewInput) -> None:
         await self._signalled("review_decline", cmd)
 
-    @workflow.signal
+    @workflow.signal(
+        description="sent by the appeal: the lead unit closed the part, with the reason; not for people (use the appeal's close_part)"
+    )
     async def close(self, cmd: PartCloseInput) -> None:
         """Sent by the appeal: the lead closes the part with a recorded reason."""
         if self.part.open:

@@ -19,6 +19,15 @@ with workflow.unsafe.imports_passed_through():
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
+def signal_twin(action: str, refused: str = "recorded on the timeline as rejected") -> str:
+    """The description the Temporal UI shows beside an action's Signal twin (its Update has its
+    own): the same action and checks, for a sender that does not wait for the answer."""
+    return (
+        f"{action}, not waiting for the answer: as the Update of the same name (without _signal), "
+        f"through the same checks; a refusal is {refused}"
+    )
+
+
 def refusal(e: Refused) -> ApplicationError:
     """How a refused action travels back to the API (mapped there to 409 / 403 / 422), with
     the input field at fault when the rules named one."""

@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.privacy import refuse_phone_or_id
     from workflows import search_attributes as sa
-    from workflows.common import DB_RETRY, projection_refused, refusal, upsert_changed
+    from workflows.common import DB_RETRY, projection_refused, refusal, signal_twin, upsert_changed
 
 #: Tasks that end as cancelled when an administrator cancels the workflow (older runs just ended).
 CANCEL_WHEN_CANCELLED = "cancel-task-when-cancelled"
@@ -209,12 +209,12 @@ class GovernanceTaskWorkflow:
         upsert_changed(self._attrs, wanted, self._projection_failed)
 
     # --- queries ---------------------------------------------------------------------------
-    @workflow.query
+    @workflow.query(description="治理任务状态: the governance task as its workflow holds it; read-only")
     def state(self) -> GovernanceTaskView:
         return self.view
 
     # --- from the Schedule ---------------------------------------------------------------------
-    @workflow.signal
+    @workflow.signal(description="sent by the task's Schedule (or the API's inspect-now): open an inspection round")
     def inspection_due(self, due: InspectionDue) -> None:
         """The Schedule fired (or a supervisor asked for an inspection now): open a round."""
         if self.view.status is not TaskStatus.ACTIVE or due.trigger in self._triggers:
@@ -246,7 +246,7 @@ class GovernanceTaskWorkflow:
             workflow.logger.warning("%s refused: %s", what, e.message)
 
     # --- the owner unit's on-site finding: Update with validator, and Signal twin -----------
-    @workflow.update
+    @workflow.update(description="现场核查: the owner unit reports whether the problem is still there")
     async def record_finding(self, cmd: FindingRecordInput) -> GovernanceTaskView:
         """现场核查: the owner unit reports whether the problem is there. Found there, the quiet
         period starts again; found gone with no new appeal, the round is clean, and enough clean
@@ -261,12 +261,14 @@ class GovernanceTaskWorkflow:
     def _v_record_finding(self, cmd: FindingRecordInput) -> None:
         self._validate("record_finding", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("现场核查", refused="only logged"))
     async def record_finding_signal(self, cmd: FindingRecordInput) -> None:
         await self._signalled("record_finding", cmd, "on-site finding")
 
     # --- a supervisor's cancellation: Update with validator, and Signal twin -----------------
-    @workflow.update
+    @workflow.update(
+        description="终止任务: a supervisor ends the task before the problem is confirmed gone, with the reason"
+    )
     async def cancel(self, cmd: TaskCancelInput) -> GovernanceTaskView:
         """A supervisor ends the task before the problem is confirmed gone, with the reason
         (merged into another task, outside any unit's powers ...). The schedule is deleted."""
@@ -280,12 +282,12 @@ class GovernanceTaskWorkflow:
     def _v_cancel(self, cmd: TaskCancelInput) -> None:
         self._validate("cancel", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("终止任务", refused="only logged"))
     async def cancel_signal(self, cmd: TaskCancelInput) -> None:
         await self._signalled("cancel", cmd, "cancellation")
 
     # --- a supervisor's reassignment: Update with validator, and Signal twin ------------------
-    @workflow.update
+    @workflow.update(description="改派: a supervisor hands the task to another unit, with the reason")
     async def reassign(self, cmd: TaskReassignInput) -> GovernanceTaskView:
         """A supervisor hands the task to another unit, with the reason; the open round's on-site
         finding is then the new unit's to give. Both units are notified."""
@@ -299,7 +301,7 @@ class GovernanceTaskWorkflow:
     def _v_reassign(self, cmd: TaskReassignInput) -> None:
         self._validate("reassign", cmd)
 
-    @workflow.signal
+    @workflow.signal(description=signal_twin("改派", refused="only logged"))
     async def reassign_signal(self, cmd: TaskReassignInput) -> None:
         await self._signalled("reassign", cmd, "reassignment")
 

@@ -13,6 +13,8 @@ APPEAL_TYPE = SearchAttributeKey.for_keyword("AppealType")
 URGENCY = SearchAttributeKey.for_keyword("Urgency")
 REPLY_DEADLINE = SearchAttributeKey.for_datetime("ReplyDeadline")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+#: when the current AppealStatus began (set with the status): "stuck in dispatched for 2 days"
+IN_STATUS_SINCE = SearchAttributeKey.for_datetime("InStatusSince")
 #: PostgreSQL refused the workflow's last projection: set while the row lags, unset once a
 #: projection succeeds again
 PROJECTION_FAILED = SearchAttributeKey.for_bool("ProjectionFailed")
@@ -28,6 +30,7 @@ ALL_KEYS = (
     REPLY_DEADLINE,
     OVERDUE,
     PROJECTION_FAILED,
+    IN_STATUS_SINCE,
 )
 
 #: name → type name as the Temporal CLI spells it (`--type Keyword`).

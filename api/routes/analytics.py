@@ -34,11 +34,11 @@ from api.auth import Principal, require
 from api.beijing import beijing
 from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep
-from api.errors import ErrorResponse
+from api.error_codes import responses
 from api.periods import FormatDep, PeriodDep
 from domain.types import Role
 
-router = APIRouter(tags=["analytics"], responses={503: {"model": ErrorResponse}})
+router = APIRouter(tags=["analytics"], responses=responses("invalid_period"))
 
 READERS = (Role.ANALYST, Role.SUPERVISOR, Role.ADMINISTRATOR)
 CSV = CSV_RESPONSES
@@ -58,7 +58,7 @@ Offset = Annotated[int, Query(ge=0, le=100_000)]
 # --- routes ----------------------------------------------------------------------------------
 
 
-@router.get("/analytics/hotspots", response_model=HotspotPage, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/analytics/hotspots", response_model=HotspotPage, responses=CSV)
 async def hotspot_counts(
     session: SessionDep,
     period: PeriodDep,
@@ -99,7 +99,7 @@ async def hotspot_counts(
     )
 
 
-@router.get("/analytics/rising", response_model=HotspotPage, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/analytics/rising", response_model=HotspotPage, responses=CSV)
 async def rising_problems(
     session: SessionDep,
     period: PeriodDep,
@@ -135,7 +135,7 @@ async def rising_problems(
     )
 
 
-@router.get("/analytics/topics", response_model=TopicPageOut, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/analytics/topics", response_model=TopicPageOut, responses=CSV)
 async def topic_counts(
     session: SessionDep,
     period: PeriodDep,
@@ -169,7 +169,7 @@ async def topic_counts(
 
 
 @router.get("/analytics/recurring", response_model=RecurrencePageOut,
-            responses=CSV | {422: {"model": ErrorResponse}})
+            responses=CSV)
 async def recurring_problems(
     session: SessionDep,
     period: PeriodDep,
@@ -221,7 +221,7 @@ async def recurring_problems(
                              total=page.total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/analytics/drilldown", response_model=DrillPage, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/analytics/drilldown", response_model=DrillPage, responses=CSV)
 async def drilldown(
     session: SessionDep,
     period: PeriodDep,

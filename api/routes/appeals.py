@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import Body as InBody
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.auth import CitizenToken, CurrentPrincipal, OperatorDep, citizen_token
 from api.deps import DirectoryDep, EngineDep, LimitsDep, ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError, ErrorResponse
+from api.error_codes import ACTION, responses
+from api.errors import ApiError
 from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
 from api.privacy import scrubbed_for_appeal
@@ -40,7 +41,9 @@ from domain.messages import (
 from domain.types import AppealType, Channel, Urgency
 from workflows.appeal import AppealWorkflow
 
-router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["appeals"], responses=responses("not_found", not_found="the appeal is unknown, or not one the caller may see")
+)
 
 
 # --- what the API shows ---------------------------------------------------------------------
@@ -191,8 +194,18 @@ def _before_the_workflow(row: Appeal) -> dict[str, Any]:
     response_model=IntakeOut,
     responses={
         200: {"model": IntakeOut, "description": "a retry with the same Idempotency-Key"},
-        409: {"model": ErrorResponse, "description": "Idempotency-Key reused for another request"},
-        422: {"model": ErrorResponse},
+        **responses(
+            "idempotency_conflict",
+            "validation_error",
+            "invalid",
+            "temporal_unavailable",
+            validation_error="the input is malformed (a field missing, an unknown street, unit or category, a "
+            "phone or ID number in the content); `details` names each field",
+            invalid="the intake's decision lacks what it needs (an answer, the reason not accepted, the emergency "
+            "service, a district to route by)",
+            temporal_unavailable="Temporal does not answer: without an Idempotency-Key nothing was recorded; with "
+            "one, the appeal is recorded and starts on its own within a minute",
+        ),
     },
 )
 async def create_appeal(
@@ -227,7 +240,11 @@ async def create_appeal(
     )
 
 
-@router.get("/appeals", response_model=AppealPage, responses={422: {"model": ErrorResponse}})
+@router.get(
+    "/appeals",
+    response_model=AppealPage,
+    responses=responses("forbidden", forbidden="a district supervisor asking for another district's appeals"),
+)
 async def list_appeals(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -245,14 +262,18 @@ async def list_appeals(
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the content or the number")] = None,
-    sort: Annotated[Literal["newest", "due"], Query(
-        description="newest: received last first; due: the nearest unmet limit first (contact until contacted, "
-        "then completion), those without one (done, answered, linked, closed) last")] = "newest",
+    extension: Annotated[Literal["requested", "approved", "rejected"] | None, Query(
+        description="the extension request: requested (waiting for the operator's review, while the order is "
+        "handled), approved or rejected")] = None,
+    sort: Annotated[Literal["newest", "oldest", "due"], Query(
+        description="newest: received last first; oldest: received first first (a queue worked in order); due: "
+        "the nearest unmet limit first (contact until contacted, then completion), those without one (done, "
+        "answered, linked, closed) last")] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ):
-    """Appeals from PostgreSQL, newest first (or `sort=due`: the nearest unmet limit first),
-    filtered and paged. Unit staff see what is or was dispatched to their unit; a district
+    """Appeals from PostgreSQL, newest first (`sort=oldest`: oldest first; `sort=due`: the nearest
+    unmet limit first), filtered and paged. Unit staff see what is or was dispatched to their unit; a district
     supervisor sees the district (another is a 403)."""
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
@@ -272,9 +293,37 @@ async def list_appeals(
         received_to=received_to,
         text=q,
         visible_to_unit=scope.unit,
+        extension=extension,
     )
     rows, total = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
     return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+#: The operators' queues (待办队列): what each holds, as `GET /appeals` parameters; each is worked
+#: oldest first (`sort=oldest`), from the appeal page's offered actions.
+QUEUES: dict[str, dict[str, str]] = {
+    "held": {"status": "received"},  # recorded and held: dispatch or answer them
+    "objections": {"status": "objection_raised"},  # jurisdiction objections to review
+    "extensions": {"extension": "requested"},  # extension requests to review
+    "return_visits": {"status": "awaiting_evaluation"},  # reported done: call the citizen back
+    "answered": {"status": "answered"},  # answered on the spot: the citizen may still evaluate
+}
+
+
+class QueueOut(BaseModel):
+    name: str
+    count: int
+    filter: dict[str, str] = Field(description="its appeals: `GET /appeals` with these parameters and sort=oldest")
+
+
+@router.get("/queues", response_model=list[QueueOut])
+async def queues(session: SessionDep, _: OperatorDep):
+    """The operators' queues with how many appeals wait in each (one statement), and the
+    `GET /appeals` parameters that list them: held orders, objections and extension requests to
+    review, return visits due (and consultations answered on the spot, which the citizen may
+    still evaluate)."""
+    found = await store.counts(session=session, filters=[store.AppealFilter(**f) for f in QUEUES.values()])
+    return [QueueOut(name=name, count=n, filter=f) for (name, f), n in zip(QUEUES.items(), found, strict=True)]
 
 
 @router.get("/appeals/{appeal_no}", response_model=AppealOut)
@@ -353,10 +402,18 @@ def _status_of(row: Appeal) -> str:
 
 def body_model(input_type: type[BaseModel], fixed: dict | None = None, name: str | None = None) -> type[BaseModel]:
     """The request body of an action: its input without the actor (the token says who acts)
-    and without the fields the route itself fixes."""
-    skip = {"actor", *(fixed or {})}
+    and without the fields the route itself fixes; with the input's examples that fit the
+    route (those naming a fixed field with the route's value, as a whistle's `kind`)."""
+    fixed = fixed or {}
+    skip = {"actor", *fixed}
     fields = {n: (f.annotation, f) for n, f in input_type.model_fields.items() if n not in skip}
-    return create_model(name or input_type.__name__.removesuffix("Input") + "Body", **fields)
+    examples = [
+        {k: v for k, v in example.items() if k not in skip}
+        for example in (input_type.model_config.get("json_schema_extra") or {}).get("examples", [])
+        if all(example[k] == getattr(v, "value", v) for k, v in fixed.items() if k in example)
+    ]
+    config = ConfigDict(json_schema_extra={"examples": examples}) if examples else None
+    return create_model(name or input_type.__name__.removesuffix("Input") + "Body", __config__=config, **fields)
 
 
 def body_param(model: type[BaseModel]):
@@ -392,11 +449,6 @@ def add_action(router: APIRouter, action: Action, route: Route, *, prepare: Prep
     update = getattr(AppealWorkflow, action.name)
     Body = body_model(input_type, fixed, name=path.title().replace("-", "") + "Body")
     BODIES[path] = Body
-    responses = {
-        409: {"model": ErrorResponse, "description": "wrong state, wrong unit, or window passed"},
-        403: {"model": ErrorResponse},
-        422: {"model": ErrorResponse},
-    }
 
     async def ready(
         appeal_no: str,
@@ -438,7 +490,7 @@ def add_action(router: APIRouter, action: Action, route: Route, *, prepare: Prep
         take_action,
         methods=["POST"],
         response_model=AppealOut,
-        responses=responses,
+        responses=responses(*ACTION),
         name=path.replace("-", "_"),
         summary=path.replace("-", " "),
     )

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from analytics import exclusions, rates, whistles
 from analytics.periods import Period, PeriodError
@@ -20,7 +20,8 @@ from analytics.whistles import Filters, Order
 from api.auth import Principal, require
 from api.csv import CSV_RESPONSES, csv_response
 from api.deps import SessionDep, SettingsDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import responses
+from api.errors import ApiError, not_found
 from api.periods import FormatDep, PeriodDep
 from api.scope import appeal_scope
 from api.visible import visible
@@ -28,7 +29,7 @@ from db import appeals as store
 from domain.calendar import CHINA_TZ
 from domain.types import Role, UnitKind
 
-router = APIRouter(tags=["assessment"], responses={503: {"model": ErrorResponse}})
+router = APIRouter(tags=["assessment"], responses=responses("invalid_period"))
 
 READERS = (Role.ANALYST, Role.SUPERVISOR, Role.ADMINISTRATOR)
 REVIEWERS = (Role.OPERATOR, Role.SUPERVISOR)
@@ -147,6 +148,14 @@ class DrillPage(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"appeal_no": "BJ-20261203-000042", "excluded": True, "reason": "诉求人要求违规占道经营，属不合理诉求"},
+            ]
+        }
+    )
+
     appeal_no: str = Field(max_length=32)
     excluded: bool = Field(True, description="true: take it out of the rates; false: put it back")
     reason: str = Field(min_length=4, max_length=1000, description="why (kept in the audit)")
@@ -170,6 +179,8 @@ class ReviewPage(BaseModel):
 
 
 class FreezeIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"refreeze": True}]})
+
     refreeze: bool = Field(False, description="replace a month already frozen (a correction)")
 
 
@@ -227,7 +238,7 @@ def _flat(row: RateRow | RankRow) -> dict[str, Any]:
 # --- the three rates ---------------------------------------------------------------------------
 
 
-@router.get("/assessment/rates", response_model=RatesPage, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+@router.get("/assessment/rates", response_model=RatesPage, responses=CSV_RESPONSES)
 async def three_rates(
     session: SessionDep,
     settings: SettingsDep,
@@ -277,7 +288,7 @@ async def three_rates(
     )
 
 
-@router.get("/assessment/rankings", response_model=Rankings, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+@router.get("/assessment/rankings", response_model=Rankings, responses=CSV_RESPONSES)
 async def rankings(
     session: SessionDep,
     settings: SettingsDep,
@@ -321,7 +332,7 @@ async def rankings(
     )
 
 
-@router.get("/assessment/appeals", response_model=DrillPage, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+@router.get("/assessment/appeals", response_model=DrillPage, responses=CSV_RESPONSES)
 async def drilldown(
     session: SessionDep,
     period: PeriodDep,
@@ -431,7 +442,7 @@ def _whistle_flat(row: WhistleRow) -> dict[str, Any]:
 
 
 @router.get("/assessment/whistles", response_model=WhistlePage,
-            responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+            responses=CSV_RESPONSES)
 async def whistle_figures(
     session: SessionDep,
     period: PeriodDep,
@@ -461,7 +472,7 @@ async def whistle_figures(
 
 
 @router.get("/assessment/whistles/parts", response_model=WhistlePartPage,
-            responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+            responses=CSV_RESPONSES)
 async def whistle_parts(
     session: SessionDep,
     period: PeriodDep,
@@ -501,7 +512,12 @@ async def whistle_parts(
     "/assessment/exclusions",
     status_code=201,
     response_model=ReviewOut,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses=responses(
+        "not_found",
+        "conflict",
+        not_found="no appeal has this number",
+        conflict="the appeal was changed by another review at the same moment: look again",
+    ),
 )
 async def review_appeal(body: ReviewIn, session: WriteSessionDep, principal: Principal = require(*REVIEWERS)):
     """Take an appeal found unreasonable on review out of the three rates (or put it back), with
@@ -524,7 +540,7 @@ async def review_appeal(body: ReviewIn, session: WriteSessionDep, principal: Pri
     return ReviewOut(**saved.__dict__)
 
 
-@router.get("/assessment/exclusions", response_model=ReviewPage, responses={422: {"model": ErrorResponse}, **CSV_RESPONSES})
+@router.get("/assessment/exclusions", response_model=ReviewPage, responses=CSV_RESPONSES)
 async def list_reviews(
     session: SessionDep,
     fmt: FormatDep = "json",
@@ -583,7 +599,12 @@ async def frozen_month_list(
 @router.post(
     "/assessment/months/{month}/freeze",
     response_model=FreezeOut,
-    responses={409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses=responses(
+        "conflict",
+        "forbidden",
+        conflict="the month is frozen already, or still open (it can be frozen once it has ended)",
+        forbidden="an analyst or supervisor freezing a month again (only an administrator may)",
+    ),
 )
 async def freeze_month(
     month: str,

@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from api.auth import OperatorDep, Principal, citizen_token, require
 from api.deps import SealerDep, SessionDep, SettingsDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse
+from api.error_codes import responses
+from api.errors import ApiError
 from api.visible import StaffAppeal, VisibleAppeal
 from db import appeals as store
 from db.models import CitizenContact, PersonalDataAccess
@@ -26,7 +27,9 @@ from db.pii import FIELDS
 from domain.messages import is_open_order
 from domain.types import AppealType, Role
 
-router = APIRouter(tags=["appeals"], responses={404: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["appeals"], responses=responses("not_found", not_found="the appeal is unknown, or not one the caller may see")
+)
 
 
 class ContactOut(BaseModel):
@@ -60,7 +63,12 @@ def masked(contact: CitizenContact) -> ContactOut:
 @router.get(
     "/appeals/{appeal_no}/contact",
     response_model=ContactOut,
-    responses={403: {"model": ErrorResponse, "description": "a reporter's identity, asked by a unit"}},
+    responses=responses(
+        "forbidden",
+        "not_found",
+        forbidden="a reporter's (举报) identity, asked by a unit: the hotline relays",
+        not_found="the appeal is unknown or not visible, or it has no contact recorded",
+    ),
 )
 async def get_contact(appeal: VisibleAppeal, session: SessionDep, audit: WriteSessionDep, sealer: SealerDep):
     """How to reach the citizen: in full for the hotline and for the unit holding the open

@@ -14,14 +14,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.service import RPCError, RPCStatusCode
 
 from analytics.periods import PeriodError, resolve
 from api.auth import CurrentPrincipal, Principal, SupervisorDep, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, ReadsDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, refused
+from api.error_codes import responses
+from api.errors import ApiError, refused
 from api.governance import (
     CSV,
     READERS,
@@ -57,7 +58,9 @@ from domain.types import Role
 from infra.schedules import trigger_inspection
 from workflows.governance import GovernanceTaskWorkflow
 
-router = APIRouter(tags=["governance"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["governance"], responses=responses("not_found", "invalid_period", not_found="no governance task has this id")
+)
 
 
 Code = Annotated[str | None, Query(max_length=40)]
@@ -65,20 +68,51 @@ TaskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class TaskCreate(ProblemIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "方家胡同路灯反复不亮",
+                    "description": "三个月内同一胡同路灯不亮诉求反复出现",
+                    "source": "recurring",
+                    "category": "MUNI.STREETLIGHT",
+                    "district": "110101",
+                    "street": "110101-ANDINGMEN",
+                    "address": "方家胡同",
+                    "owner_unit": "BJ-LIGHTING",
+                    "evidence": ["BJ-20261203-000042"],
+                    "interval_days": 14,
+                    "quiet_days": 60,
+                    "clean_inspections": 3,
+                }
+            ]
+        }
+    )
+
     source: TaskSource = Field(TaskSource.MANUAL, description="hotspot, recurring or manual")
 
 
 class FindingIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"problem_present": False, "note": "夜间巡查，方家胡同路灯全部点亮"}]}
+    )
+
     problem_present: bool = Field(description="is the problem there on site?")
     note: str = Field(min_length=1, max_length=TEXT, description="what was found and done")
     round: int | None = Field(None, ge=1, le=10_000, description="default: the round now open")
 
 
 class CancelIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "并入每月一题“路灯照明”任务"}]})
+
     reason: str = Field(min_length=1, max_length=TEXT)
 
 
 class ReassignIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"unit": "110101-CGW", "reason": "遮挡路灯的是违规广告牌，由区城管委治理"}]}
+    )
+
     unit: str = Field(min_length=1, max_length=40, description="the unit that answers for the task from now on")
     reason: str = Field(min_length=1, max_length=TEXT)
 
@@ -143,7 +177,16 @@ SeenTask = Annotated[_Seen, Depends(_seen_task)]
 # --- tasks -------------------------------------------------------------------------------------
 
 
-@router.post("/governance/tasks", status_code=201, response_model=TaskOut, responses=REFUSALS)
+@router.post(
+    "/governance/tasks",
+    status_code=201,
+    response_model=TaskOut,
+    responses=responses(
+        "forbidden",
+        forbidden="a district supervisor setting a task in another district",
+        temporal_unavailable="the task is recorded, and its inspections start when Temporal is back",
+    ),
+)
 async def create_task(
     body: TaskCreate,
     reads: ReadsDep,
@@ -167,7 +210,7 @@ async def create_task(
     return present(row, [])
 
 
-@router.get("/governance/tasks", response_model=TaskPage, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/governance/tasks", response_model=TaskPage, responses=CSV)
 async def list_tasks(
     session: SessionDep,
     principal: Principal = require(*READERS, Role.UNIT_STAFF),
@@ -217,7 +260,7 @@ async def get_task(task_id: TaskId, session: SessionDep, principal: Principal = 
     return present(row, rounds[row.id], await store.month_of_task(session=session, task_id=row.id))
 
 
-@router.post(_path("record_finding"), response_model=TaskOut, responses=REFUSALS | {403: {"model": ErrorResponse}})
+@router.post(_path("record_finding"), response_model=TaskOut, responses=REFUSALS)
 async def record_finding(
     body: FindingIn, temporal: TemporalDep, principal: Annotated[Principal, _taking("record_finding")],
     task: SeenTask, idempotency_key: IdempotencyKey = None,
@@ -244,7 +287,7 @@ async def cancel_task(
 
 
 
-@router.post(_path("reassign"), response_model=TaskOut, responses=REFUSALS | {403: {"model": ErrorResponse}})
+@router.post(_path("reassign"), response_model=TaskOut, responses=REFUSALS)
 async def reassign_task(
     body: ReassignIn, temporal: TemporalDep, directory: DirectoryDep,
     principal: Annotated[Principal, _taking("reassign")], task: SeenTask, idempotency_key: IdempotencyKey = None,
@@ -261,8 +304,12 @@ async def reassign_task(
     return present(row, None, month, await _execute(row, "reassign", cmd, temporal, idempotency_key))
 
 
-@router.post("/governance/tasks/{task_id}/inspections", status_code=202, response_model=InspectionRequested,
-             responses=REFUSALS)
+@router.post(
+    "/governance/tasks/{task_id}/inspections",
+    status_code=202,
+    response_model=InspectionRequested,
+    responses=responses("wrong_state", wrong_state="the task is not active, or its schedule is ending"),
+)
 async def inspect_now(temporal: TemporalDep, _: SupervisorDep, task: SeenTask):
     """An inspection now, on top of the scheduled ones (the task's Schedule fires once more):
     the data check runs at once and the owner unit owes an on-site finding."""

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentPrincipal
 from api.deps import DirectoryDep, SessionDep
-from api.errors import ApiError, ErrorResponse
+from api.error_codes import responses
+from api.errors import ApiError
 from api.routes.many_hands import SEGMENTS
 from db import parts as store
 from db.models import AppealPart
@@ -21,7 +22,9 @@ from domain import parts as rules
 from domain.messages import OPEN_PARTS, PartKind, PartStatus
 from domain.types import Role
 
-router = APIRouter(tags=["many hands"], responses={403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["many hands"], responses=responses("forbidden", forbidden="unit staff asking for another unit's parts")
+)
 
 #: Shown in Beijing time, with its offset (`+08:00`), whatever PostgreSQL hands back.
 

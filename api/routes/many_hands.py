@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import OperatorDep, SupervisorDep
 from api.deps import ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import ACTION, responses
+from api.errors import ApiError, not_found
 from api.idempotency import IdempotencyKey, update_id
 from api.privacy import scrubbed_for_appeal
 from api.routes.appeals import (
@@ -33,7 +34,9 @@ from domain.messages import AppealStatus, PartKind, PartView, is_open_order
 from domain.types import UnitKind
 from workflows.cohandling import CoHandlingWorkflow
 
-router = APIRouter(tags=["many hands"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["many hands"], responses=responses("not_found", not_found="the appeal is unknown, or not one the caller may see")
+)
 
 
 async def _street_blows(fields: dict, row: Appeal, directory: Directory, session) -> dict:
@@ -116,7 +119,9 @@ def _add_part_action(action: Action, route: Route) -> None:
         take_action,
         methods=["POST"],
         response_model=PartView,
-        responses={409: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+        responses=responses(
+            *ACTION, not_found="the appeal is unknown or not visible, or the unit has no part of this kind in it"
+        ),
         name=f"part_{path.replace('-', '_')}",
         summary=f"part: {path.replace('-', ' ')} (segment: co | whistle)",
     )

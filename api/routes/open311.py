@@ -59,12 +59,19 @@ def _query(*names: str) -> dict:
     return {"parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names]}
 
 
+#: A request from the city's app: the street lights of 方家胡同, by 安定门
+_FILED = {
+    "api_key": "city-app-key", "service_code": "MUNI.STREETLIGHT", "lat": "39.9462", "long": "116.4057",
+    "address_string": "安定门内大街方家胡同口", "attribute[appeal_type]": "complaint",
+    "description": "胡同里路灯昏暗，晚上经常有人摔跤", "first_name": "先生", "last_name": "刘", "phone": "13812345678",
+}
 _FORM = {
     "requestBody": {"required": True, "content": {t: {"schema": {"type": "object", "required": ["api_key", "service_code"],
         "properties": {n: {"type": "string"} for n in (
             "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id",
             "attribute[appeal_type]", "attribute[urgency]", "attribute[district]", "attribute[street]",
-            "description", "media_url", "first_name", "last_name", "phone", "email", "device_id", "account_id")}}}
+            "description", "media_url", "first_name", "last_name", "phone", "email", "device_id", "account_id")}},
+        "example": _FILED}
         for t in ("application/x-www-form-urlencoded", "application/json")}},
 }
 _ERRORS = {

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DirectoryDep, SessionDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import responses
+from api.errors import ApiError, not_found
 from db import reference
 from domain.messages import PolicyTerms
 from domain.routing import NoRoute
 from domain.types import AppealType, DayKind, UnitKind, Urgency
 
-router = APIRouter(tags=["reference data"], responses={404: {"model": ErrorResponse}})
+router = APIRouter(tags=["reference data"])
 
 
 class UnitOut(BaseModel):
@@ -106,7 +107,7 @@ async def list_units(
     )
 
 
-@router.get("/units/{code}", response_model=UnitOut)
+@router.get("/units/{code}", response_model=UnitOut, responses=responses("not_found", not_found="no unit has this code"))
 async def get_unit(code: str, session: SessionDep):
     unit = await reference.get_unit(session=session, code=code)
     if unit is None:
@@ -148,7 +149,10 @@ async def catalogue(session: SessionDep):
 @router.get(
     "/catalogue/route",
     response_model=RouteOut,
-    responses={422: {"model": ErrorResponse, "description": "nothing to route by"}},
+    responses=responses(
+        "no_route",
+        validation_error="an unknown category or street, a street outside the district, or nothing to route by",
+    ),
 )
 async def route(
     session: SessionDep,

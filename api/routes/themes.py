@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from analytics.hotspots import propose_candidates
@@ -15,11 +15,11 @@ from analytics.periods import Period, PeriodError
 from api.auth import Principal, require
 from api.csv import csv_response
 from api.deps import DirectoryDep, ReadsDep, SessionDep, SettingsDep, TemporalDep, WriteSessionDep
-from api.errors import ApiError, ErrorResponse, not_found
+from api.error_codes import responses
+from api.errors import ApiError, not_found
 from api.governance import (
     CSV,
     READERS,
-    REFUSALS,
     PeriodOut,
     ProblemIn,
     TaskOut,
@@ -37,7 +37,10 @@ from domain.governance import TaskSource, TaskStatus
 from domain.messages import TEXT
 from domain.types import Role
 
-router = APIRouter(tags=["governance"], responses={404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(
+    tags=["governance"],
+    responses=responses("not_found", "invalid_period", not_found="no theme is set for this month"),
+)
 
 MONTH = r"^\d{4}-\d{2}$"
 
@@ -64,6 +67,34 @@ class Candidates(BaseModel):
 
 
 class ThemeCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "month": "2027-01",
+                    "title": "背街小巷照明与环境",
+                    "description": "每月一题：路灯不亮、垃圾堆积反复出现的胡同和小区",
+                    "problems": [
+                        {
+                            "title": "方家胡同路灯反复不亮",
+                            "category": "MUNI.STREETLIGHT",
+                            "district": "110101",
+                            "street": "110101-ANDINGMEN",
+                            "owner_unit": "BJ-LIGHTING",
+                        },
+                        {
+                            "title": "朝外小区门口垃圾堆积",
+                            "category": "CITY.GARBAGE",
+                            "district": "110105",
+                            "street": "110105-CHAOWAI",
+                            "owner_unit": "110105-CHAOWAI",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     month: str = Field(pattern=MONTH, description="YYYY-MM")
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=TEXT)
@@ -118,7 +149,7 @@ CANDIDATE_COLUMNS = ["rank", "category", "category_name_zh", "district", "distri
                      "change", "change_pct", "reasons", "examples"]
 
 
-@router.get("/governance/themes/candidates", response_model=Candidates, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/governance/themes/candidates", response_model=Candidates, responses=CSV)
 async def theme_candidates(
     session: SessionDep,
     period: Annotated[Period, Depends(_month_dep)],
@@ -156,14 +187,18 @@ async def theme_candidates(
     return Candidates(period=period_out(period), source=source, proposed_at=at, candidates=items)
 
 
-def _theme_out(theme, problems: list, scope: AppealScope) -> ThemeOut:
+def _theme_out(theme, problems: list, scope: AppealScope, rounds: dict[int, list] | None = None) -> ThemeOut:
     """The month's theme is the city's, shown to every reader; a problem's evidence (appeal
-    numbers) only where the caller may see those appeals."""
+    numbers, its rounds' new appeals too) only where the caller may see those appeals. With
+    `rounds` (task id → inspections), each task has its inspection rounds."""
     label = f"{theme.month:%Y-%m}"
 
     def task(t) -> TaskOut:
-        out = present(t, None, label)
-        return out if scope.shows(t.district_code) else out.model_copy(update={"evidence": []})
+        out = present(t, rounds.get(t.id, []) if rounds is not None else None, label)
+        if scope.shows(t.district_code):
+            return out
+        hidden = [i.model_copy(update={"appeal_nos": []}) for i in out.inspections] if out.inspections else out.inspections
+        return out.model_copy(update={"evidence": [], "inspections": hidden})
 
     return ThemeOut(
         month=label, title=theme.title, description=theme.description, chosen_by=theme.chosen_by,
@@ -173,7 +208,11 @@ def _theme_out(theme, problems: list, scope: AppealScope) -> ThemeOut:
 
 
 @router.post("/governance/themes", status_code=201, response_model=ThemeOut,
-             responses=REFUSALS | {403: {"model": ErrorResponse}})
+             responses=responses(
+                 "conflict", "forbidden",
+                 conflict="the month has its theme already",
+                 forbidden="the month's theme is the city's: a municipal supervisor picks it",
+             ))
 async def pick_theme(
     body: ThemeCreate,
     reads: ReadsDep,
@@ -220,21 +259,26 @@ THEME_COLUMNS = ["month", "theme", "position", "problem", "task_id", "category",
                  "status", "inspection_count", "clean_streak", "quiet_since", "closed_at"]
 
 
-@router.get("/governance/themes", response_model=YearOut, responses=CSV | {422: {"model": ErrorResponse}})
+@router.get("/governance/themes", response_model=YearOut, responses=CSV)
 async def year_of_themes(
     session: SessionDep,
     principal: Principal = require(*READERS),
     fmt: FormatDep = "json",
     year: Annotated[int | None, Query(ge=1990, le=2099, description="default: this year")] = None,
+    rounds: Annotated[bool, Query(description="each task with its inspection rounds (JSON only)")] = False,
 ):
     """The year's list of monthly problems with the progress of each (like Beijing's 27 problems
     of 2021): how many there were, how many are solved (closed), still being inspected or
-    cancelled."""
+    cancelled; with `rounds=true`, each problem's task with its inspection rounds, as
+    `GET /governance/tasks/{id}` shows them."""
     year = year or datetime.now(CHINA_TZ).year
     period = Period.parse(str(year))
     scope = appeal_scope(principal, by_unit=False)
-    themes = [_theme_out(t, ps, scope) for t, ps in await store.themes_between(session=session, first=period.start,
-                                                                        end=period.end)]
+    found = await store.themes_between(session=session, first=period.start, end=period.end)
+    inspections = None
+    if rounds and fmt != "csv":
+        inspections = await store.inspections_of(session=session, task_ids=[t.id for _, ps in found for _, t in ps])
+    themes = [_theme_out(t, ps, scope, inspections) for t, ps in found]
     tasks = [p.task for t in themes for p in t.problems]
     if fmt == "csv":
         rows = [
@@ -253,7 +297,7 @@ async def year_of_themes(
     )
 
 
-@router.get("/governance/themes/{month}", response_model=ThemeOut, responses={422: {"model": ErrorResponse}})
+@router.get("/governance/themes/{month}", response_model=ThemeOut)
 async def get_theme(
     month: Annotated[str, Path(pattern=MONTH, description="YYYY-MM")],
     session: SessionDep,

@@ -63,6 +63,15 @@ class Appeal(SQLModel, table=True):
             postgresql_include=["appeal_no"],
             postgresql_where=sa.text("outcome = 'resolved' AND location_address IS NOT NULL"),
         ),
+        #: The operators' queues, oldest first: the held orders, objections and return visits due
+        #: of one status, a page at a time (GET /appeals?status=…&sort=oldest).
+        sa.Index("ix_appeal_status_received", "status", "received_at", "appeal_no"),
+        #: Extension requests waiting for review, oldest first (GET /appeals?extension=requested).
+        sa.Index(
+            "ix_appeal_extension_requested",
+            "received_at", "appeal_no",
+            postgresql_where=sa.text("(state ->> 'extension') = 'requested'"),
+        ),
         #: ... and the ones resolved near a point.
         sa.Index(
             "ix_appeal_resolved_point",

@@ -15,6 +15,7 @@ from datetime import UTC
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
@@ -379,8 +380,14 @@ async def test_admin_queries_find_appeals_in_the_temporal_ui(api, tokens, dev_en
             break
         await asyncio.sleep(0.5)
     assert f"appeal-{no}" in found
-    desc = await dev_env.client.get_workflow_handle(f"appeal-{no}").describe()
-    assert no in (await desc.static_summary())
+    handle = dev_env.client.get_workflow_handle(f"appeal-{no}")
+    # the list's summary names category, unit and place as the directory does
+    summary = await (await handle.describe()).static_summary()
+    assert summary == "路灯不亮/路灯故障 · 北京市城市照明管理中心 · 东城区安定门街道"
+    # the current details (served by the worker): the unit by name, Beijing times, no citizen
+    details = (await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)).current_details
+    assert "北京市城市照明管理中心 (BJ-LIGHTING)" in details and "+08:00" in details
+    assert not any(personal in details for personal in (LIU["name"], LIU["phone"], "方家胡同", "摔跤"))
 
 
 # --- last: the one-minute limits have run out ---------------------------------------------

@@ -38,4 +38,4 @@ async def test_appeals_sorted_by_their_nearest_unmet_limit(api, tokens):
     assert await listed() == [answered, contacted, urgent, ordinary]
     assert await listed(sort="newest") == await listed()
     assert await listed(sort="due") == [urgent, ordinary, contacted, answered]
-    assert (await api.get("/appeals", params={"sort": "oldest"}, headers=tokens["op"])).status_code == 422
+    assert (await api.get("/appeals", params={"sort": "sideways"}, headers=tokens["op"])).status_code == 422

@@ -272,6 +272,7 @@ ROUTES: list[Route] = [
     r("GET", APPEAL + "/contact", ANY_STAFF, appeal=True, citizen=True),
     r("GET", APPEAL + "/duplicates", {O}, appeal=True),
     r("GET", "/supervision", {S}),
+    r("GET", "/queues", {O}),
     r("GET", "/parts", ANY_STAFF),  # unit staff: their own unit's parts (see test_lists_only_show_...)
     r("GET", "/audit/personal-data", {ADM}),
     # the appeal's actions

@@ -367,6 +367,13 @@ async def test_the_monthly_theme_from_candidates_to_the_years_list(api, tokens, 
     assert (year["year"], year["period"]["label"], year["problems"], year["active"], year["cancelled"], year["closed"]) == (
         2032, "2032", 2, 1, 1, 0)
     assert [t["month"] for t in year["themes"]] == ["2032-05"]
+    assert all(p["task"]["inspections"] is None for p in year["themes"][0]["problems"])
+    # with rounds=true, each problem's task with its inspection rounds (an analyst's page needs them in one call)
+    assert (await api.post(f"/governance/tasks/{tasks[0]['id']}/inspections", headers=tokens["supervisor"])).status_code == 202
+    await wait_task(api, tokens["supervisor"], tasks[0]["id"], lambda b: b["inspections"])
+    year = (await api.get("/governance/themes", params={"year": 2032, "rounds": "true"}, headers=tokens["analyst"])).json()
+    rounds = [[i["round"] for i in p["task"]["inspections"]] for p in year["themes"][0]["problems"]]
+    assert rounds == [[1], []]
     month = (await api.get("/governance/themes/2032-05", headers=tokens["analyst"])).json()
     assert month["title"] == "路灯照明" and [p["task"]["status"] for p in month["problems"]] == ["active", "cancelled"]
     assert (await api.get("/governance/themes/2032-06", headers=tokens["analyst"])).status_code == 404

@@ -217,6 +217,28 @@ async def part_asked_again_late_message_in_flight(run: AppealRun, env):
     return h
 
 
+async def earlier_due_with_a_part_in_flight(run: AppealRun, env):
+    """Started with the directory's names; a supervisor sets a completion limit before the
+    contact limit, so ReplyDeadline is the earliest limit not met since
+    reply-deadline-earliest-limit (older runs kept the contact limit); a part carries its
+    appeal's place and classification, and the current details and Chinese timer summaries
+    are written all along."""
+    from domain import collaboration as more
+    from domain.messages import Actor
+    from domain.types import Role
+
+    names = {"MUNI.STREETLIGHT": "路灯不亮/路灯故障", "BJ-LIGHTING": "北京市城市照明管理中心"}
+    h = await run.start(names=names)
+    view = await h.execute_update(AppealWorkflow.accept, AppealAcceptInput(actor=LIGHTING))
+    new_due = view.dispatched_at + (view.limits["contact"].due - view.dispatched_at) / 2
+    supervisor = Actor(user="sup", role=Role.SUPERVISOR)
+    await h.execute_update(AppealWorkflow.supervise, more.SuperviseInput(actor=supervisor, note="today", new_due=new_due))
+    ask = more.PartsRequestInput(actor=LIGHTING, units=["BJ-POWER"], task="power")
+    part = (await h.execute_update(AppealWorkflow.request_parts, ask)).parts["co_handling:BJ-POWER"]
+    await h.execute_update(AppealWorkflow.record_contact, ContactRecordInput(actor=LIGHTING))
+    return [h, run.client.get_workflow_handle(part.workflow_id)]
+
+
 SCENARIOS = [
     street_lights_resolved_after_rehandling,
     objection_upheld_in_flight,
@@ -232,6 +254,7 @@ SCENARIOS = [
     held_dispatched_by_catalogue_in_flight,
     held_dispatched_to_unit_named_in_flight,
     part_asked_again_late_message_in_flight,
+    earlier_due_with_a_part_in_flight,
 ]
 
 
