@@ -4,13 +4,14 @@ request at a time, so the machine's noise falls on all of them alike. Then the t
 
 from __future__ import annotations
 
+import asyncio
 import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bench.console import trace
-from bench.console.pages import BASE, Filled, Page, fill, refreshes
+from bench.console.pages import BASE, Filled, Page, console_links, fill, from_links, in_menu, refreshes, tabs
 from bench.console.people import Person, value_of
 
 
@@ -67,6 +68,10 @@ async def load(row: Row, recorder: trace.Recorder, server: trace.ServerCpu) -> t
     before = server.ns()
     response = await http.get(row.filled.path, params=row.filled.params, headers=row.filled.headers)
     await response.aread()
+    for _ in range(2000):  # the answer may arrive before the server has finished (a file closed after it)
+        if recorder.last is not None:
+            break
+        await asyncio.sleep(0.001)
     after = server.ns()
     t = recorder.last
     if t is not None and before is not None and after is not None:
@@ -85,42 +90,71 @@ def _why_not(status: int, headers: Mapping[str, str]) -> str | None:
 
 
 async def warm_up(pages: list[Page], persons: list[Person], recorder: trace.Recorder, only: str | None) -> Outcome:
+    """Load each page once as each person (a variant: as those whose menu has it) to see what it
+    answers; measured from then on are the pages a person may load. A page's tabs and refresh
+    are found in its HTML, and a path parameter the data has no value for is taken from a link
+    to that page on the pages loaded (the analyst's CSV links name what they export)."""
     out = Outcome(pages=list(pages))
     queue = [p for p in pages if only is None or only in p.label]
-    while queue:
-        page = queue.pop(0)
-        missing: dict[str, str] = {}
-        for person in persons:
-            filled = fill(page, lambda name, person=person: value_of(person, name))
-            if filled.missing:
-                missing[person.label] = filled.missing
-                continue
-            row = Row(filled, person)
-            assert person.http is not None
-            response = await person.http.get(filled.path, params=filled.params, headers=filled.headers)
-            row.status = response.status_code
-            why = _why_not(response.status_code, response.headers)
-            if why is not None:
-                out.not_for.setdefault(page.label, []).append((person.label, why))
-                continue
-            if response.status_code >= 400:
-                row.errors[f"{response.status_code} at warm-up: {_gist(response.text)}"] = 1
-            out.rows.append(row)
-            if not page.refresh and response.headers.get("content-type", "").startswith("text/html"):
-                again = refreshes(response.text, filled)
-                if again is not None and again not in queue and again not in out.pages:
-                    out.pages.append(again)
-                    queue.insert(0, again)
-        if len(missing) == len(persons):
-            names = sorted(set(missing.values()))
-            out.skipped[page.label] = f"no value in the data for {', '.join(names)}"
-        else:
-            for label, name in missing.items():
-                out.not_for.setdefault(page.label, []).append((label, f"no {name}"))
-        if not any(r.page == page for r in out.rows) and page.label not in out.skipped:
-            whys = ", ".join(f"{who} {why}" for who, why in out.not_for.get(page.label, []))
-            out.skipped[page.label] = f"no person may load it ({whys})"
+    links: list[str] = []
+    unfilled: list[Page] = []
+    for second in (False, True):
+        if second:  # the pages whose parameter no person could fill: from the links seen
+            queue = [p for page in unfilled for p in from_links(page, links)]
+            for page, found in ((page, [p for p in queue if p.template == page.template]) for page in unfilled):
+                if found:
+                    del out.skipped[page.label]
+                    at = out.pages.index(page)
+                    out.pages[at : at + 1] = found
+        while queue:
+            page = queue.pop(0)
+            if await _warm_up(page, persons, out, queue, links) and not second:
+                unfilled.append(page)
     return out
+
+
+async def _warm_up(page: Page, persons: list[Person], out: Outcome, queue: list[Page], links: list[str]) -> bool:
+    """One page for each person; True if no person had a value for one of its parameters."""
+    missing: dict[str, str] = {}
+    owners = [p for p in persons if in_menu(page, p.menu)]
+    loaders = owners if page.variant and owners else persons
+    for person in loaders:
+        filled = fill(page, lambda name, person=person: value_of(person, name))
+        if filled.missing:
+            missing[person.label] = filled.missing
+            continue
+        row = Row(filled, person)
+        assert person.http is not None
+        response = await person.http.get(filled.path, params=filled.params, headers=filled.headers)
+        row.status = response.status_code
+        why = _why_not(response.status_code, response.headers)
+        if why is not None:
+            out.not_for.setdefault(page.label, []).append((person.label, why))
+            continue
+        if response.status_code >= 400:
+            row.errors[f"{response.status_code} at warm-up: {_gist(response.text)}"] = 1
+        out.rows.append(row)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            links.extend(console_links(response.text))
+            if page.refresh:
+                continue
+            found = [] if page.variant else tabs(response.text, filled)
+            again = refreshes(response.text, filled)
+            at = out.pages.index(page) + 1
+            for more in [*found, *([again] if again is not None else [])]:
+                if more not in queue and more not in out.pages:
+                    out.pages.insert(at, more)  # shown after the page they belong to
+                    queue.insert(0, more)
+                    at += 1
+    if missing and len(missing) == len(loaders):
+        out.skipped[page.label] = f"no value in the data for {', '.join(sorted(set(missing.values())))}"
+        return True
+    for label, name in missing.items():
+        out.not_for.setdefault(page.label, []).append((label, f"no {name}"))
+    if not any(r.page == page for r in out.rows) and page.label not in out.skipped:
+        whys = ", ".join(f"{who} {why}" for who, why in out.not_for.get(page.label, []))
+        out.skipped[page.label] = f"no person may load it ({whys})"
+    return False
 
 
 def loads_of(page: Page, repeat: int) -> int:

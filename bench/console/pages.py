@@ -11,10 +11,10 @@ import enum
 import re
 import typing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from fastapi import FastAPI
 
@@ -31,6 +31,10 @@ DOWNLOAD_SUFFIXES = (".csv",)
 DOWNLOAD_MS = 1000.0
 #: Optional query parameters that are not filters but who is asking (the citizen's link).
 CREDENTIALS = ("t", "token")
+#: Optional query parameters that narrow a page to a place or a kind of problem: a page that
+#: takes any of them is also loaded with them filled from the data (the operator's preview of
+#: where an order would go, the analyst's figures of one district …).
+FILTERS = ("category", "district", "street", "location.district", "location.street")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Page:
     path_params: tuple[Param, ...] = ()
     query: tuple[str, ...] = ()  # required, or a credential
     fixed: tuple[tuple[str, str], ...] = ()  # parameters already chosen (a value of an enum)
+    filters: tuple[str, ...] = ()  # optional query parameters filled from the data (a variant)
+    tab: tuple[tuple[str, str], ...] = ()  # the query of one of the page's tabs (a variant)
     refresh: bool = False  # the htmx refresh of a page that updates itself
 
     @property
@@ -54,7 +60,17 @@ class Page:
         name = self.template
         for key, value in self.fixed:
             name = name.replace("{" + key + "}", value)
+        if self.tab:
+            name += "?" + urlencode(self.tab)
+        if self.filters:
+            name += "?" + "&".join(f"{k}=…" for k in self.filters)
         return name + (" ↻" if self.refresh else "")
+
+    @property
+    def variant(self) -> bool:
+        """A tab, a filtered view or a refresh of a page: loaded as the people whose menu has the
+        page (everyone else loads the page itself)."""
+        return bool(self.tab or self.filters or self.refresh)
 
     @property
     def download(self) -> bool:
@@ -116,7 +132,7 @@ def discover(app: FastAPI) -> list[Page]:
         if path in NOT_PAGES or path in seen or dependant is None:
             continue
         seen.add(path)
-        params, query = [], []
+        params, query, filters = [], [], []
         for d in _dependants(dependant):
             for p in d.path_params:
                 params.append(Param(p.alias or p.name, _choices(p.field_info.annotation)))
@@ -124,8 +140,12 @@ def discover(app: FastAPI) -> list[Page]:
                 name = q.alias or q.name
                 if q.field_info.is_required() or name in CREDENTIALS:
                     query.append(name)
+                elif name in FILTERS:
+                    filters.append(name)
         page = Page(path, tuple(dict.fromkeys(params)), tuple(dict.fromkeys(query)))
         pages.extend(_expand(page))
+        if filters:
+            pages.extend(_expand(replace(page, filters=tuple(dict.fromkeys(filters)))))
     return pages
 
 
@@ -134,7 +154,7 @@ def _expand(page: Page) -> list[Page]:
     out = [page]
     for p in page.path_params:
         if p.choices:
-            out = [Page(o.template, o.path_params, o.query, (*o.fixed, (p.name, v))) for o in out for v in p.choices]
+            out = [replace(o, fixed=(*o.fixed, (p.name, v))) for o in out for v in p.choices]
     return out
 
 
@@ -156,39 +176,132 @@ def fill(page: Page, value: Callable[[str], str | None]) -> Filled:
         elif name not in CREDENTIALS:
             filled.missing = name
             return filled
+    for name in page.filters:
+        given = value(name)
+        if given is None:
+            filled.missing = name
+            return filled
+        filled.params[name] = given
+    filled.params.update(page.tab)
     filled.path = path
     if page.refresh:
         filled.headers["HX-Request"] = "true"
     return filled
 
 
-# --- pages that update themselves -------------------------------------------------------------
+# --- what a page's HTML says: its refresh, its tabs --------------------------------------------
 
 _EVERY = re.compile(r"\bevery\s+\d")
 
 
-class _Refreshes(HTMLParser):
-    """The addresses an htmx element reloads on a timer (`hx-get` with `hx-trigger="every 15s"`)."""
+class _Parts(HTMLParser):
+    """The addresses an htmx element reloads on a timer (`hx-get` with `hx-trigger="every 15s"`),
+    and the links of each <nav> with which of them is the page shown (`aria-current`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.found: list[str] = []
+        self.timers: list[str] = []
+        self.links: list[str] = []
+        self.navs: list[list[tuple[str, bool]]] = []
+        self.menu: list[str] | None = None  # the links of the first <nav> in the <header>: the role's menu
+        self._open_navs = 0
+        self._header = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if a.get("hx-get") and _EVERY.search(a.get("hx-trigger") or ""):
-            self.found.append(str(a["hx-get"]))
+            self.timers.append(str(a["hx-get"]))
+        if tag == "header":
+            self._header = True
+        elif tag == "nav":
+            self._open_navs += 1
+            self.navs.append([])
+            if self._header and self.menu is None:
+                self.menu = []
+        if tag == "a" and a.get("href"):
+            self.links.append(str(a["href"]))
+            if self._open_navs:
+                self.navs[-1].append((str(a["href"]), a.get("aria-current") is not None))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav" and self._open_navs:
+            self._open_navs -= 1
+            if self._header and self.menu == []:
+                self.menu = [href for href, _ in self.navs[-1]]
+        elif tag == "header":
+            self._header = False
+
+
+def _parts(html: str) -> _Parts:
+    parser = _Parts()
+    parser.feed(html)
+    return parser
 
 
 def refreshes(html: str, filled: Filled) -> Page | None:
     """The refresh of a page that reloads itself (its own address, asked by htmx), if it does. A
     timer on another address needs nothing here: that address is a page of its own."""
-    parser = _Refreshes()
-    parser.feed(html)
-    if any(url.split("?")[0].rstrip("/") == filled.path.rstrip("/") for url in parser.found):
-        page = filled.page
-        return Page(page.template, page.path_params, page.query, page.fixed, refresh=True)
+    if any(url.split("?")[0].rstrip("/") == filled.path.rstrip("/") for url in _parts(html).timers):
+        return replace(filled.page, refresh=True)
     return None
+
+
+def console_links(html: str) -> list[str]:
+    """The page's links to console addresses (not to its static files)."""
+    return [h for h in _parts(html).links if h.startswith(BASE + "/") and not h.startswith(f"{BASE}/static/")]
+
+
+#: the most pages made from links for one page that the data could not fill
+FROM_LINKS = 10
+
+
+def from_links(page: Page, links: list[str]) -> list[Page]:
+    """The page with its path parameters taken from links to it (one page per distinct address,
+    the link's query kept): `/console/analytics/export/{what}.csv` from the analyst's
+    `/console/analytics/export/rates.csv?period=2026-11`."""
+    names = [p.name for p in page.path_params]
+    pattern = re.escape(page.template)
+    for name in names:
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/?#]+)")
+    found: dict[str, Page] = {}
+    for href in links:
+        address = urlsplit(href)
+        m = re.fullmatch(pattern, address.path)
+        if m is None or address.path in found:
+            continue
+        fixed = tuple((n, unquote(m.group(n))) for n in names)
+        found[address.path] = replace(page, fixed=fixed, tab=tuple(parse_qsl(address.query)))
+        if len(found) == FROM_LINKS:
+            break
+    return list(found.values())
+
+
+def menu(html: str) -> list[str]:
+    """The addresses of the signed-in person's menu (the first <nav> of the page's <header>)."""
+    return _parts(html).menu or []
+
+
+def in_menu(page: Page, menu: list[str]) -> bool:
+    """Is the page one of the menu's (its address, or under it)?"""
+    path = page.template
+    return any(path == m or path.startswith(m.rstrip("/") + "/") or path.startswith(m + "?") for m in menu)
+
+
+def tabs(html: str, filled: Filled) -> list[Page]:
+    """The page's other tabs: in a <nav> that marks the page shown (`aria-current`), the links to
+    this same address with another query (`/console/queues?queue=objections`) — one page each."""
+    found = []
+    for links in _parts(html).navs:
+        if not any(current for _, current in links):
+            continue
+        for href, current in links:
+            address = urlsplit(href)
+            if current or address.path.rstrip("/") != filled.path.rstrip("/") or not address.query:
+                continue
+            tab = replace(filled.page, tab=tuple(parse_qsl(address.query)))
+            if tab not in found:
+                found.append(tab)
+    return found
 
 
 class _LoginForm(HTMLParser):

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from api.auth import citizen_token
 from bench.analytics import endpoints
-from bench.console.pages import BASE, login_form
+from bench.console.pages import BASE, login_form, menu
 from console.session import COOKIE
 from db.models import User
 from db.parts import OPEN as OPEN_PARTS
@@ -33,6 +33,8 @@ ALIASES = {
     "token": "t",
     "street_code": "street",
     "category_code": "category",
+    "location.district": "district",
+    "location.street": "street",
 }
 
 
@@ -46,6 +48,7 @@ class Person:
     values: dict[str, str] = field(default_factory=dict)  # parameter name → value
     http: httpx.AsyncClient | None = None
     token: str | None = None  # the API token the session cookie holds
+    menu: list[str] = field(default_factory=list)  # the addresses of their menu
 
 
 async def busiest_unit(conn: asyncpg.Connection) -> str:
@@ -62,6 +65,15 @@ async def busiest_parts_unit(conn: asyncpg.Connection) -> str | None:
     return await conn.fetchval(
         "SELECT unit_code FROM appeal_part WHERE status = ANY($1::text[]) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
         list(OPEN_PARTS),
+    )
+
+
+async def busiest_street(conn: asyncpg.Connection, district: str) -> str | None:
+    """The street or township of the district with the most appeals (a place that has data)."""
+    return await conn.fetchval(
+        """SELECT street_code FROM appeal WHERE district_code = $1 AND street_code IS NOT NULL
+           GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""",
+        district,
     )
 
 
@@ -114,6 +126,8 @@ async def log_in(p: Person, base_url: str, password: str) -> None:
     if answer.status_code != 303 or COOKIE not in p.http.cookies:
         raise RuntimeError(f"{p.username} could not log in through the form: {answer.status_code} {answer.text[:200]}")
     p.token = p.http.cookies[COOKIE]
+    home = await p.http.get(BASE, follow_redirects=True)  # their home page, with their menu
+    p.menu = menu(home.text)
 
 
 async def fill_values(p: Person, conn: asyncpg.Connection, ctx: endpoints.Context, secret: str) -> None:
@@ -121,13 +135,14 @@ async def fill_values(p: Person, conn: asyncpg.Connection, ctx: endpoints.Contex
     street …), their own unit and district, and the appeal at the top of their list (nearest
     limit first, as they would open it) — or, for the citizen, an appeal awaiting evaluation and
     its token."""
+    district = p.district or ctx.district
     v = {
         "month": ctx.closed_month,
         "this_month": ctx.this_month,
         "year": str(ctx.year),
-        "district": p.district or ctx.district,
+        "district": district,
         "unit": p.unit or ctx.unit,
-        "street": ctx.street,
+        "street": await busiest_street(conn, district) or ctx.street,
         "category": ctx.category,
         **ctx.extra,
     }

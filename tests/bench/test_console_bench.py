@@ -105,3 +105,30 @@ async def test_a_page_whose_parameter_nobody_can_fill_is_skipped_with_the_reason
     nobody = [Person("operator", None), Person("citizen", None)]
     out = await measure.warm_up([found["/console/mystery/{riddle}"]], nobody, trace.Recorder(app), None)
     assert out.rows == [] and out.skipped == {"/console/mystery/{riddle}": "no value in the data for riddle"}
+
+
+PAGE = """<html><header><a href="/console">jiesu</a><nav><a href="/console/queues" aria-current="page">队列</a>
+<a href="/console/appeals">工单</a></nav></header><main>
+<section hx-get="/console/queues?queue=held" hx-trigger="every 15s">
+<nav class="tabs"><a href="/console/queues?queue=held" aria-current="page">待派</a>
+<a href="/console/queues?queue=objections">异议</a><a href="/console/queues?queue=objections">异议</a></nav>
+<a href="/console/queues?offset=50">下一页</a><a href="/console/export/rates.csv?period=2026-11">CSV</a>
+<a href="/console/static/x.css">x</a></section></main></html>"""
+
+
+def test_a_pages_tabs_refresh_menu_and_links_are_found_in_its_html():
+    queues = pages.Page("/console/queues")
+    filled = pages.fill(queues, lambda name: None)
+    assert pages.menu(PAGE) == ["/console/queues", "/console/appeals"]
+    assert pages.in_menu(queues, pages.menu(PAGE)) and not pages.in_menu(
+        pages.Page("/console/inbox"), ["/console/queues"]
+    )
+    # the other tabs of the nav that marks the page shown, once each; not the pager's link
+    assert [t.label for t in pages.tabs(PAGE, filled)] == ["/console/queues?queue=objections"]
+    assert pages.refreshes(PAGE, filled) == pages.Page("/console/queues", refresh=True)
+    assert pages.refreshes(PAGE, pages.fill(pages.Page("/console/inbox"), lambda name: None)) is None
+    # a path parameter the data has no value for, from a link to the page
+    export = pages.Page("/console/export/{what}.csv", (pages.Param("what"),))
+    (made,) = pages.from_links(export, pages.console_links(PAGE))
+    filled = pages.fill(made, lambda name: None)
+    assert (filled.path, filled.params) == ("/console/export/rates.csv", {"period": "2026-11"})
