@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test bench bench-analytics bench-load bench-scale bench-storm chaos migrate worker api clean-data
+.PHONY: dev test bench bench-analytics bench-console bench-load bench-scale bench-storm chaos migrate worker api clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -25,6 +25,9 @@ bench: $(STAMP)          ## appeals through the API vs the bare Temporal floor (
 
 bench-analytics: $(STAMP)  ## assessment and analytics endpoints over N generated appeals (BENCH_ARGS="-n 1000000 -r 30")
 	$(PY) -m bench.analytics $(BENCH_ARGS)
+
+bench-console: $(STAMP)  ## every console page as each role over N generated appeals (BENCH_ARGS="-n 1000000 -r 30"; "--quick")
+	$(PY) -m bench.console $(BENCH_ARGS)
 
 bench-load: $(STAMP)     ## latency at steady open-loop rates, the knee, the floor (BENCH_ARGS="--rates 1,5,20 --duration 60")
 	$(PY) -m bench.load $(BENCH_ARGS)
