@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.calendar import CHINA_TZ
-from domain.core import Action, Alarm, Draft, Refused, Route, table
+from domain.core import Action, Alarm, Draft, Refused, Route, reminder_at, table
 from domain.events import EventKind
 from domain.messages import (
     RIGHT_CHANNEL,
@@ -455,8 +455,9 @@ RUNNING = {
 }
 
 
-def next_alarm(view: AppealView, terms: Terms) -> Alarm | None:
-    """The earliest reminder or expiry still to come for the limits running now."""
+def next_alarm(view: AppealView, terms: Terms, spread: bool = False) -> Alarm | None:
+    """The earliest reminder or expiry still to come for the limits running now; with `spread`,
+    each reminder put off by its own share of REMINDER_SPREAD (`reminder_at`)."""
     alarms = []
     for name, statuses in RUNNING.items():
         limit = view.limits.get(name)
@@ -465,8 +466,9 @@ def next_alarm(view: AppealView, terms: Terms) -> Alarm | None:
         if name == "contact" and view.contacted_at is not None:
             continue
         if not limit.reminded and name != "return_visit":
-            lead = (limit.due - limit.started_at) * terms.reminder_at_fraction
-            alarms.append(Alarm(f"{name}:reminder", limit.started_at + lead))
+            key = f"{view.appeal_no}:{name}" if spread else None
+            at = reminder_at(limit.started_at, limit.due, terms.reminder_at_fraction, key)
+            alarms.append(Alarm(f"{name}:reminder", at))
         alarms.append(Alarm(f"{name}:missed", limit.due))
     return min(alarms, key=lambda a: a.at, default=None)
 

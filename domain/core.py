@@ -4,9 +4,10 @@ take it, its rules and its API paths)."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.messages import Actor
@@ -41,6 +42,26 @@ class Alarm:
     @property
     def limit(self) -> str:
         return self.name.split(":")[0]
+
+
+#: How far a reminder may be put off at most. Reminders are advisory (the limits are legal and
+#: never move), so each is spread over a window after its point, by a key of its own: orders
+#: dispatched together (a morning's held orders, a batch) are reminded over half an hour instead
+#: of in the same minute, a timer storm that would starve staff actions (docs/benchmarks.md).
+REMINDER_SPREAD = timedelta(minutes=30)
+
+
+def reminder_at(started_at: datetime, due: datetime, fraction: float, key: str | None = None) -> datetime:
+    """When the reminder of a limit running from `started_at` to `due` fires: at `fraction` of
+    it, or, given a `key` (the appeal's number or the part's workflow and the limit's name), up
+    to REMINDER_SPREAD later and never past a fifth of the time then left, by where the key's
+    CRC-32 falls (the same key always gives the same moment, on replay too)."""
+    at = started_at + (due - started_at) * fraction
+    if key is None:
+        return at
+    room = min(REMINDER_SPREAD, (due - at) / 5)
+    share = zlib.crc32(key.encode()) / 2**32
+    return at + timedelta(seconds=int(room.total_seconds() * share))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.core import Action, Alarm, Draft, Refused, Route, table
+from domain.core import Action, Alarm, Draft, Refused, Route, reminder_at, table
 from domain.events import EventKind
 from domain.messages import (
     OPEN_PARTS,
@@ -187,21 +187,26 @@ def cancelled(part: PartView, reason: str | None) -> Draft:
     return Draft(EventKind.PART_CLOSED, None, part.unit, {"reason": part.closed_reason, "by": "an administrator (Temporal)"})
 
 
-def next_alarm(part: PartView, fraction: float) -> Alarm | None:
-    """The part's next reminder or expiry: reporting in (whistle), then the part's own limit."""
+def next_alarm(part: PartView, fraction: float, spread: bool = False) -> Alarm | None:
+    """The part's next reminder or expiry: reporting in (whistle), then the part's own limit;
+    with `spread`, each reminder put off by its own share of REMINDER_SPREAD (`reminder_at`)."""
     if part.status not in OPEN_PARTS:
         return None
+
+    def key(limit: str) -> str | None:
+        return f"{part.workflow_id}:{limit}" if spread else None
+
     alarms = []
     report_in_due = part.report_in_due
     # waiting for a summoned unit to report in (whistle), and not yet missed
     if report_in_due is not None and part.accepted_at is None and not part.report_in_missed:
         if not part.report_in_reminded:
-            lead = (report_in_due - part.requested_at) * fraction
-            alarms.append(Alarm("report_in:reminder", part.requested_at + lead))
+            at = reminder_at(part.requested_at, report_in_due, fraction, key("report_in"))
+            alarms.append(Alarm("report_in:reminder", at))
         alarms.append(Alarm("report_in:missed", report_in_due))
     if not part.missed:
         if not part.reminded:
-            alarms.append(Alarm("part:reminder", part.requested_at + (part.due - part.requested_at) * fraction))
+            alarms.append(Alarm("part:reminder", reminder_at(part.requested_at, part.due, fraction, key("part"))))
         alarms.append(Alarm("part:missed", part.due))
     return min(alarms, key=lambda a: a.at, default=None)
 

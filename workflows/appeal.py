@@ -99,6 +99,10 @@ REFUSE_IN_SIGNALS = "refuse-personal-data-in-signals"
 #: runs that code one task earlier, where the patch's marker is not yet in view, and fails with
 #: a nondeterminism error (a new appeal queried before a worker took it, then a worker restart).
 PATCHES_AT_START = "patches-taken-at-start"
+#: Runs that spread their reminders (advisory) over up to half an hour after their point, by the
+#: appeal's number (older runs reminded at the point). Asked once, first thing, so a run takes it
+#: from its start or never: a run's alarms stay one rule for its whole life.
+SPREAD_REMINDERS = "spread-reminders"
 #: The patches a run since PATCHES_AT_START has from its start. Never add to it (runs already
 #: started without them would take them mid-run with no marker): ask a later patch before the
 #: local activity it would otherwise follow in the same step.
@@ -158,6 +162,7 @@ class AppealWorkflow:
         self._names = dict(inp.names)  # code → Chinese name, for the current details
         # first, before any handler or local activity (see PATCHES_AT_START)
         self._patches_at_start = workflow.patched(PATCHES_AT_START)
+        self._spread_reminders = workflow.patched(SPREAD_REMINDERS)
 
     def _patched(self, patch: str) -> bool:
         """Whether this run takes `patch`: since PATCHES_AT_START every run has those of
@@ -245,7 +250,7 @@ class AppealWorkflow:
         return f"the master appeal closed ({outcome.value})"
 
     async def _sleep_until_next_alarm(self) -> None:
-        alarm = rules.next_alarm(self._view, self._terms)
+        alarm = self._next_alarm()
         self._armed = alarm
         self.woken = False
         if not await sleep_until_alarm(alarm, lambda: self.woken, _alarm_summary):
@@ -255,6 +260,9 @@ class AppealWorkflow:
         if self._view.status is AppealStatus.CLOSED:
             drafts[-1:-1] = collaboration.settle_parts(self._view, "the appeal closed")
         await self._record(drafts)
+
+    def _next_alarm(self) -> Alarm | None:
+        return rules.next_alarm(self._view, self._terms, spread=self._spread_reminders)
 
     async def _route(self, view: AppealView) -> str | None:
         try:
@@ -488,7 +496,7 @@ class AppealWorkflow:
         accept or a phased report leaves the running limits alone, and cancelling and
         restarting the same timer would only lengthen the history."""
         if self._patched(KEEP_TIMER):
-            moved = self._view.status is AppealStatus.CLOSED or rules.next_alarm(self._view, self._terms) != self._armed
+            moved = self._view.status is AppealStatus.CLOSED or self._next_alarm() != self._armed
         else:
             moved = True
         self.woken = self.woken or moved

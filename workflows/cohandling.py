@@ -39,6 +39,9 @@ with workflow.unsafe.imports_passed_through():
 
 #: Parts that tell their appeal they closed when an administrator cancels them.
 CLOSE_WHEN_CANCELLED = "close-part-when-cancelled"
+#: Parts that spread their reminders over up to half an hour after their point (older parts
+#: reminded at the point); asked first thing, so a part takes it from its start or never.
+SPREAD_REMINDERS = "spread-part-reminders"
 
 
 @workflow.defn
@@ -50,6 +53,7 @@ class CoHandlingWorkflow:
         self.woken = False
         self._status: str | None = None  # the status last upserted, and since when
         self._status_since = workflow.now()
+        self._spread_reminders = workflow.patched(SPREAD_REMINDERS)
 
     @workflow.run
     async def run(self, inp: PartInput) -> PartView:
@@ -74,7 +78,7 @@ class CoHandlingWorkflow:
 
     async def _until_settled(self, inp: PartInput) -> None:
         while self.part.open:
-            alarm = rules.next_alarm(self.part, inp.reminder_at_fraction)
+            alarm = rules.next_alarm(self.part, inp.reminder_at_fraction, spread=self._spread_reminders)
             self.woken = False
             if not await sleep_until_alarm(alarm, lambda: self.woken, self._alarm_summary):
                 continue  # someone acted first: the next alarm may have changed

@@ -1,11 +1,13 @@
 """The pure rules of a work order's life (domain/appeal.py), driven without Temporal or a database."""
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from domain.appeal import ACTIONS, Refused, apply, check, fire, next_alarm, open_appeal, start_clock, validate_intake
 from domain.calendar import CHINA_TZ
+from domain.core import REMINDER_SPREAD
 from domain.messages import (
     RIGHT_CHANNEL,
     Actor,
@@ -349,6 +351,38 @@ def test_a_reminder_at_three_quarters_of_each_limit_comes_before_the_limit(urgen
         seen.append((alarm.name, alarm.at))
         fire(view, alarm, alarm.at)
     assert seen == [(name, cst(2026, *when)) for name, when in expected]
+
+
+@pytest.mark.parametrize("urgency", list(Urgency))
+def test_spread_reminders_come_after_their_point_by_at_most_half_an_hour_and_limits_never_move(urgency):
+    def alarms(spread: bool) -> dict[str, datetime]:
+        view, seen = dispatched(urgency=urgency), {}
+        while (alarm := next_alarm(view, TERMS, spread=spread)) is not None:
+            assert alarm == next_alarm(view, TERMS, spread=spread)  # the same every time (replay)
+            seen[alarm.name] = alarm.at
+            fire(view, alarm, alarm.at)
+        return seen
+
+    plain, moved = alarms(False), alarms(True)
+    assert plain.keys() == moved.keys()
+    for name, at in plain.items():
+        if name.endswith(":missed"):
+            assert moved[name] == at  # legal: never moved
+        else:
+            due = plain[name.replace(":reminder", ":missed")]
+            assert timedelta(0) <= moved[name] - at <= min(REMINDER_SPREAD, (due - at) / 5)
+
+
+def test_orders_dispatched_together_are_reminded_over_the_spread_not_in_one_minute():
+    times = []
+    for i in range(2000):
+        view = dispatched()
+        view.appeal_no = f"BJ20261123{i:06d}"
+        times.append(next_alarm(view, TERMS, spread=True).at)
+    point = next_alarm(dispatched(), TERMS).at
+    assert min(times) >= point and max(times) - point <= REMINDER_SPREAD
+    per_minute = Counter(int((t - point).total_seconds() // 60) for t in times)
+    assert len(per_minute) == 30 and max(per_minute.values()) < 2000 / 30 * 1.5  # about even
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from domain import parts as rules
 from domain.calendar import CHINA_TZ
-from domain.core import Refused
+from domain.core import REMINDER_SPREAD, Refused
 from domain.messages import (
     Actor,
     PartAcceptInput,
@@ -48,3 +48,23 @@ def test_the_actions_offered_are_those_the_rules_admit(status):
             assert e.code == "wrong_state", (action, e.reason)
     assert rules.actions_open(status) == admitted
     assert set(rules.ACTION_STATUSES) == set(COMMANDS)
+
+
+def test_a_parts_spread_reminders_come_after_their_point_and_its_limits_never_move():
+    def alarms(part: PartView, spread: bool) -> dict[str, datetime]:
+        seen = {}
+        while (alarm := rules.next_alarm(part, 0.75, spread)) is not None:
+            seen[alarm.name] = alarm.at
+            rules.fire(part, alarm)
+        return seen
+
+    plain = alarms(_part(PartStatus.REQUESTED), False)
+    spreads = [alarms(_part(PartStatus.REQUESTED).model_copy(update={"workflow_id": f"w{i}"}), True) for i in range(20)]
+    assert plain == {"report_in:reminder": NOW + timedelta(hours=18), "report_in:missed": NOW + timedelta(days=1),
+                     "part:reminder": NOW + timedelta(days=7.5), "part:missed": NOW + timedelta(days=10)}
+    for moved in spreads:
+        assert moved.keys() == plain.keys()
+        assert moved["report_in:missed"] == plain["report_in:missed"] and moved["part:missed"] == plain["part:missed"]
+        for name in ("report_in:reminder", "part:reminder"):
+            assert timedelta(0) <= moved[name] - plain[name] <= REMINDER_SPREAD
+    assert len({moved["part:reminder"] for moved in spreads}) > 10  # each part its own moment
