@@ -466,7 +466,7 @@ def next_alarm(view: AppealView, terms: Terms, spread: bool = False) -> Alarm | 
         if name == "contact" and view.contacted_at is not None:
             continue
         if not limit.reminded and name != "return_visit":
-            key = f"{view.appeal_no}:{name}" if spread else None
+            key = view.appeal_no if spread else None  # one offset per appeal: reminders due together fire together
             at = reminder_at(limit.started_at, limit.due, terms.reminder_at_fraction, key)
             alarms.append(Alarm(f"{name}:reminder", at))
         alarms.append(Alarm(f"{name}:missed", limit.due))

@@ -53,7 +53,8 @@ REMINDER_SPREAD = timedelta(minutes=30)
 
 def reminder_at(started_at: datetime, due: datetime, fraction: float, key: str | None = None) -> datetime:
     """When the reminder of a limit running from `started_at` to `due` fires: at `fraction` of
-    it, or, given a `key` (the appeal's number or the part's workflow and the limit's name), up
+    it, or, given a `key` (the appeal's number or the part's workflow id: one offset for all its
+    limits, so reminders due together still fire together, in one workflow task), up
     to REMINDER_SPREAD later and never past a fifth of the time then left, by where the key's
     CRC-32 falls (the same key always gives the same moment, on replay too)."""
     at = started_at + (due - started_at) * fraction

@@ -192,21 +192,19 @@ def next_alarm(part: PartView, fraction: float, spread: bool = False) -> Alarm |
     with `spread`, each reminder put off by its own share of REMINDER_SPREAD (`reminder_at`)."""
     if part.status not in OPEN_PARTS:
         return None
-
-    def key(limit: str) -> str | None:
-        return f"{part.workflow_id}:{limit}" if spread else None
+    key = part.workflow_id if spread else None  # one offset per part: its reminders keep their order
 
     alarms = []
     report_in_due = part.report_in_due
     # waiting for a summoned unit to report in (whistle), and not yet missed
     if report_in_due is not None and part.accepted_at is None and not part.report_in_missed:
         if not part.report_in_reminded:
-            at = reminder_at(part.requested_at, report_in_due, fraction, key("report_in"))
+            at = reminder_at(part.requested_at, report_in_due, fraction, key)
             alarms.append(Alarm("report_in:reminder", at))
         alarms.append(Alarm("report_in:missed", report_in_due))
     if not part.missed:
         if not part.reminded:
-            alarms.append(Alarm("part:reminder", reminder_at(part.requested_at, part.due, fraction, key("part"))))
+            alarms.append(Alarm("part:reminder", reminder_at(part.requested_at, part.due, fraction, key)))
         alarms.append(Alarm("part:missed", part.due))
     return min(alarms, key=lambda a: a.at, default=None)
 

@@ -130,7 +130,7 @@ async def test_timer_summaries_name_the_limit_in_chinese_and_beijing_time(run):
     view = await until(handle, lambda v: v.status is AppealStatus.DISPATCHED)
     contact = view.limits["contact"]
     # a new run spreads its reminders after their point (advisory), by the appeal's number
-    reminder = reminder_at(contact.started_at, contact.due, 0.75, f"{view.appeal_no}:contact")
+    reminder = reminder_at(contact.started_at, contact.due, 0.75, view.appeal_no)
     assert reminder >= contact.started_at + (contact.due - contact.started_at) * 0.75
     summaries = [
         PayloadConverter.default.from_payloads([e.user_metadata.summary])[0]
