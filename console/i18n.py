@@ -134,6 +134,7 @@ register({
     "list.all": ("全部", "All"),
     "list.empty": ("没有符合条件的工单。", "Nothing here."),
     "list.total": ("共 {n} 件", "{n} in all"),
+    "list.total_more": ("超过 {n} 件（请缩小条件）", "more than {n} (narrow the filters)"),
     "list.next": ("下一页", "Next"),
     "list.prev": ("上一页", "Previous"),
     "list.csv": ("导出 CSV", "CSV"),

@@ -113,6 +113,14 @@ class Names:
         return Markup('{} <code class="code">{}</code>').format(self.district_name(code), code)
 
 
+def more_after(found: dict[str, Any], offset: int, size: int) -> bool:
+    """Whether a list page of `size` from `offset` has a next page: the API counts a list up to
+    a cap (`total_exact` false past it), so past the count a full page says there may be more."""
+    if offset + size < found["total"]:
+        return True
+    return not found.get("total_exact", True) and len(found["items"]) >= size
+
+
 def nav(role: str | None) -> list[tuple[str, str]]:
     """The menu of a role: (message key, address)."""
     base = "/console"

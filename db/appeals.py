@@ -18,11 +18,12 @@ from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import APPEAL_NO_SEQ, Appeal, AppealEvent, AppealPart, CitizenContact, PersonalDataAccess
+from db.models.appeals import NEXT_DUE_SQL, OPEN_ORDER_SQL, UNITS_SQL
 from db.session import session_factory
 from domain.appeal import EXTENSION_REVIEW
 from domain.calendar import CHINA_TZ
 from domain.events import EventKind
-from domain.messages import OPEN_ORDER_STATUSES, AppealInput, IntakeDecision
+from domain.messages import AppealInput, IntakeDecision
 
 
 class IdempotencyConflict(Exception):
@@ -288,37 +289,36 @@ class AppealFilter:
     extension: str | None = None
 
 
+#: lists count what they find up to this many; past it, they say "more than" (a count of a
+#: large unit's hundred thousand appeals at every page load is what made its list slow)
+COUNT_CAP = 1000
+
+
 def next_due() -> sa.ColumnElement:
     """The limit an appeal's unit works to now: the contact limit until the citizen is contacted,
     then the completion limit; none once done (awaiting the evaluation), answered, linked or
     closed. Whether a limit was met is in the projected view (`state.limits`)."""
-    a = Appeal.__table__.c
-    waiting = a.status.notin_(("closed", "answered", "awaiting_evaluation", "linked"))
-    return sa.case(
-        (sa.and_(waiting, a.contact_deadline.is_not(None), a.state[("limits", "contact", "met_at")].astext.is_(None)),
-         a.contact_deadline),
-        (sa.and_(waiting, a.completion_deadline.is_not(None),
-                 a.state[("limits", "completion", "met_at")].astext.is_(None)),
-         a.completion_deadline),
-        else_=sa.null(),
-    )
+    return sa.literal_column(NEXT_DUE_SQL, sa.DateTime(timezone=True))
 
 
 async def search(
     *, session: AsyncSession, f: AppealFilter, limit: int, offset: int, sort: str = "newest"
-) -> tuple[list[Appeal], int]:
-    """`sort`: `newest` received first, `oldest` received first (a queue worked in order), or
-    `due`: the nearest unmet limit first (`next_due`), those without one last, newest first.
-    Supervision lists are oldest first."""
-    stmt = select(Appeal).where(*_conditions(f))
-    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+) -> tuple[list[Appeal], int, bool]:
+    """A page of the appeals `f` finds, how many it finds (counted up to COUNT_CAP), and whether
+    that count is exact (False: more than COUNT_CAP). `sort`: `newest` received first, `oldest`
+    received first (a queue worked in order), or `due`: the nearest unmet limit first
+    (`next_due`), those without one last, newest first. Supervision lists are oldest first."""
+    conditions = _conditions(f)
+    stmt = select(Appeal).where(*conditions)
+    capped = sa.select(Appeal.__table__.c.appeal_no).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    total = (await session.exec(select(func.count()).select_from(capped))).one()
     # supervisors work oldest first; everyone else sees the newest first
     order = (col(Appeal.received_at), col(Appeal.appeal_no))
     order = order if f.supervision or sort == "oldest" else tuple(c.desc() for c in order)
     if sort == "due" and not f.supervision:
         order = (sa.nulls_last(next_due().asc()), *order)
     rows = await session.exec(stmt.order_by(*order).offset(offset).limit(limit))
-    return list(rows.all()), total
+    return list(rows.all()), min(total, COUNT_CAP), total <= COUNT_CAP
 
 
 async def counts(*, session: AsyncSession, filters: list[AppealFilter]) -> list[int]:
@@ -369,14 +369,15 @@ def _conditions(f: AppealFilter) -> list[Any]:
         pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(or_(col(Appeal.content).ilike(pattern), col(Appeal.appeal_no).ilike(pattern)))
     if f.visible_to_unit:
+        # three arms, each on its own index (a bitmap OR, never a scan of the table): handling it
+        # now, handled it before (the view's `units`: ix_appeal_units), or asked as a part
+        # (ix_appeal_part_inbox, read first as a list of numbers)
+        parts = sa.select(AppealPart.__table__.c.appeal_no).where(AppealPart.__table__.c.unit_code == f.visible_to_unit)
         conditions.append(
             or_(
                 Appeal.handling_unit_code == f.visible_to_unit,
-                Appeal.__table__.c.state["units"].contains(sa.cast([f.visible_to_unit], Appeal.__table__.c.state.type)),
-                sa.exists().where(
-                    AppealPart.__table__.c.appeal_no == Appeal.__table__.c.appeal_no,
-                    AppealPart.__table__.c.unit_code == f.visible_to_unit,
-                ),
+                sa.literal_column(UNITS_SQL, JSONB).contains(sa.cast([f.visible_to_unit], JSONB)),
+                Appeal.__table__.c.appeal_no == sa.func.any(sa.func.array(parts.scalar_subquery())),
             )
         )
     return conditions
@@ -429,7 +430,7 @@ async def supervision_counts(*, session: AsyncSession, f: AppealFilter) -> list[
 
 def _open_order() -> Any:
     """The SQL twin of `domain.messages.is_open_order`."""
-    return col(Appeal.status).in_(OPEN_ORDER_STATUSES)
+    return sa.literal_column(OPEN_ORDER_SQL, sa.Boolean)
 
 
 async def duplicate_candidates(

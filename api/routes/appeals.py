@@ -118,7 +118,12 @@ class IntakeOut(BaseModel):
 
 class AppealPage(BaseModel):
     items: list[AppealOut]
-    total: int
+    total: int = Field(description=f"how many appeals the filters find, counted up to {store.COUNT_CAP:,}")
+    total_exact: bool = Field(
+        default=True,
+        description=f"false when they find more than {store.COUNT_CAP:,}: `total` is then {store.COUNT_CAP:,} (narrow the "
+        "filters, or page on while pages come full)",
+    )
     limit: int
     offset: int
 
@@ -295,8 +300,8 @@ async def list_appeals(
         visible_to_unit=scope.unit,
         extension=extension,
     )
-    rows, total = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
-    return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
+    rows, total, exact = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
+    return AppealPage(items=[present(r) for r in rows], total=total, total_exact=exact, limit=limit, offset=offset)
 
 
 #: The operators' queues (待办队列): what each holds, as `GET /appeals` parameters; each is worked

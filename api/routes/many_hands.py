@@ -170,8 +170,8 @@ async def supervision(
         unit=unit,
         overdue=overdue,
     )
-    rows, total = await store.search(session=session, f=f, limit=limit, offset=offset)
-    return AppealPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
+    rows, total, exact = await store.search(session=session, f=f, limit=limit, offset=offset)
+    return AppealPage(items=[present(r) for r in rows], total=total, total_exact=exact, limit=limit, offset=offset)
 
 
 class SupervisionFigures(BaseModel):

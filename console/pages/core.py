@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.csv import csv_response
 from console.client import Api, ApiProblem
 from console.i18n import text
-from console.render import bj, page
+from console.render import bj, more_after, page
 from console.session import (
     BASE,
     COOKIE,
@@ -214,7 +214,7 @@ async def _list(request: Request, session: SessionDep, *, title_key: str, sort: 
         refresh_href=query.href(path),
         csv_href=query.href(path + ".csv"),
         prev_href=query.href(path, offset=max(0, offset - PAGE_SIZE)) if offset else None,
-        next_href=query.href(path, offset=offset + PAGE_SIZE) if offset + PAGE_SIZE < found["total"] else None,
+        next_href=query.href(path, offset=offset + PAGE_SIZE) if more_after(found, offset, PAGE_SIZE) else None,
     )
 
 
@@ -259,9 +259,9 @@ async def _csv(request: Request, session: SessionDep, *, sort: str, open_only: b
                     "overdue": a["overdue"],
                 }
             )
-        offset += 200
-        if offset >= found["total"]:
+        if not more_after(found, offset, 200):
             break
+        offset += 200
     return csv_response(rows, list(rows[0]) if rows else ["appeal_no"], name)
 
 

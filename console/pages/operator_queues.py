@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from console import i18n
 from console.pages.operator import operator_only
-from console.render import page
+from console.render import more_after, page
 from console.session import BASE, SessionDep
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
@@ -96,7 +96,6 @@ async def queues(
             "/appeals", **known[name]["filter"], sort="oldest", limit=QUEUE_PAGE, offset=offset, q=q.strip() or None
         )
         lists.append((name, found))
-    biggest = max((found["total"] for _, found in lists), default=0)
 
     def href(**changes: Any) -> str:
         params = {"queue": queue, "q": q, "offset": offset, **changes}
@@ -114,5 +113,5 @@ async def queues(
         q=q,
         refresh_href=href(),
         prev_href=href(offset=max(0, offset - QUEUE_PAGE)) if offset else None,
-        next_href=href(offset=offset + QUEUE_PAGE) if offset + QUEUE_PAGE < biggest else None,
+        next_href=href(offset=offset + QUEUE_PAGE) if any(more_after(f, offset, QUEUE_PAGE) for _, f in lists) else None,
     )

@@ -17,7 +17,7 @@ from console import i18n
 from console.client import ApiProblem
 from console.forms import FormField, body_from
 from console.pages.core import next_limit
-from console.render import page
+from console.render import more_after, page
 from console.session import BASE, Session, SessionDep
 from domain.messages import AppealStatus
 
@@ -170,7 +170,7 @@ async def _supervision_page(
         },
         back=query.href(),
         prev_href=query.href(offset=max(0, query.start - PAGE_SIZE)) if query.start else None,
-        next_href=query.href(offset=query.start + PAGE_SIZE) if query.start + PAGE_SIZE < found["total"] else None,
+        next_href=query.href(offset=query.start + PAGE_SIZE) if more_after(found, query.start, PAGE_SIZE) else None,
     )
 
 

@@ -16,10 +16,27 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from db.models.base import enum_column_type, now_column
+from domain.messages import OPEN_ORDER_STATUSES
 from domain.types import AppealType, Urgency
 
 #: Numbers appeals: BJ-<date>-<next value>.
 APPEAL_NO_SEQ = sa.Sequence("appeal_no_seq", metadata=SQLModel.metadata)
+
+
+#: The limit an appeal's unit works to now (`db.appeals.next_due`), the units it has been
+#: dispatched to, and what an open order is, written out: the indexes below are built on these
+#: texts and the lists' statements use the same ones, with no parameters in them, so the planner
+#: matches the two whatever plan it caches (a prepared statement's generic plan sees no values).
+NEXT_DUE_SQL = (
+    "CASE WHEN appeal.status NOT IN ('closed', 'answered', 'awaiting_evaluation', 'linked') "
+    "AND appeal.contact_deadline IS NOT NULL AND (appeal.state #>> '{limits,contact,met_at}') IS NULL "
+    "THEN appeal.contact_deadline "
+    "WHEN appeal.status NOT IN ('closed', 'answered', 'awaiting_evaluation', 'linked') "
+    "AND appeal.completion_deadline IS NOT NULL AND (appeal.state #>> '{limits,completion,met_at}') IS NULL "
+    "THEN appeal.completion_deadline END"
+)
+UNITS_SQL = "appeal.state['units']"
+OPEN_ORDER_SQL = "appeal.status IN (" + ", ".join(f"'{s}'" for s in OPEN_ORDER_STATUSES) + ")"
 
 
 class Appeal(SQLModel, table=True):
@@ -83,6 +100,16 @@ class Appeal(SQLModel, table=True):
             "received_at", "appeal_no",
             postgresql_where=sa.text("(state ->> 'extension') = 'requested'"),
         ),
+        #: Everyone's inbox: the open orders by the limit they work to now, newest first among
+        #: equals (GET /appeals?open=true&sort=due): a page reads its fifty rows, not every open order.
+        sa.Index(
+            "ix_appeal_open_due",
+            sa.text(f"({NEXT_DUE_SQL})"), sa.text("received_at DESC"), sa.text("appeal_no DESC"),
+            postgresql_where=sa.text(OPEN_ORDER_SQL),
+        ),
+        #: The appeals a unit has handled (a unit's lists: with the handling unit's index and the
+        #: parts' a bitmap OR, never a scan of every appeal).
+        sa.Index("ix_appeal_units", sa.text(f"({UNITS_SQL}) jsonb_path_ops"), postgresql_using="gin"),
         #: ... and the ones resolved near a point.
         sa.Index(
             "ix_appeal_resolved_point",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from console.render import bj, left
+from console.render import bj, left, more_after
 
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
@@ -31,3 +31,13 @@ def test_times_are_beijing_time_with_the_offset():
     assert bj("2026-12-03T02:00:00Z") == "2026-12-03 10:00 +08:00"
     assert bj(NOW) == "2026-12-03 10:00 +08:00"
     assert bj(None) == ""
+
+
+def test_a_list_has_a_next_page_while_its_count_says_so_or_past_a_capped_count_while_pages_come_full():
+    full, short = [{}] * 50, [{}] * 10
+    assert more_after({"total": 120, "items": full}, 0, 50)
+    assert not more_after({"total": 120, "items": short}, 100, 50)
+    # counted up to the cap (1,000): beyond it, a full page says there may be more
+    assert more_after({"total": 1000, "total_exact": False, "items": full}, 1000, 50)
+    assert not more_after({"total": 1000, "total_exact": False, "items": short}, 1050, 50)
+    assert not more_after({"total": 1000, "total_exact": True, "items": full}, 950, 50)

@@ -41,13 +41,24 @@ async def test_upgrade_downgrade_upgrade(pg_server):
         await engine.dispose()
 
 
+#: indexes on an expression alembic cannot compare (PostgreSQL gives the CASE back in its own
+#: words): checked by name here, and by use in tests/db/test_list_plans.py
+EXPRESSION_INDEXES = {"ix_appeal_open_due"}
+
+
+def _compared(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 async def test_models_and_migrations_agree(engine):
     """A model change without a migration (or the reverse) fails here, not in production."""
     async with engine.connect() as conn:
         diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+            lambda c: compare_metadata(MigrationContext.configure(c, opts={"include_object": _compared}), SQLModel.metadata)
         )
+        indexes = {r[0] for r in await conn.execute(sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'appeal'"))}
     assert diff == []
+    assert EXPRESSION_INDEXES <= indexes
 
 
 async def test_constraint_names_follow_the_naming_convention(engine):
