@@ -44,9 +44,11 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.appeals import AppealActivities, ProjectionInput
 from analytics.intake import intake_writes
+from bench.__main__ import cpu_seconds
 from bench.fill import OPERATOR, PASSWORD, Filler, Place, staff
 from bench.http import JsonClient
-from bench.stack import BenchStack, measure_ratio, ratio_line
+from bench.load import scrape_all
+from bench.stack import BenchStack, Metrics, mean_ms_by, measure_ratio, ratio_line
 from bench.stats import summary
 from db import appeals as store
 from db.pii import FIELDS
@@ -184,6 +186,29 @@ class Storm:
         return [(r["appeal_no"], r["occurred_at"], r["recorded_at"], r["what"]) for r in rows]
 
 
+@dataclasses.dataclass
+class Sample:
+    """One reading of the stack during the storm: when, its metrics, the CPU each piece had used."""
+
+    at: float  # epoch seconds
+    metrics: dict[str, Metrics]
+    cpu: dict[str, float]
+
+
+async def watch(stack: BenchStack, every: float, until: asyncio.Event) -> list[Sample]:
+    """The stack's metrics and CPU every `every` seconds until told (and once more then), to
+    say minute by minute where the time went."""
+    samples: list[Sample] = []
+    while True:
+        samples.append(Sample(time.time(), await scrape_all(stack), cpu_seconds(stack.stack, stack.floor_worker)))
+        if until.is_set():
+            return samples
+        try:
+            await asyncio.wait_for(until.wait(), timeout=every)
+        except TimeoutError:
+            pass
+
+
 async def probe_actions(api: str, storm: Storm, until: asyncio.Event, rate: float) -> list[tuple[float, float, bool]]:
     """Accepts of random storm appeals over HTTP, `rate` a second, open loop, until told:
     (when sent, ms, ok)."""
@@ -221,6 +246,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.worker_slots:
         env["WORKER_WORKFLOW_TASK_SLOTS"] = str(args.worker_slots)
     stack = BenchStack("jiesu-bench-storm-", extra_env=env)
+    os.environ["JIESU_DATA_DIR"] = str(stack.data_dir)  # cpu_seconds finds this stack's PostgreSQL by it
     filler = None
     try:
         await stack.start(floor=True)
@@ -258,6 +284,7 @@ async def main(args: argparse.Namespace) -> None:
         stop = asyncio.Event()
         await asyncio.sleep(max(0.0, left - 20))
         prober = asyncio.create_task(probe_actions(stack.api_url, storm, stop, args.action_rate))
+        watcher = asyncio.create_task(watch(stack, args.every, stop))
         last = max(due for due, _ in storm.due.values())
         deadline = time.monotonic() + max(0.0, (last - datetime.now(UTC)).total_seconds()) + args.timeout
         seen: list = []
@@ -269,6 +296,7 @@ async def main(args: argparse.Namespace) -> None:
         stop.set()
         actions = await prober
         report(storm, seen, actions, at, args, floor, closed)
+        print_intervals(await watcher, seen, actions, at)
     finally:
         if filler is not None:
             await filler.close()
@@ -320,6 +348,54 @@ def report(storm: Storm, seen, actions, at: datetime, args, floor: float, closed
         print(f"  {failed} accepts failed")
 
 
+def print_intervals(samples: list[Sample], seen, actions, at: datetime) -> None:
+    """Interval by interval: the timers that fired, the accepts sent and how long they took,
+    and where the time went (the worker's workflow tasks: waiting to be taken and executing;
+    its cache; the API's updates; the cores each piece kept busy)."""
+    if len(samples) < 2:
+        return
+    fired = sorted(o.timestamp() for _, o, _, _ in seen)
+    print(
+        "\n  where the time went, interval by interval (minutes from the storm's first point; wft: the worker's workflow "
+        "tasks, their wait to be taken and their execution, means; update: the API's UpdateWorkflowExecution, "
+        "mean; cores busy of " + str(os.cpu_count()) + ")"
+    )
+    start = at.timestamp()
+    for a, b in zip(samples, samples[1:], strict=False):
+        timers = sum(1 for t in fired if a.at <= t < b.at)
+        sent = [(ms, ok) for t, ms, ok in actions if a.at <= t < b.at]
+        ok_ms = [ms for ms, ok in sent if ok]
+        s = summary(ok_ms)
+        wait = _mean(
+            a.metrics["worker-sdk"], b.metrics["worker-sdk"], "temporal_workflow_task_schedule_to_start_latency"
+        )
+        run = _mean(a.metrics["worker-sdk"], b.metrics["worker-sdk"], "temporal_workflow_task_execution_latency")
+        update = mean_ms_by(a.metrics["api-sdk"], b.metrics["api-sdk"], "temporal_request_latency", "operation").get(
+            "UpdateWorkflowExecution", (0.0, 0)
+        )[0]
+        hits = _delta(a.metrics["worker-sdk"], b.metrics["worker-sdk"], "temporal_sticky_cache_hit")
+        misses = _delta(a.metrics["worker-sdk"], b.metrics["worker-sdk"], "temporal_sticky_cache_miss")
+        cores = {k: (b.cpu.get(k, 0.0) - a.cpu.get(k, 0.0)) / (b.at - a.at) for k in b.cpu}
+        print(
+            f"  {(a.at - start) / 60:5.1f} to {(b.at - start) / 60:4.1f} min: {timers / (b.at - a.at):5.1f} timers/s; "
+            f"accepts {len(sent):3} p50 {s['p50']:6.0f} ms p99 {s['p99']:6.0f} ms"
+            + (f" ({len(sent) - len(ok_ms)} failed)" if len(ok_ms) < len(sent) else "")
+            + f"; wft wait {wait * 1000:6.0f} ms, run {run * 1000:5.0f} ms; update {update * 1000:6.0f} ms; "
+            f"cache hits {hits / (hits + misses) if hits + misses else 0:4.0%}; cores "
+            + ", ".join(f"{k} {v:.2f}" for k, v in sorted(cores.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        )
+
+
+def _delta(before: Metrics, after: Metrics, name: str) -> float:
+    return after.total(name) - before.total(name)
+
+
+def _mean(before: Metrics, after: Metrics, base: str) -> float:
+    """A histogram's mean between two scrapes, whatever its labels (0 when nothing was recorded)."""
+    n = _delta(before, after, f"{base}_count")
+    return _delta(before, after, f"{base}_sum") / n if n else 0.0
+
+
 def busiest_minute(times: list[datetime]) -> int:
     """The most of `times` (sorted) within any 60 s."""
     best, j = 0, 0
@@ -345,6 +421,9 @@ if __name__ == "__main__":
         help="seconds from the start of the fill to the storm (default: from its pace)",
     )
     parser.add_argument("--ratio-n", type=int, default=100)
+    parser.add_argument(
+        "--every", type=float, default=60, help="seconds between readings of where the time went (default 60)"
+    )
     parser.add_argument(
         "--worker-slots",
         type=int,
