@@ -20,6 +20,9 @@ def csv_response(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], file
     )
 
 
+#: The most rows of a list's CSV in one answer (`GET /appeals?format=csv`, the console's lists).
+LIST_CSV_MOST = 5000
+
 #: The OpenAPI declaration of a route that answers JSON, or CSV with `format=csv`.
 CSV_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}

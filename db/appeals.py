@@ -309,16 +309,38 @@ async def search(
     received first (a queue worked in order), or `due`: the nearest unmet limit first
     (`next_due`), those without one last, newest first. Supervision lists are oldest first."""
     conditions = _conditions(f)
-    stmt = select(Appeal).where(*conditions)
     capped = sa.select(Appeal.__table__.c.appeal_no).where(*conditions).limit(COUNT_CAP + 1).subquery()
     total = (await session.exec(select(func.count()).select_from(capped))).one()
-    # supervisors work oldest first; everyone else sees the newest first
-    order = (col(Appeal.received_at), col(Appeal.appeal_no))
+    rows = await session.exec(select(Appeal).where(*conditions).order_by(*_order(f, sort)).offset(offset).limit(limit))
+    return list(rows.all()), min(total, COUNT_CAP), total <= COUNT_CAP
+
+
+#: What a list's CSV shows of each appeal (`list_rows`): the row's columns and the limits of its view.
+LIST_COLUMNS = (
+    "appeal_no", "status", "category_code", "district_code", "street_code", "handling_unit_code",
+    "received_at", "overdue",
+)
+
+
+async def list_rows(
+    *, session: AsyncSession, f: AppealFilter, limit: int, offset: int = 0, sort: str = "newest"
+) -> list[sa.Row[Any]]:
+    """The appeals `f` finds, in `search`'s order, as light rows: LIST_COLUMNS and `limits` (the
+    view's, JSON), not whole rows with their stored view — what a CSV of thousands needs."""
+    table = Appeal.__table__.c
+    columns = [table[c] for c in LIST_COLUMNS] + [table.state["limits"].label("limits")]
+    stmt = sa.select(*columns).where(*_conditions(f)).order_by(*_order(f, sort)).offset(offset).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
+def _order(f: AppealFilter, sort: str) -> tuple[Any, ...]:
+    """Supervisors work oldest first (and a queue, `oldest`); everyone else sees the newest
+    first, or (`due`) the nearest unmet limit first."""
+    order: tuple[Any, ...] = (col(Appeal.received_at), col(Appeal.appeal_no))
     order = order if f.supervision or sort == "oldest" else tuple(c.desc() for c in order)
     if sort == "due" and not f.supervision:
         order = (sa.nulls_last(next_due().asc()), *order)
-    rows = await session.exec(stmt.order_by(*order).offset(offset).limit(limit))
-    return list(rows.all()), min(total, COUNT_CAP), total <= COUNT_CAP
+    return order
 
 
 async def counts(*, session: AsyncSession, filters: list[AppealFilter]) -> list[int]:
@@ -428,9 +450,13 @@ async def supervision_counts(*, session: AsyncSession, f: AppealFilter) -> list[
     a = Appeal.__table__.c
     stmt = (
         sa.select(
-            a.district_code, a.handling_unit_code, func.count(),
-            func.count().filter(a.overdue), func.count().filter(a.supervised),
-            func.count().filter(a.supervision_level == "municipal"), func.count().filter(a.workflow_ended.is_not(None)),
+            a.district_code,
+            a.handling_unit_code,
+            func.count(),
+            func.count().filter(a.overdue),
+            func.count().filter(a.supervised),
+            func.count().filter(a.supervision_level == "municipal"),
+            func.count().filter(a.workflow_ended.is_not(None)),
         )
         .where(*_conditions(f))
         .group_by(a.district_code, a.handling_unit_code)

@@ -5,7 +5,9 @@ no appeal text, no free text staff wrote — only codes, statuses and times."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.appeal import RUNNING
 from domain.calendar import CHINA_TZ
@@ -212,3 +214,12 @@ def intake_details(inp: AppealInput) -> str:
             f" · **受理** {_coded(DECISION_NAMES.get(inp.decision), inp.decision.value)}",
         ]
     )
+
+
+def nearest_limit(limits: Mapping[str, Mapping[str, Any]]) -> tuple[str, Mapping[str, Any]] | None:
+    """An appeal's nearest limit not met yet, a missed one first (it is the most urgent), from
+    its limits as JSON (`met_at`, `missed`, `due` in UTC ISO form): what lists show beside it."""
+    running = [(name, limit) for name, limit in limits.items() if limit.get("met_at") is None]
+    if not running:
+        return None
+    return min(running, key=lambda item: (not item[1].get("missed"), item[1]["due"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -12,11 +12,13 @@ from fastapi import Body as InBody
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.auth import CitizenToken, CurrentPrincipal, OperatorDep, citizen_token
+from api.csv import CSV_RESPONSES, LIST_CSV_MOST, csv_response
 from api.deps import DirectoryDep, EngineDep, LimitsDep, ReadsDep, SealerDep, SessionDep, SettingsDep, TemporalDep
 from api.error_codes import ACTION, responses
 from api.errors import ApiError
 from api.idempotency import IdempotencyKey, update_id
 from api.intake import AppealCreate, start_appeal, take_intake
+from api.periods import FormatDep
 from api.privacy import scrubbed_for_appeal
 from api.scope import appeal_scope
 from api.temporal_calls import UPDATE_RPC_TIMEOUT, send_update
@@ -25,7 +27,7 @@ from db import appeals as store
 from db.models import Appeal
 from db.reference import Directory
 from domain import appeal as rules
-from domain import collaboration
+from domain import collaboration, display
 from domain import parts as part_rules
 from domain.core import Action, Route, offered
 from domain.messages import (
@@ -245,14 +247,50 @@ async def create_appeal(
     )
 
 
+#: The columns of a list's CSV: names beside codes, Beijing times with their offset.
+LIST_CSV_COLUMNS = [
+    "appeal_no", "status", "status_name", "category", "category_name", "district", "district_name", "street",
+    "handling_unit", "handling_unit_name", "received_at", "next_limit", "next_limit_name", "next_due", "overdue",
+]
+
+
+def list_csv_rows(rows: Iterable[Any], directory: Directory) -> Iterator[dict[str, Any]]:
+    """`store.list_rows` as the CSV's rows (LIST_CSV_COLUMNS)."""
+    for r in rows:
+        nearest = display.nearest_limit(r.limits or {})
+        unit, category = directory.units.get(r.handling_unit_code or ""), directory.categories.get(r.category_code)
+        district = directory.districts.get(r.district_code or "")
+        yield {
+            "appeal_no": r.appeal_no,
+            "status": r.status,
+            "status_name": display.STATUS_NAMES.get(AppealStatus(r.status), r.status),
+            "category": r.category_code,
+            "category_name": category.name_zh if category else None,
+            "district": r.district_code,
+            "district_name": district.name_zh if district else None,
+            "street": r.street_code,
+            "handling_unit": r.handling_unit_code,
+            "handling_unit_name": unit.name_zh if unit else None,
+            "received_at": r.received_at,
+            "next_limit": nearest[0] if nearest else None,
+            "next_limit_name": display.LIMIT_NAMES.get(nearest[0], nearest[0]) if nearest else None,
+            "next_due": datetime.fromisoformat(nearest[1]["due"]) if nearest else None,
+            "overdue": r.overdue,
+        }
+
+
 @router.get(
     "/appeals",
     response_model=AppealPage,
-    responses=responses("forbidden", forbidden="a district supervisor asking for another district's appeals"),
+    responses={
+        **responses("forbidden", forbidden="a district supervisor asking for another district's appeals"),
+        **CSV_RESPONSES,
+    },
 )
 async def list_appeals(
     session: SessionDep,
     principal: CurrentPrincipal,
+    directory: DirectoryDep,
     status: AppealStatus | None = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -274,12 +312,16 @@ async def list_appeals(
         description="newest: received last first; oldest: received first first (a queue worked in order); due: "
         "the nearest unmet limit first (contact until contacted, then completion), those without one (done, "
         "answered, linked, closed) last")] = "newest",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=LIST_CSV_MOST, description="at most 200 (5,000 with format=csv)")] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    fmt: FormatDep = "json",
 ):
     """Appeals from PostgreSQL, newest first (`sort=oldest`: oldest first; `sort=due`: the nearest
     unmet limit first), filtered and paged. Unit staff see what is or was dispatched to their unit; a district
-    supervisor sees the district (another is a 403)."""
+    supervisor sees the district (another is a 403). `format=csv`: the same list as a file, up to
+    5,000 rows in one answer, names beside codes and Beijing times (what the console's lists download)."""
+    if fmt == "json" and limit > 200:
+        raise ApiError(422, "validation_error", "'limit' is at most 200 (5,000 with format=csv)", [{"field": "limit"}])
     for name, value in (("from", received_from), ("to", received_to)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "validation_error", f"'{name}' needs a timezone", [{"field": name}])
@@ -300,6 +342,9 @@ async def list_appeals(
         visible_to_unit=scope.unit,
         extension=extension,
     )
+    if fmt == "csv":
+        found = await store.list_rows(session=session, f=f, limit=limit, offset=offset, sort=sort)
+        return csv_response(list_csv_rows(found, await directory.get()), LIST_CSV_COLUMNS, "appeals")
     rows, total, exact = await store.search(session=session, f=f, limit=limit, offset=offset, sort=sort)
     return AppealPage(items=[present(r) for r in rows], total=total, total_exact=exact, limit=limit, offset=offset)
 

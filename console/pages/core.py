@@ -4,16 +4,17 @@ inbox, everyone's search) and the appeal page with the actions valid now."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.csv import csv_response
+from api.csv import LIST_CSV_MOST
 from console.client import Api, ApiProblem
 from console.i18n import text
-from console.render import bj, more_after, page
+from console.render import more_after, page
 from console.session import (
     BASE,
     COOKIE,
@@ -26,6 +27,7 @@ from console.session import (
     login_csrf,
     secret_of,
 )
+from domain.display import nearest_limit
 from domain.messages import AppealStatus
 
 router = APIRouter(prefix=BASE, include_in_schema=False)
@@ -155,12 +157,9 @@ async def home(session: SessionDep):
 _LIMIT_ORDER = ("objection", "contact", "completion", "return_visit")
 
 
-def next_limit(appeal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def next_limit(appeal: dict[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
     """The appeal's nearest limit not met yet (a missed one first: it is the most urgent)."""
-    running = [(name, limit) for name, limit in appeal.get("limits", {}).items() if limit.get("met_at") is None]
-    if not running:
-        return None
-    return min(running, key=lambda item: (not item[1].get("missed"), item[1]["due"]))
+    return nearest_limit(appeal.get("limits") or {})
 
 
 class ListQuery:
@@ -219,50 +218,33 @@ async def _list(request: Request, session: SessionDep, *, title_key: str, sort: 
 
 
 async def _csv(request: Request, session: SessionDep, *, sort: str, open_only: bool | None, name: str) -> Response:
-    """The list as CSV (up to 5,000 rows), names beside codes, Beijing times."""
+    """The list as CSV (up to 5,000 rows), names beside codes, Beijing times: the API writes it
+    (`GET /appeals?format=csv`), the console hands it on under the list's own name (the browser
+    has no bearer token to fetch it)."""
     query = ListQuery(request)
-    directory = await request.app.state.directory.get()
-    rows: list[dict[str, Any]] = []
-    offset = 0
-    while len(rows) < 5000:
-        params = dict(
-            q=query.q,
-            status=query.status,
-            district=query.district,
-            overdue=query.overdue or None,
-            category=query.category,
-            unit=query.unit,
-            sort=sort,
-            limit=200,
-            offset=offset,
+    params = dict(
+        q=query.q,
+        status=query.status,
+        district=query.district,
+        overdue=query.overdue or None,
+        category=query.category,
+        unit=query.unit,
+        sort=sort,
+        limit=LIST_CSV_MOST,
+    )
+    if open_only is not None and not query.status:
+        params["open"] = "true" if open_only else "false"
+    try:
+        answer = await session.api.download("/appeals", **params, format="csv")
+    except ApiProblem as problem:
+        return await page(
+            request, "error.html", session, status_code=problem.status, message=problem.message, back=request.url.path
         )
-        if open_only is not None and not query.status:
-            params["open"] = "true" if open_only else "false"
-        found = await session.api.get("/appeals", **params)
-        for a in found["items"]:
-            nl = next_limit(a)
-            unit = directory.units.get(a["handling_unit"] or "")
-            category = directory.categories.get(a["category"])
-            rows.append(
-                {
-                    "appeal_no": a["appeal_no"],
-                    "status": a["status"],
-                    "category": a["category"],
-                    "category_name": category.name_zh if category else "",
-                    "district": a["district"] or "",
-                    "street": a["street"] or "",
-                    "handling_unit": a["handling_unit"] or "",
-                    "handling_unit_name": unit.name_zh if unit else "",
-                    "received_at": bj(a["received_at"]),
-                    "next_limit": nl[0] if nl else "",
-                    "next_due": bj(nl[1]["due"]) if nl else "",
-                    "overdue": a["overdue"],
-                }
-            )
-        if not more_after(found, offset, 200):
-            break
-        offset += 200
-    return csv_response(rows, list(rows[0]) if rows else ["appeal_no"], name)
+    return Response(
+        answer.content,
+        media_type=answer.headers.get("content-type", "text/csv"),
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 @router.get("/inbox", response_class=HTMLResponse)

@@ -4,7 +4,10 @@ field, a unit that cannot open another unit's order by its address, CSRF, loggin
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import uuid
 
 import httpx
 import pytest
@@ -84,3 +87,29 @@ async def test_logging_out_ends_the_session(person):
     assert "/console/login" in lighting.page.url
     await lighting.goto("/console/inbox")
     assert "/console/login" in lighting.page.url
+
+
+async def test_a_list_downloads_as_csv_with_what_the_list_shows(person, api, tokens):
+    """The inbox's CSV button: the file the API writes (names beside codes, Beijing times), under
+    the list's own name, with the list's filters; the unit's appeals only."""
+    mark = f"csvinbox-{uuid.uuid4().hex[:8]}"
+    no = (await intake(api, tokens, street_lights(content=f"{mark} 路灯昏暗")))["appeal"]["appeal_no"]
+    lighting = await person("lighting")
+    await lighting.goto(f"/console/inbox?q={mark}")
+    async with lighting.page.expect_download() as caught:
+        await lighting.page.locator("a.button", has_text="CSV").click()
+    download = await caught.value
+    assert download.suggested_filename == "inbox.csv"
+    rows = list(csv.DictReader(io.StringIO((await download.path()).read_text(encoding="utf-8-sig"))))
+    assert [r["appeal_no"] for r in rows] == [no]
+    row = rows[0]
+    assert row["handling_unit"] == "BJ-LIGHTING" and row["category_name"] == "路灯不亮/路灯故障"
+    assert row["next_limit"] == "contact" and row["next_limit_name"] == "联系时限"
+    assert row["received_at"].endswith("+08:00") and row["next_due"].endswith("+08:00")
+    # another unit's inbox file has none of it
+    water = await person("water")
+    await water.goto(f"/console/inbox?q={mark}")
+    async with water.page.expect_download() as caught:
+        await water.page.locator("a.button", has_text="CSV").click()
+    text = (await (await caught.value).path()).read_text(encoding="utf-8-sig")
+    assert list(csv.DictReader(io.StringIO(text))) == []
