@@ -54,7 +54,9 @@ def _sign(secret: str, message: str) -> str:
 
 
 def issue_token(secret: str, user: User, *, now: float | None = None, ttl: int = TOKEN_TTL_S) -> str:
-    claims = {"sub": user.username, "role": user.role.value, "exp": int((now or time.time()) + ttl)}
+    now = time.time() if now is None else now
+    # issued at, to the millisecond: a token from before the account's `tokens_since` is refused
+    claims = {"sub": user.username, "role": user.role.value, "iat": round(now, 3), "exp": int(now + ttl)}
     body = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return f"{body}.{_sign(secret, body)}"
 
@@ -122,13 +124,22 @@ async def current_principal(
         user = (await (await session.connection()).execute(_WHO, {"username": claims["sub"]})).first()
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", "the account is unknown or disabled")
+    if user.tokens_since is not None and _issued_at(claims) < user.tokens_since.timestamp():
+        raise ApiError(401, "unauthorized", "this token was issued before the account's sessions were ended (a new password, or the account disabled): log in again")
     logs.bind(unit=user.unit_code)  # every log line of the request names the caller's unit
     return Principal(user.username, user.role, user.unit_code, user.district_code, user.display_name)
 
 
+def _issued_at(claims: dict) -> float:
+    """When the token was issued (0 for a token from before tokens said so)."""
+    iat = claims.get("iat", 0)
+    return float(iat) if isinstance(iat, (int, float)) and not isinstance(iat, bool) else 0.0
+
+
 _users = User.__table__
 _WHO = sa.select(
-    _users.c.username, _users.c.display_name, _users.c.role, _users.c.unit_code, _users.c.district_code, _users.c.active
+    _users.c.username, _users.c.display_name, _users.c.role, _users.c.unit_code, _users.c.district_code, _users.c.active,
+    _users.c.tokens_since,
 ).where(
     _users.c.username == sa.bindparam("username")
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -277,6 +277,8 @@ async def _set_active(username: str, active: bool, session: Any, principal: Prin
     if not active and user.username == principal.username:
         raise _field(409, "conflict", "username", "you cannot disable your own account")
     user.active = active
+    if not active:
+        user.tokens_since = datetime.now(UTC)  # enabling it again does not revive its old tokens
     session.add(user)
     await session.commit()
     await session.refresh(user)
@@ -291,7 +293,7 @@ async def _set_active(username: str, active: bool, session: Any, principal: Prin
 )
 async def disable_user(username: Username, session: WriteSessionDep, principal: AdminDep):
     """The account can no longer log in, and its tokens stop working at once (its sessions in
-    the console end). Not one's own."""
+    the console end; enabling it again does not revive them). Not one's own."""
     return await _set_active(username, False, session, principal)
 
 
@@ -302,10 +304,11 @@ async def enable_user(username: Username, session: WriteSessionDep, principal: A
 
 @router.post("/users/{username}/password", response_model=UserOut, responses=ONE)
 async def set_password(username: Username, body: PasswordIn, session: WriteSessionDep, principal: AdminDep):
-    """A new password (e.g. the person forgot theirs). Tokens issued before stay valid until
-    their shift ends: disable the account to end its sessions at once."""
+    """A new password (e.g. the person forgot theirs, or it leaked): every token issued before
+    stops working at once (the person's console sessions end; they log in with the new one)."""
     user = await _user(session, username)
     user.password_hash = await _hash(body.password)
+    user.tokens_since = datetime.now(UTC)
     session.add(user)
     await session.commit()
     await session.refresh(user)

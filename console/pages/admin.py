@@ -61,7 +61,7 @@ i18n.register(
         "user.enable": ("启用", "Enable"),
         "user.disabled_flash": ("已停用 {u}（其登录立即失效）", "{u} disabled (their sessions end now)"),
         "user.enabled_flash": ("已启用 {u}", "{u} enabled"),
-        "user.password_flash": ("已为 {u} 设置新密码", "New password set for {u}"),
+        "user.password_flash": ("已为 {u} 设置新密码，其原有登录已全部失效", "New password set for {u}; their earlier sessions have ended"),
         "user.edit": ("修改", "Edit"),
         "user.bind": ("角色与绑定", "Role and binding"),
         "user.save": ("保存", "Save"),

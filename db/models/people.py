@@ -31,3 +31,5 @@ class User(SQLModel, table=True):
     district_code: str | None = Field(default=None, foreign_key="district.code")
     active: bool = True
     created_at: datetime = Field(sa_column=now_column())
+    #: tokens issued before it are refused: set by a new password and by disabling the account
+    tokens_since: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))

@@ -133,7 +133,7 @@ async def test_a_taken_username_is_a_409_on_its_field(api, admin):
     assert (await api.get(f"/users/{first['username']}", headers=admin)).json()["role"] == "operator"
 
 
-async def test_disabling_ends_the_accounts_sessions_and_enabling_lets_it_back(api, admin):
+async def test_disabling_ends_the_accounts_sessions_and_enabling_lets_it_log_in_again(api, admin):
     made = await create(api, admin)
     name = made["username"]
     token = await login(api, name, NEW_PASSWORD)
@@ -145,8 +145,11 @@ async def test_disabling_ends_the_accounts_sessions_and_enabling_lets_it_back(ap
     inactive = (await api.get("/users", params={"active": "false", "limit": 200}, headers=admin)).json()
     assert name in [u["username"] for u in inactive["items"]] and not any(u["active"] for u in inactive["items"])
     assert (await api.post(f"/users/{name}/enable", headers=admin)).json()["active"] is True
-    assert (await api.get("/auth/me", headers=token)).status_code == 200
-    await login(api, name, NEW_PASSWORD)
+    # the sessions it had stay ended: it logs in again
+    r = await api.get("/auth/me", headers=token)
+    assert r.status_code == 401 and "log in again" in r.json()["error"]["message"]
+    again = await login(api, name, NEW_PASSWORD)
+    assert (await api.get("/auth/me", headers=again)).status_code == 200
 
 
 async def test_an_administrator_cannot_lock_themself_out(api, admin):
@@ -169,6 +172,21 @@ async def test_a_new_password_replaces_the_old_one(api, admin):
     no_secret(r.json())
     await login(api, name, NEW_PASSWORD, status=401)
     await login(api, name, "the-second-password")
+
+
+async def test_a_new_password_ends_the_sessions_issued_before_it(api, admin, tokens):
+    name = (await create(api, admin))["username"]
+    before = await login(api, name, NEW_PASSWORD)
+    assert (await api.get("/auth/me", headers=before)).status_code == 200
+    r = await api.post(f"/users/{name}/password", json={"password": "the-third-password"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await api.get("/auth/me", headers=before)  # a leaked token stops at once
+    assert r.status_code == 401 and "log in again" in r.json()["error"]["message"]
+    after = await login(api, name, "the-third-password")
+    assert (await api.get("/auth/me", headers=after)).json()["username"] == name
+    # nobody else's sessions end
+    assert (await api.get("/auth/me", headers=tokens["op"])).status_code == 200
+    assert (await api.get("/auth/me", headers=admin)).status_code == 200
 
 
 async def test_rebinding_moves_an_account_to_another_unit_or_role(api, admin):
