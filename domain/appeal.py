@@ -115,7 +115,7 @@ def _check_accept(view: AppealView, cmd: AppealAcceptInput, now: datetime, actio
 
 
 def _check_objection(view: AppealView, cmd: ObjectionRaiseInput, now: datetime, action: Action) -> None:
-    require_status(view, S.DISPATCHED, S.ACCEPTED)
+    require_status(view, *OBJECTING)
     require_handling_unit(view, cmd.actor, action)
     if view.objection is not None and view.objection.unit == view.handling_unit:
         raise Refused("this unit's objection was already reviewed; the order stays with it")
@@ -446,6 +446,9 @@ def apply(view: AppealView, action: str, cmd: ActionInput, now: datetime, terms:
 
 # --- time limits ---------------------------------------------------------------------------
 
+
+#: Where the handling unit may still raise a jurisdiction objection (within its window).
+OBJECTING = (S.DISPATCHED, S.ACCEPTED)
 
 #: Which limits run in which statuses.
 RUNNING = {

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.appeal import RUNNING
+from domain.appeal import OBJECTING, RUNNING
 from domain.calendar import CHINA_TZ
 from domain.messages import AppealInput, AppealStatus, AppealView, IntakeDecision, PartKind, PartView
 from domain.types import AppealType, Channel, Urgency
@@ -216,10 +216,20 @@ def intake_details(inp: AppealInput) -> str:
     )
 
 
-def nearest_limit(limits: Mapping[str, Mapping[str, Any]]) -> tuple[str, Mapping[str, Any]] | None:
-    """An appeal's nearest limit not met yet, a missed one first (it is the most urgent), from
-    its limits as JSON (`met_at`, `missed`, `due` in UTC ISO form): what lists show beside it."""
-    running = [(name, limit) for name, limit in limits.items() if limit.get("met_at") is None]
+#: The limits a list shows beside an appeal, by the statuses where each runs: the limits the
+#: workflow keeps, and the objection window while the unit may still object.
+SHOWN_LIMITS: dict[str, tuple[AppealStatus, ...]] = {**RUNNING, "objection": OBJECTING}
+
+
+def nearest_limit(status: str, limits: Mapping[str, Mapping[str, Any]]) -> tuple[str, Mapping[str, Any]] | None:
+    """The nearest limit an appeal in `status` still has to meet, a missed one first (it is the
+    most urgent), from its limits as JSON (`met_at`, `missed`, `due` in UTC ISO form): what
+    lists show beside it. None once nothing runs (answered, done, closed)."""
+    running = [
+        (name, limit)
+        for name, limit in limits.items()
+        if limit.get("met_at") is None and status in SHOWN_LIMITS.get(name, ())
+    ]
     if not running:
         return None
     return min(running, key=lambda item: (not item[1].get("missed"), item[1]["due"]))

@@ -257,7 +257,7 @@ LIST_CSV_COLUMNS = [
 def list_csv_rows(rows: Iterable[Any], directory: Directory) -> Iterator[dict[str, Any]]:
     """`store.list_rows` as the CSV's rows (LIST_CSV_COLUMNS)."""
     for r in rows:
-        nearest = display.nearest_limit(r.limits or {})
+        nearest = display.nearest_limit(r.status, r.limits or {})
         unit, category = directory.units.get(r.handling_unit_code or ""), directory.categories.get(r.category_code)
         district = directory.districts.get(r.district_code or "")
         yield {

@@ -158,8 +158,8 @@ _LIMIT_ORDER = ("objection", "contact", "completion", "return_visit")
 
 
 def next_limit(appeal: dict[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
-    """The appeal's nearest limit not met yet (a missed one first: it is the most urgent)."""
-    return nearest_limit(appeal.get("limits") or {})
+    """The appeal's nearest limit still to meet (a missed one first: it is the most urgent)."""
+    return nearest_limit(appeal["status"], appeal.get("limits") or {})
 
 
 class ListQuery:

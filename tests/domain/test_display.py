@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.display import alarm_summary, appeal_details, beijing, intake_details, intake_summary
+from domain.display import alarm_summary, appeal_details, beijing, intake_details, intake_summary, nearest_limit
 from domain.messages import Actor, AppealInput, IntakeDecision, PartKind, PartView
 from domain.messages import AppealStatus as S
 from domain.types import AppealType, Channel, Role, Urgency
@@ -66,3 +66,22 @@ def test_the_summary_and_details_name_the_order_and_hold_nothing_of_the_citizen(
     ]
     held = inp.model_copy(update={"unit": None, "names": {}, "district": None, "street": None})
     assert intake_summary(held) == "UTIL.WATER.OUTAGE · 待派单 · 地点未填"
+
+
+def test_a_list_shows_the_nearest_limit_still_running_in_the_status():
+    """The objection window only while the unit may object; nothing once no limit runs (a
+    closed appeal's window, never met, is not 'missed'); a missed limit before a nearer one."""
+    limits = {
+        "objection": {"due": "2026-03-03T10:00:00Z", "met_at": None},
+        "contact": {"due": "2026-03-03T12:00:00Z", "met_at": None},
+        "completion": {"due": "2026-03-09T12:00:00Z", "met_at": None},
+    }
+    assert nearest_limit("dispatched", limits)[0] == "objection"
+    assert nearest_limit("accepted", limits)[0] == "objection"
+    contacted = limits | {"contact": limits["contact"] | {"met_at": "2026-03-02T13:00:00Z"}}
+    assert nearest_limit("contacted", contacted)[0] == "completion"
+    assert nearest_limit("closed", limits) is None and nearest_limit("answered", limits) is None
+    missed = limits | {"completion": limits["completion"] | {"missed": True}}
+    assert nearest_limit("in_progress", missed)[0] == "completion"
+    assert nearest_limit("dispatched", missed)[0] == "completion"
+    assert nearest_limit("awaiting_evaluation", {"return_visit": {"due": "2026-03-12T00:00:00Z"}})[0] == "return_visit"
