@@ -125,7 +125,11 @@ async def current_principal(
     if user is None or not user.active:
         raise ApiError(401, "unauthorized", "the account is unknown or disabled")
     if user.tokens_since is not None and _issued_at(claims) < user.tokens_since.timestamp():
-        raise ApiError(401, "unauthorized", "this token was issued before the account's sessions were ended (a new password, or the account disabled): log in again")
+        raise ApiError(
+            401, "unauthorized",
+            "this token was issued before the account's sessions were ended (a new password, or the account "
+            "disabled): log in again",
+        )
     logs.bind(unit=user.unit_code)  # every log line of the request names the caller's unit
     return Principal(user.username, user.role, user.unit_code, user.district_code, user.display_name)
 

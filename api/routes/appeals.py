@@ -263,7 +263,7 @@ def list_csv_rows(rows: Iterable[Any], directory: Directory) -> Iterator[dict[st
         yield {
             "appeal_no": r.appeal_no,
             "status": r.status,
-            "status_name": display.STATUS_NAMES.get(AppealStatus(r.status), r.status),
+            "status_name": display.STATUS_NAMES.get(r.status, r.status),  # a StrEnum key is its text
             "category": r.category_code,
             "category_name": category.name_zh if category else None,
             "district": r.district_code,
